@@ -1,0 +1,41 @@
+# The two commands a new user runs (README): `make demo` and `make test`.
+# Both install what they need themselves (scripts/bootstrap.sh: Debian packages + .venv).
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+DEMO   := demo
+
+.PHONY: bootstrap test test-unit test-e2e demo demo-down demo-trixie bench clean-testbeds
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+## Run every test tier: unit, integration (real HTTP stand-ins) and e2e (booted Debian test server).
+test: bootstrap
+	$(VENV)/bin/pytest tests
+
+test-unit: bootstrap
+	$(VENV)/bin/pytest tests/unit tests/integration
+
+test-e2e: bootstrap
+	$(VENV)/bin/pytest tests/e2e
+
+## Boot the local test server with its peers and run the full deploy on it; it keeps running.
+demo: bootstrap
+	@scripts/demo.sh up $(DEMO)
+
+## Stop the demo server and remove everything it started.
+demo-down: bootstrap
+	@scripts/demo.sh down $(DEMO)
+
+## Same as demo, on Debian 13 (trixie).
+demo-trixie: bootstrap
+	@RELEASE=trixie scripts/demo.sh up $(DEMO)
+
+## Benchmarks: print tables, assert nothing.
+bench: bootstrap
+	$(PY) -m benchmarks
+
+## Remove leftovers of interrupted test servers (network namespaces, links, firewall tables, processes).
+clean-testbeds: bootstrap
+	$(PY) -m louieops.testbed cleanup

@@ -1,0 +1,28 @@
+"""The main job: provision the server, then register the external monitors.
+
+    pyinfra -y inventory/production.py deploy.py      # apply
+    pyinfra inventory/production.py deploy.py --dry   # plan only: what would change
+
+Each step is one line; the order matters (the app needs PostgreSQL, nginx needs the app's port,
+certbot needs nginx serving the ACME challenge, the jobs need send-alert).
+"""
+
+from pyinfra import host
+
+from louieops.settings import for_host
+from tasks import alerts, app, backups, base, certbot, health, logs, maintenance, nginx, postgresql, saas, summary
+
+for_host(host)  # validate every setting before any operation is planned
+
+base.provision_base()
+postgresql.provision_postgresql()
+app.provision_app()
+nginx.provision_nginx()
+certbot.provision_certificates()
+alerts.install_alert_routing()
+logs.ship_logs()
+health.install_health_check()
+backups.install_backups()
+maintenance.install_maintenance_jobs()
+saas.register_external_monitors()
+summary.print_summary_at_exit()

@@ -1,0 +1,48 @@
+"""Secrets come from environment variables only: never from settings files, never printed.
+
+``SECRETS`` is the single list of them (the README mirrors it). Values handed to pyinfra commands
+must be wrapped in ``MaskString`` so they do not appear in ``--dry``/``-v`` output or logs; on the
+server they live in files with mode 0600.
+"""
+
+from __future__ import annotations
+
+import os
+
+SECRETS = {
+    "LOUIE_DB_PASSWORD": "password of the app's PostgreSQL role (required)",
+    "LOUIE_ADMIN_TOKEN": "bearer token that protects the app's /admin endpoints (required)",
+    "SENTRY_DSN": "DSN the app reports errors to (optional; empty disables Sentry in the app)",
+    "AWS_ACCESS_KEY_ID": "S3 access key for backups (required when backup_s3_bucket is set)",
+    "AWS_SECRET_ACCESS_KEY": "S3 secret key for backups (required when backup_s3_bucket is set)",
+    "SLACK_WEBHOOK_CRITICAL": "Slack incoming-webhook URL of #alerts-critical (see alert_slack_webhooks)",
+    "SLACK_WEBHOOK_HIGH": "Slack incoming-webhook URL of #alerts-high",
+    "SLACK_WEBHOOK_GENERAL": "Slack incoming-webhook URL of #alerts-general",
+    "TWILIO_ACCOUNT_SID": "Twilio account for P1 SMS alerts (optional)",
+    "TWILIO_AUTH_TOKEN": "Twilio auth token for P1 SMS alerts (optional)",
+    "TWILIO_FROM_NUMBER": "Twilio sender number for P1 SMS alerts (optional)",
+    "UPTIMEROBOT_API_KEY": "UptimeRobot API key; unset skips registering the uptime monitors",
+    "SENTRY_AUTH_TOKEN": "Sentry auth token (alerts:write, org:read); unset skips registering the alerts",
+}
+
+
+class MissingSecret(RuntimeError):
+    def __init__(self, name: str, purpose: str | None = None):
+        purpose = purpose or SECRETS.get(name, "a secret")
+        super().__init__(
+            f"environment variable {name} is not set: it holds the {purpose}. "
+            f"Export it before running the deploy (README, 'Secrets')."
+        )
+
+
+def get(name: str) -> str | None:
+    """The secret's value, or None when unset or empty."""
+    value = os.environ.get(name, "")
+    return value or None
+
+
+def require(name: str, purpose: str | None = None) -> str:
+    value = get(name)
+    if value is None:
+        raise MissingSecret(name, purpose)
+    return value

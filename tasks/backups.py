@@ -1,0 +1,10 @@
+"""Backups. (Placeholder: this step is being written; it provisions nothing yet.)"""
+
+from __future__ import annotations
+
+from pyinfra.api import deploy
+
+
+@deploy("Backups")
+def install_backups():
+    pass

@@ -1,0 +1,10 @@
+"""Base system. (Placeholder: this step is being written; it provisions nothing yet.)"""
+
+from __future__ import annotations
+
+from pyinfra.api import deploy
+
+
+@deploy("Base system")
+def provision_base():
+    pass

@@ -1,0 +1,10 @@
+"""PostgreSQL. (Placeholder: this step is being written; it provisions nothing yet.)"""
+
+from __future__ import annotations
+
+from pyinfra.api import deploy
+
+
+@deploy("PostgreSQL")
+def provision_postgresql():
+    pass

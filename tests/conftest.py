@@ -1,0 +1,22 @@
+"""Shared pytest setup. In CI (CI=true) a skipped test is a failure: a skipped suite proves nothing."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))  # tests.standins and tasks are imported from the repo
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("CI") != "true":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped and exitstatus == 0:
+        names = ", ".join(report.nodeid for report in skipped[:5])
+        reporter.write_line(f"CI: {len(skipped)} test(s) skipped ({names}); skips fail the CI run.", red=True)
+        session.exitstatus = 1
