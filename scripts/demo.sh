@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `make demo` / `make demo-down`: boot the local test server with its peers, deploy to it, keep it running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+action=${1:?usage: demo.sh up|down [name]}
+name=${2:-demo}
+release=${RELEASE:-bookworm}
+py=.venv/bin/python
+
+case $action in
+up)
+    $py -m louieops.testbed up --name "$name" --release "$release"
+    set -a; . ".testbed/$name/env"; set +a
+    .venv/bin/pyinfra -y ".testbed/$name/inventory.py" deploy.py
+    echo
+    echo "The demo server is running. Reach it with:"
+    echo "    $py -m louieops.testbed ssh --name $name            # a shell on the server"
+    echo "    $py -m louieops.testbed status                      # servers and peers"
+    echo "Re-deploy (should report no changes):"
+    echo "    set -a; . .testbed/$name/env; set +a; .venv/bin/pyinfra -y .testbed/$name/inventory.py deploy.py"
+    echo "Stop it and remove everything it started:"
+    echo "    make demo-down"
+    ;;
+down)
+    $py -m louieops.testbed down --name "$name"
+    ;;
+*)
+    echo "usage: demo.sh up|down [name]" >&2
+    exit 2
+    ;;
+esac
