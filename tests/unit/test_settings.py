@@ -124,3 +124,10 @@ def test_settings_are_read_only():
     settings = validate(load_defaults())
     with pytest.raises(TypeError):
         settings["app_name"] = "other"  # type: ignore[index]
+
+
+def test_readme_settings_and_secrets_match_all_py_and_secrets_py():
+    from louieops.settings.docs import README, updated_readme
+
+    current = README.read_text()
+    assert updated_readme(current) == current, "README is stale: run `.venv/bin/python -m louieops.settings.docs --write`"
