@@ -1,10 +1,147 @@
-"""Node.js app under pm2. (Placeholder: this step is being written; it provisions nothing yet.)"""
+"""The Node.js app under pm2: Node.js, pm2 (pinned), the app code, its secrets file, the ecosystem
+file, the pm2 systemd unit of the app user, log rotation, and a reload only when something changed.
+
+Settings read: nodejs_source, nodejs_nodesource_major, pm2_version, app_name, app_user, app_root,
+app_log_dir, app_port, app_node_env, app_git_url, app_git_ref, app_instances, app_max_memory_restart,
+postgresql_role, postgresql_database, domain_admin. Secrets: LOUIE_DB_PASSWORD, LOUIE_ADMIN_TOKEN,
+SENTRY_DSN (optional).
+"""
 
 from __future__ import annotations
 
+from io import StringIO
+from urllib.parse import quote
+
+from pyinfra import host
 from pyinfra.api import deploy
+from pyinfra.operations import apt, files, git, gpg, server, systemd
+from pyinfra.operations.util import any_changed
+
+from louieops import resources, secrets
+from louieops.operations import npm, pm2
+from louieops.settings import for_host
+from tasks.base import home_of, put_template
+
+NODESOURCE_KEY_URL = "https://deb.nodesource.com/gpgkey/nodesource-repo.gpg.key"
+NODESOURCE_KEYRING = "/etc/apt/keyrings/nodesource.gpg"
+REFERENCE_APP_FILES = ("server.js", "package.json")
+LOG_ROTATE_DAYS = 14
+
+
+def paths(s) -> dict:
+    """Where the pieces of the app live on the server (derived from the settings)."""
+    home = home_of(s.app_user)
+    return {
+        "code": f"{s.app_root}/app",
+        "ecosystem": f"{s.app_root}/ecosystem.config.js",
+        "env_dir": f"/etc/{s.app_name}",
+        "env_file": f"/etc/{s.app_name}/app.env",
+        "pm2_home": f"{home}/.pm2",
+        # Debian's npm installs global packages under /usr/local, NodeSource's under /usr.
+        "pm2": "/usr/local/bin/pm2" if s.nodejs_source == "debian" else "/usr/bin/pm2",
+    }
+
+
+def env_file_content(values: dict[str, str | None], header: str) -> str:
+    """KEY=value lines of the app's secrets file; unset (None) values are left out."""
+    lines = [f"# {header}"]
+    for key, value in values.items():
+        if value is None:
+            continue
+        if "\n" in value or "\r" in value:
+            raise ValueError(f"secret {key} contains a line break")
+        lines.append(f"{key}={value}")
+    return "\n".join(lines) + "\n"
+
+
+def app_env(s, p) -> dict:
+    """Non-secret environment of the app, written into the ecosystem file."""
+    return {
+        "NODE_ENV": s.app_node_env, "HOST": "127.0.0.1", "PORT": str(s.app_port), "APP_ENV_FILE": p["env_file"],
+        "PGHOST": "127.0.0.1", "PGPORT": "5432", "PGUSER": s.postgresql_role, "PGDATABASE": s.postgresql_database,
+        "ADMIN_DOMAIN": s.domain_admin,
+    }
 
 
 @deploy("Node.js app under pm2")
 def provision_app():
-    pass
+    s = for_host(host)
+    p = paths(s)
+    as_app_user = {"_sudo": True, "_sudo_user": s.app_user}
+
+    # install: Node.js and the pinned pm2
+    install_nodejs(s)
+    npm.global_package(name=f"Install pm2 {s.pm2_version} with npm", package="pm2", version=s.pm2_version)
+
+    # configure: code, secrets, ecosystem file
+    code_changes = deploy_code(s, p)
+    files.directory(name=f"Create {p['env_dir']}", path=p["env_dir"], user="root", group=s.app_user, mode="0750")
+    db_password = secrets.require("LOUIE_DB_PASSWORD")
+    env_file = files.put(
+        name=f"Upload {p['env_file']}", dest=p["env_file"], user=s.app_user, group=s.app_user, mode="0600",
+        src=StringIO(env_file_content({
+            "LOUIE_DB_PASSWORD": db_password,
+            "LOUIE_ADMIN_TOKEN": secrets.require("LOUIE_ADMIN_TOKEN"),
+            "DATABASE_URL": f"postgresql://{s.postgresql_role}:{quote(db_password, safe='')}@127.0.0.1:5432/"
+                            f"{s.postgresql_database}",
+            "SENTRY_DSN": secrets.get("SENTRY_DSN"),
+        }, resources.MANAGED_HEADER.format(source="tasks/app.py"))),
+    )
+    ecosystem = put_template(
+        "app/ecosystem.config.js.j2", p["ecosystem"], name=f"Upload {p['ecosystem']}",
+        process=f"{s.app_name}-api", script="server.js", cwd=p["code"], instances=s.app_instances,
+        max_memory_restart=s.app_max_memory_restart, log_dir=s.app_log_dir, env=app_env(s, p),
+    )
+    put_template("app/logrotate.j2", f"/etc/logrotate.d/{s.app_name}", name=f"Upload /etc/logrotate.d/{s.app_name}",
+                 log_dir=s.app_log_dir, app_user=s.app_user, rotate_days=LOG_ROTATE_DAYS)
+
+    # configure: the pm2 daemon of the app user, started by systemd at boot
+    unit_name = f"pm2-{s.app_user}.service"
+    unit = put_template(
+        "app/pm2.service.j2", f"/etc/systemd/system/{unit_name}", name=f"Upload /etc/systemd/system/{unit_name}",
+        app_user=s.app_user, home=home_of(s.app_user), pm2_home=p["pm2_home"], pm2=p["pm2"], node_bin_dir="/usr/bin",
+    )
+    systemd.daemon_reload(name=f"Reload systemd for {unit_name}", _if=unit.did_change)
+    systemd.service(name=f"Enable and start {unit_name}", service=unit_name, running=True, enabled=True)
+
+    # activate: reload only when code, secrets or ecosystem changed; start if the app is not online
+    process = f"{s.app_name}-api"
+    server.shell(
+        name=f"Start or reload pm2 app {process} and save the process list",
+        commands=pm2.start_commands(p["ecosystem"], p["pm2_home"]),
+        _if=any_changed(ecosystem, env_file, *code_changes), _chdir="/", **as_app_user,
+    )
+    pm2.app(name=f"Ensure pm2 app {process} is online", app=process, ecosystem=p["ecosystem"],
+            pm2_home=p["pm2_home"], _chdir="/", **as_app_user)
+
+
+def install_nodejs(s):
+    if s.nodejs_source == "debian":
+        apt.packages(name="Install Node.js and npm from Debian", packages=["nodejs", "npm"])
+        return
+    key = gpg.key(name="Install the NodeSource signing key", src=NODESOURCE_KEY_URL, dest=NODESOURCE_KEYRING)
+    repo = put_template("app/nodesource.sources.j2", "/etc/apt/sources.list.d/nodesource.sources",
+                        name="Upload /etc/apt/sources.list.d/nodesource.sources",
+                        major=s.nodejs_nodesource_major, keyring=NODESOURCE_KEYRING)
+    pin = put_template("app/nodesource.pref.j2", "/etc/apt/preferences.d/nodesource",
+                       name="Upload /etc/apt/preferences.d/nodesource")
+    apt.update(name="Update the package lists for NodeSource", _if=any_changed(key, repo, pin))
+    apt.packages(name=f"Install Node.js {s.nodejs_nodesource_major} from NodeSource", packages=["nodejs"])
+
+
+def deploy_code(s, p) -> list:
+    """The reference app (files/app) or a checkout of app_git_url; returns the ops that change the code."""
+    if s.app_git_url is None:
+        files.directory(name=f"Create {p['code']}", path=p["code"], user="root", group="root", mode="0755")
+        return [
+            files.put(name=f"Upload {p['code']}/{filename}", src=resources.file(f"app/{filename}"),
+                      dest=f"{p['code']}/{filename}", user="root", group="root", mode="0644")
+            for filename in REFERENCE_APP_FILES
+        ]
+    apt.packages(name="Install git", packages=["git"])
+    checkout = git.repo(name=f"Check out {s.app_git_url} ({s.app_git_ref}) into {p['code']}", src=s.app_git_url,
+                        dest=p["code"], branch=s.app_git_ref)
+    server.shell(name=f"Install the app's npm dependencies in {p['code']}",
+                 commands=["test ! -f package-lock.json || npm ci --omit=dev --no-audit --no-fund"],
+                 _chdir=p["code"], _if=checkout.did_change)
+    return [checkout]

@@ -1,10 +1,107 @@
-"""Base system. (Placeholder: this step is being written; it provisions nothing yet.)"""
+"""Base system: packages, time zone and locale, the app user and directories, unattended security
+upgrades, sshd hardening and the nftables firewall.
+
+Settings read: apt_cache_time, base_extra_packages, base_timezone, base_locale, base_unattended_upgrades,
+base_firewall_enabled, app_user, app_root, app_log_dir, app_uploads_dir, scripts_dir, backup_dir.
+"""
 
 from __future__ import annotations
 
+from io import StringIO
+
+from pyinfra import host
 from pyinfra.api import deploy
+from pyinfra.api.exceptions import PyinfraError
+from pyinfra.operations import apt, files, server, systemd
+
+from louieops import resources
+from louieops.settings import for_host
+
+PACKAGES = [
+    "ca-certificates", "cron", "curl", "gnupg", "locales", "logrotate", "nftables", "openssl",
+    "procps", "sudo", "tzdata", "unattended-upgrades",
+]
+SSH_HARDENING = "/etc/ssh/sshd_config.d/10-louieops-hardening.conf"
+INBOUND_TCP_PORTS = [22, 80, 443]
+
+
+def put_template(relative: str, dest: str, *, name: str, mode: str = "0644", user: str = "root",
+                 group: str = "root", **data):
+    """``files.template`` of templates/<relative> with the managed header and explicit variables."""
+    return files.template(
+        name=name, src=resources.template(relative), dest=dest, user=user, group=group, mode=mode,
+        managed=resources.MANAGED_HEADER.format(source=f"templates/{relative}"), **data,
+    )
+
+
+def home_of(user: str) -> str:
+    """Home directory of the app user (pm2 keeps its state in <home>/.pm2)."""
+    return f"/home/{user}"
 
 
 @deploy("Base system")
 def provision_base():
-    pass
+    s = for_host(host)
+    if host.data.get("ssh_user") == "root":
+        raise PyinfraError("the deploy connects as root, but the base step disables root logins over SSH: "
+                           "connect as a user with sudo (ssh_user) instead")
+
+    # install
+    apt.packages(
+        name="Install the base Debian packages",
+        packages=PACKAGES + list(s.base_extra_packages), update=True, cache_time=s.apt_cache_time,
+    )
+
+    # configure: time zone and locale
+    files.link(
+        name=f"Link /etc/localtime to the {s.base_timezone} zone",
+        path="/etc/localtime", target=f"/usr/share/zoneinfo/{s.base_timezone}",
+    )
+    files.put(
+        name="Upload /etc/timezone", src=StringIO(f"{s.base_timezone}\n"), dest="/etc/timezone",
+        user="root", group="root", mode="0644",
+    )
+    server.locale(name=f"Generate the {s.base_locale} locale", locale=s.base_locale)
+    put_template("base/locale.j2", "/etc/default/locale", name="Upload /etc/default/locale",
+                 locale=s.base_locale)
+
+    # configure: the app user and the directories
+    server.user(
+        name=f"Create the app user {s.app_user}", user=s.app_user, system=True,
+        home=home_of(s.app_user), create_home=True, shell="/usr/sbin/nologin",
+    )
+    files.directory(name=f"Create {home_of(s.app_user)}", path=home_of(s.app_user),
+                    user=s.app_user, group=s.app_user, mode="0750")
+    files.directory(name=f"Create {s.app_root}", path=s.app_root, user="root", group="root", mode="0755")
+    files.directory(name=f"Create {s.app_uploads_dir}", path=s.app_uploads_dir,
+                    user=s.app_user, group=s.app_user, mode="0750")
+    files.directory(name=f"Create {s.app_log_dir}", path=s.app_log_dir,
+                    user=s.app_user, group="adm", mode="2750")
+    files.directory(name=f"Create {s.scripts_dir}", path=s.scripts_dir, user="root", group="root", mode="0755")
+    # Owner and mode of the backup directory belong to the backups step; only make sure it exists.
+    files.directory(name=f"Create {s.backup_dir}", path=s.backup_dir)
+
+    # configure: unattended security upgrades
+    put_template("base/20auto-upgrades.j2", "/etc/apt/apt.conf.d/20auto-upgrades",
+                 name="Upload /etc/apt/apt.conf.d/20auto-upgrades", enabled=s.base_unattended_upgrades)
+
+    harden_ssh()
+    if s.base_firewall_enabled:
+        install_firewall()
+
+
+def harden_ssh():
+    """No root logins, no passwords; checked with `sshd -t` before the reload."""
+    dropin = put_template(f"base/{SSH_HARDENING.rsplit('/', 1)[1]}.j2", SSH_HARDENING,
+                          name=f"Upload {SSH_HARDENING}", mode="0644")
+    server.shell(name="Check the sshd configuration and reload ssh",
+                 commands=["sshd -t", "systemctl reload ssh"], _if=dropin.did_change)
+
+
+def install_firewall():
+    """nftables: drop inbound except SSH, HTTP, HTTPS. Checked with `nft -c` before it is loaded."""
+    conf = put_template("base/nftables.conf.j2", "/etc/nftables.conf", name="Upload /etc/nftables.conf",
+                        mode="0755", tcp_ports=INBOUND_TCP_PORTS)
+    server.shell(name="Check and load /etc/nftables.conf", commands=["nft -c -f /etc/nftables.conf",
+                 "nft -f /etc/nftables.conf"], _if=conf.did_change)
+    systemd.service(name="Enable and start nftables", service="nftables.service", running=True, enabled=True)

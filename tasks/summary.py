@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import atexit
+import sys
 
 from pyinfra import host
+from pyinfra.context import ctx_state
 
 from louieops.settings import for_host
 
@@ -12,6 +14,7 @@ _LINES: list[str] = []
 
 
 def print_summary_at_exit() -> None:
+    """Collect this host's line now (planning time); print all lines once pyinfra has finished."""
     settings = for_host(host)
     scheme = "https" if settings.certbot_enabled else "http"
     _LINES.append(
@@ -20,10 +23,15 @@ def print_summary_at_exit() -> None:
         f"{scheme}://{settings.domain_admin} wss://{settings.domain_websocket}"
     )
     if len(_LINES) == 1:
-        atexit.register(_print)
+        atexit.register(_print, ctx_state.get())
 
 
-def _print() -> None:
-    print("\n--> Summary:")
+def _print(state) -> None:
+    # stderr, like pyinfra's own progress output, so `pyinfra --json` keeps stdout pure JSON.
+    if not state.is_executing:
+        return  # --dry or stopped before execution: nothing was provisioned
+    failed = {h.name for h in state.failed_hosts}
+    print("\n--> Summary:", file=sys.stderr)
     for line in _LINES:
-        print("    " + line)
+        host_name = line.split(":", 1)[0]
+        print("    " + ("FAILED " if host_name in failed else "") + line, file=sys.stderr)

@@ -55,6 +55,8 @@ apt_cache_time = 86400
 base_unattended_upgrades = True
 # Extra Debian packages to install on the server.
 base_extra_packages = []
+# nftables firewall: drop every inbound connection except SSH (22), HTTP (80) and HTTPS (443).
+base_firewall_enabled = True
 
 # --- PostgreSQL --------------------------------------------------------------------------------
 
@@ -135,13 +137,19 @@ papertrail_method = "rsyslog"
 papertrail_host = "logs.papertrailapp.com"
 # Papertrail log destination port (from your Papertrail account); None disables log shipping.
 papertrail_port = None
-# CA bundle used to verify the Papertrail TLS endpoint.
+# CA bundle on the server used to verify the Papertrail TLS endpoint (put papertrail-bundle.pem there if needed).
 papertrail_ca_file = "/etc/ssl/certs/ca-certificates.crt"
+# Certificate name rsyslog accepts from the endpoint (x509/name); Papertrail's own setup uses "*.papertrailapp.com".
+# None means exactly papertrail_host.
+papertrail_permitted_peer = "*.papertrailapp.com"
+# Most disk space rsyslog may use to buffer lines while Papertrail is unreachable (disk-assisted queue).
+papertrail_queue_max_disk = "1g"
 # remote_syslog2 release to install when papertrail_method = "remote_syslog2".
 remote_syslog2_version = "0.21"
-# sha256 of the remote_syslog2 linux amd64 tarball; the install refuses any other file.
-remote_syslog2_sha256 = "ed8a0b5a8bd8ed2c6a8c49d6b9b0a2a9e67b8d0bbe3b4cc6e5d3e3a9b19f2d2a"
-# Where to get the tarball: an https URL ({version} is substituted) or an absolute local path.
+# sha256 of the remote_syslog2 linux amd64 tarball; the install refuses any other file. No default on purpose:
+# required when papertrail_method = "remote_syslog2" (take it from a tarball you verified; `sha256sum FILE`).
+remote_syslog2_sha256 = None
+# Where to get the tarball: an https URL ({version} is substituted) or an absolute path on the controller.
 remote_syslog2_source = (
     "https://github.com/papertrail/remote_syslog2/releases/download/v{version}/remote_syslog_linux_amd64.tar.gz"
 )
@@ -161,12 +169,16 @@ alert_routes = {
     "P3": {"slack": ["alerts-general"], "email": False, "sms": False},
     "P4": {"slack": ["alerts-general"], "email": False, "sms": False},
 }
-# Recipient of e-mail alerts.
+# Recipient of e-mail alerts (sent with the server's sendmail if an MTA is installed); None disables e-mail.
 alert_email_to = "ops@simplylouie.com"
 # Recipient phone number of SMS alerts (E.164), None disables SMS.
 alert_sms_to = None
+# Twilio API base URL (SMS alerts; credentials from TWILIO_* environment variables).
+alert_twilio_api_url = "https://api.twilio.com"
 # The same alert is not resent within this many minutes.
 alert_dedup_minutes = 60
+# Group whose members may run send-alert (read the webhook secrets, write the alert state).
+alert_group = "alerts"
 
 # --- KPI thresholds (seed §5) ------------------------------------------------------------------
 
@@ -183,28 +195,80 @@ kpi_thresholds = {
     "disk_pct": {"target": 70, "warning": 80, "critical": 90},
     "cert_expiry_days": {"target": 30, "warning": 14, "critical": 7},
 }
+# Alert tier of each health check at its warning and critical level (seed §4: P1 site down ... P4 warnings).
+health_tiers = {
+    "api": {"warning": "P2", "critical": "P1"},
+    "database": {"warning": "P2", "critical": "P1"},
+    "api_p50_ms": {"warning": "P3", "critical": "P2"},
+    "disk_pct": {"warning": "P3", "critical": "P2"},
+    "memory_pct": {"warning": "P4", "critical": "P2"},
+    "cpu_pct": {"warning": "P4", "critical": "P3"},
+    "cert_expiry_days": {"warning": "P3", "critical": "P2"},
+}
 # Cron schedule of the health check.
 health_schedule = "*/5 * * * *"
+# Unprivileged system user that runs the health check and the maintenance jobs.
+health_user = "louie-monitor"
+# Mount points whose usage the health check compares with kpi_thresholds.disk_pct.
+health_disk_mounts = ["/"]
+# Requests to /health per run; their median is compared with kpi_thresholds.api_p50_ms.
+health_api_probes = 5
+# Verify the API's TLS certificate in the health check (off only where the CA is not trusted, e.g. test ACME).
+health_api_tls_verify = True
 
-# --- UptimeRobot -------------------------------------------------------------------------------
+# --- Maintenance jobs and security monitoring (seed §6, §9) -------------------------------------
+
+# Cron schedule of the daily summary to Slack (app errors, last backup, open alerts).
+maintenance_daily_summary_schedule = "0 8 * * *"
+# Cron schedule of the weekly log check (sizes, rotation coverage).
+maintenance_log_check_schedule = "0 6 * * 1"
+# Cron schedule of the weekly `npm audit` of the app.
+maintenance_npm_audit_schedule = "30 6 * * 1"
+# Cron schedule of the weekly exposure scan (/.env, /.git, HSTS).
+maintenance_exposure_scan_schedule = "0 7 * * 1"
+# Cron schedule of the monthly certificate expiry report.
+maintenance_cert_report_schedule = "0 9 1 * *"
+# Cron schedule of the quarterly reminder of the manual tasks (seed §6.4).
+maintenance_quarterly_reminder_schedule = "0 9 1 1,4,7,10 *"
+# fail2ban: failures within fail2ban_findtime that ban an address (app logins and sshd).
+fail2ban_maxretry = 5
+# fail2ban: window in which failures are counted (fail2ban time syntax: 10m, 1h, 1d).
+fail2ban_findtime = "10m"
+# fail2ban: how long an address stays banned.
+fail2ban_bantime = "1h"
+# Addresses/networks fail2ban never bans (e.g. your office); loopback is always ignored.
+fail2ban_ignoreip = []
+
+# --- UptimeRobot ---------------------------------------------------------------------------------
 
 # UptimeRobot API base URL (v3).
 uptimerobot_api_url = "https://api.uptimerobot.com/v3"
-# Requests per minute allowed by your plan (free plan: 10).
+# Requests per minute allowed by your plan (free plan: 10); the client never sends more.
 uptimerobot_requests_per_minute = 10
-# Delete monitors that this deploy manages but that are no longer listed below.
+# Delete monitors that carry uptimerobot_managed_tag but are no longer listed below.
 uptimerobot_prune = False
-# Monitors to keep registered. {domain_*} placeholders are filled from the domain settings.
+# Tag put on every monitor this deploy manages; only tagged monitors are ever pruned.
+uptimerobot_managed_tag = "louieops"
+# Alert contacts the monitors use, looked up in the account (never created): type plus the exact name
+# and/or value. E-mail contacts are personal contacts, Slack contacts are integrations.
+uptimerobot_alert_contacts = {
+    "email": {"type": "email", "value": "ops@simplylouie.com"},
+    "slack": {"type": "slack", "name": "alerts-critical"},
+}
+# Monitors to keep registered (seed §2.1), matched by exact name. type: http, keyword, port or ping;
+# interval and timeout in seconds; {domain_*} placeholders in name/url are filled from the domain settings.
+# keyword monitors: keyword, keyword_alert_when ("not_exists": down when the text is missing),
+# keyword_case_sensitive (default True); port monitors: port, and a bare host as url.
 uptimerobot_monitors = [
     {"name": "simplylouie.com - Homepage", "type": "http", "url": "https://{domain_homepage}",
-     "interval": 300, "alert_contacts": ["email", "slack"]},
+     "interval": 300, "timeout": 30, "alert_contacts": ["email", "slack"]},
     {"name": "API Health Check", "type": "keyword", "url": "https://{domain_api}/health",
      "keyword": '{"status":"healthy"}', "keyword_alert_when": "not_exists",
-     "interval": 300, "alert_contacts": ["email", "slack"]},
+     "interval": 300, "timeout": 30, "alert_contacts": ["email", "slack"]},
     {"name": "Admin Dashboard", "type": "http", "url": "https://{domain_admin}",
-     "interval": 300, "alert_contacts": ["email", "slack"]},
+     "interval": 300, "timeout": 30, "alert_contacts": ["email", "slack"]},
     {"name": "WebSocket Endpoint", "type": "port", "url": "{domain_websocket}", "port": 443,
-     "interval": 300, "alert_contacts": ["email", "slack"]},
+     "interval": 300, "timeout": 30, "alert_contacts": ["email", "slack"]},
 ]
 
 # --- Sentry ------------------------------------------------------------------------------------
@@ -217,5 +281,35 @@ sentry_org = "simplylouie"
 sentry_project = "simplylouie-api"
 # Which alert API to use: "auto" (detect), "workflows" (current) or "legacy" (/rules/, /alert-rules/).
 sentry_api_mode = "auto"
-# Delete alerts/monitors that this deploy manages but that are no longer listed.
+# Delete alerts/monitors that carry sentry_name_prefix but are no longer listed.
 sentry_prune = False
+# Prefix of the name of every alert and monitor this deploy manages (marks them as managed).
+sentry_name_prefix = "[louieops] "
+# Environment the alerts and monitors watch; None watches all environments.
+sentry_environment = "production"
+# Id of Sentry's Slack integration (Settings > Integrations > Slack); None sends Sentry alerts by e-mail only.
+sentry_slack_integration_id = None
+# Slack channel ids of the channels in alert_routes (e.g. "alerts-critical": "C0123ABCD"); needed with Slack.
+sentry_slack_channel_ids = {}
+# Issue alerts (seed §2.2), routed by tier through alert_routes. trigger: new_issue (first seen),
+# spike (more than `events` events within `interval`), unhandled (new/regressed issue, unhandled error).
+# frequency_minutes: at most one notification per issue in this time (0, 5, 10, 30, 60, 180, 720, 1440).
+sentry_issue_alerts = [
+    {"name": "New error type", "trigger": "new_issue", "frequency_minutes": 5, "tier": "P2"},
+    {"name": "Error spike", "trigger": "spike", "events": 10, "interval": "5m", "frequency_minutes": 5,
+     "tier": "P1"},
+    {"name": "Unhandled error", "trigger": "unhandled", "frequency_minutes": 5, "tier": "P2"},
+]
+# Metric monitors on KPIs (seed §5): warning/critical levels come from kpi_thresholds[kpi] times `scale`
+# (optional, default 1; failure_rate() is a 0-1 ratio, the KPI a percentage). Each gets an alert that sends
+# critical to critical_tier and warning to warning_tier (a warning tier that routes only to Slack is not
+# notified while sentry_slack_integration_id is None; the issue still shows in Sentry). window_minutes: 1, 5, 10, 15, 30, 60, 120, 240, 1440.
+sentry_metric_monitors = [
+    {"name": "API p50 latency", "kpi": "api_p50_ms", "aggregate": "p50(span.duration)",
+     "query": "is_transaction:true", "window_minutes": 5, "warning_tier": "P4", "critical_tier": "P2"},
+    {"name": "API p99 latency", "kpi": "api_p99_ms", "aggregate": "p99(span.duration)",
+     "query": "is_transaction:true", "window_minutes": 5, "warning_tier": "P4", "critical_tier": "P2"},
+    {"name": "API error rate", "kpi": "error_rate_pct", "aggregate": "failure_rate()",
+     "query": "is_transaction:true", "scale": 0.01, "window_minutes": 5, "warning_tier": "P3",
+     "critical_tier": "P2"},
+]

@@ -13,7 +13,6 @@ import fcntl
 import ipaddress
 import json
 import logging
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path

@@ -14,6 +14,8 @@ STATE_DIR = Path("/var/lib/louieops-testbed")
 SLOTS_DIR = STATE_DIR / ".slots"
 LOCK_FILE = STATE_DIR / ".lock"
 IP_FORWARD_SAVE = STATE_DIR / ".ip_forward.saved"
+#: Root file systems of stopped instances, being deleted in the background.
+TRASH_DIR = STATE_DIR / ".trash"
 
 #: The repository checkout this package lives in; ``.testbed/<name>/`` holds inventories.
 REPO_ROOT = Path(__file__).resolve().parents[2]

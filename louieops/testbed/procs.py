@@ -25,7 +25,7 @@ def proc_start_time(pid: int) -> int | None:
     """Start time of ``pid`` in clock ticks since boot, or None if it does not exist (or is a zombie)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
+    except OSError:  # gone (ENOENT, or ESRCH while it exits)
         return None
     fields = stat[stat.rindex(")") + 2 :].split()
     if fields[0] in ("Z", "X"):
@@ -110,7 +110,7 @@ def children(pid: int) -> list[int]:
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
             result += [int(p) for p in (task / "children").read_text().split()]
-        except FileNotFoundError:
+        except OSError:
             continue
     return result
 
@@ -118,7 +118,7 @@ def children(pid: int) -> list[int]:
 def cmdline(pid: int) -> list[str]:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
-    except FileNotFoundError:
+    except OSError:  # gone (ENOENT, or ESRCH while it exits)
         return []
 
 

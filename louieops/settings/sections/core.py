@@ -26,4 +26,5 @@ RULES = {
     "apt_cache_time": integer(0),
     "base_unattended_upgrades": boolean,
     "base_extra_packages": list_of(string(r"[a-z0-9][a-z0-9+.-]+", "a Debian package name")),
+    "base_firewall_enabled": boolean,
 }

@@ -1,0 +1,89 @@
+# Shared helpers of the backup scripts (sourced, not run). Managed by louieops (files/backup/backup-lib.sh).
+#
+# Configuration: KEY=VALUE lines in $BACKUP_CONF (default /etc/louieops/backup.conf), read as literal
+# values (never evaluated). A variable already set in the environment wins over the file, so a single
+# run can be pointed elsewhere: S3_ENDPOINT_URL=http://127.0.0.1:1 backup-db
+
+set -o errexit -o nounset -o pipefail
+umask 077
+
+BACKUP_CONF=${BACKUP_CONF:-/etc/louieops/backup.conf}
+
+load_conf() {
+    local key value
+    [ -r "$BACKUP_CONF" ] || { echo "cannot read $BACKUP_CONF" >&2; exit 1; }
+    while IFS='=' read -r key value; do
+        [[ $key =~ ^[A-Z][A-Z0-9_]*$ ]] || continue
+        [[ -v $key ]] || declare -g "$key=$value"
+    done <"$BACKUP_CONF"
+    export S3_ENDPOINT_URL S3_BUCKET  # read again by backup-s3 (env wins there too)
+}
+
+log() { printf '%s %s: %s\n' "$(date -u +%FT%TZ)" "$JOB" "$*" >&2; }
+
+# alert TIER MESSAGE / resolve MESSAGE: through the one send-alert script, keyed per job.
+# A missing or failing send-alert is logged, never turned into a second failure.
+alert() {
+    local tier=$1; shift
+    "$SCRIPTS_DIR/send-alert" --key "$JOB" "$tier" "$JOB: $*" || log "send-alert failed (exit $?)"
+}
+resolve() {
+    "$SCRIPTS_DIR/send-alert" --key "$JOB" --resolve P2 "$JOB: $*" || log "send-alert failed (exit $?)"
+}
+
+# report MESSAGE: an informational P4 (no key: each report is its own message).
+report() {
+    "$SCRIPTS_DIR/send-alert" P4 "$JOB: $*" || log "send-alert failed (exit $?)"
+}
+
+# fail MESSAGE: log, alert P2, exit 1. The EXIT trap of the caller removes its partial files.
+fail() {
+    log "FAILED: $*"
+    alert P2 "FAILED: $*"
+    exit 1
+}
+
+# lock DIR: one job per directory at a time (flock on the directory itself, which every user can
+# open read-only; no lock file to own or clean up). Fails (and alerts) when a run is still active.
+lock() {
+    exec 9<"$1" || fail "cannot open $1 for locking"
+    flock --nonblock 9 || fail "another run still holds the lock on $1; this run was skipped"
+}
+
+# checksum_file FILE NAME: write the sha256 of FILE, in sha256sum format under NAME, to
+# .NAME.sha256.partial next to FILE; print the hash. publish_checksum FILE NAME renames it into place.
+checksum_file() {
+    local dir hash
+    dir=$(dirname "$1")
+    hash=$(sha256sum <"$1" | cut -d' ' -f1)
+    printf '%s  %s\n' "$hash" "$2" >"$dir/.$2.sha256.partial"
+    printf '%s' "$hash"
+}
+publish_checksum() {
+    local dir
+    dir=$(dirname "$1")
+    mv -f -- "$dir/.$2.sha256.partial" "$dir/$2.sha256"
+}
+
+# newest DIR SUFFIX: newest published backup (one with a .sha256 next to it); names sort by time.
+newest() {
+    local f last=""
+    for f in "$1"/*"$2"; do
+        [ -e "$f" ] && [ -e "$f.sha256" ] && last=$f
+    done
+    printf '%s' "$last"
+}
+
+# prune DIR SUFFIX DAYS: delete published backups older than DAYS, always keeping the newest one, and
+# partial files left by killed runs (older than a day).
+prune() {
+    local dir=$1 suffix=$2 days=$3 keep
+    keep=$(newest "$dir" "$suffix")
+    find "$dir" -maxdepth 1 -type f -name "*$suffix" -mtime +"$days" -print0 |
+        while IFS= read -r -d '' f; do
+            [ "$f" = "$keep" ] && continue
+            log "removing expired $f"
+            rm -f -- "$f" "$f.sha256" "$f.rows"
+        done
+    find "$dir" -maxdepth 1 -type f -name '.*.partial' -mtime +0 -delete
+}

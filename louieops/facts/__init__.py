@@ -1,0 +1,1 @@
+"""Custom pyinfra facts of this project, one module per topic."""

@@ -1,0 +1,42 @@
+"""Facts for the backups step.
+
+``PostgresRoleMemberOf`` is read as the ``postgres`` OS user (``_sudo=True, _sudo_user="postgres"``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from pyinfra.api import FactBase, QuoteString, StringCommand
+
+ROLE_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,62}")
+
+
+class PostgresRoleMemberOf(FactBase[list]):
+    """
+    Roles that ``role`` is a direct member of, sorted; empty when the role does not exist (or
+    PostgreSQL is not installed yet).
+
+    .. code:: python
+
+        ["pg_read_all_data"]
+    """
+
+    def requires_command(self, role: str) -> str:
+        return "psql"
+
+    def command(self, role: str) -> StringCommand:
+        if not ROLE_NAME.fullmatch(role):
+            raise ValueError(f"invalid PostgreSQL role name {role!r}")
+        sql = (
+            "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+            f"JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = '{role}' ORDER BY 1"
+        )
+        return StringCommand("psql", "-X", "-At", "-c", QuoteString(sql))
+
+    @staticmethod
+    def default() -> list:
+        return []
+
+    def process(self, output: list[str]) -> list:
+        return sorted(line.strip() for line in output if line.strip())

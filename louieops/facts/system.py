@@ -1,0 +1,87 @@
+"""System facts: installed memory and the TLS certificate lineages certbot manages."""
+
+from __future__ import annotations
+
+from pyinfra.api import FactBase, QuoteString, StringCommand
+from pyinfra.api.exceptions import FactProcessError
+
+
+class MemTotalMb(FactBase[int]):
+    """
+    The RAM of the host in MiB, read from /proc/meminfo (needs no extra package, unlike vmstat).
+
+    .. code:: python
+
+        2048
+    """
+
+    def command(self) -> str:
+        return "grep '^MemTotal:' /proc/meminfo"
+
+    @staticmethod
+    def default() -> int:
+        return 0
+
+    def process(self, output: list[str]) -> int:
+        return parse_meminfo_total_mb(output)
+
+
+def parse_meminfo_total_mb(lines: list[str]) -> int:
+    """``MemTotal:  2048000 kB`` -> 2000 (MiB)."""
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] == "MemTotal:" and fields[1].isdigit():
+            return int(fields[1]) // 1024
+    raise FactProcessError(f"no MemTotal line in {lines!r}")
+
+
+# Markers separating the two parts of the CertbotCertificate output.
+_SERVER_MARK = "#server:"
+_DNS_MARK = "#dns:"
+
+
+class CertbotCertificate(FactBase[dict]):
+    """
+    A certbot certificate lineage: its names (from the live certificate) and ACME server (from the
+    renewal configuration). Empty dict when the lineage does not exist.
+
+    .. code:: python
+
+        {"domains": ["api.example.com", "example.com"], "server": "https://acme.example/dir"}
+    """
+
+    def command(self, cert_name: str) -> StringCommand:
+        live = f"/etc/letsencrypt/live/{cert_name}/cert.pem"
+        renewal = f"/etc/letsencrypt/renewal/{cert_name}.conf"
+        return StringCommand(
+            "if test -f", QuoteString(live), "&& test -f", QuoteString(renewal), "; then",
+            "echo", QuoteString(_SERVER_MARK), "; grep -E '^server *=' ", QuoteString(renewal), "|| true;",
+            "echo", QuoteString(_DNS_MARK), ";",
+            "openssl x509 -noout -ext subjectAltName -in", QuoteString(live), "; fi",
+        )
+
+    @staticmethod
+    def default() -> dict:
+        return {}
+
+    def process(self, output: list[str]) -> dict:
+        return parse_certbot_certificate(output)
+
+
+def parse_certbot_certificate(lines: list[str]) -> dict:
+    """Parse the output of :class:`CertbotCertificate` into ``{"domains": [...], "server": ...}``."""
+    if not lines:
+        return {}
+    server, domains, section = None, set(), None
+    for line in lines:
+        text = line.strip()
+        if text in (_SERVER_MARK, _DNS_MARK):
+            section = text
+        elif section == _SERVER_MARK and "=" in text:
+            server = text.split("=", 1)[1].strip()
+        elif section == _DNS_MARK:
+            for item in text.split(","):
+                item = item.strip()
+                if item.startswith("DNS:"):
+                    domains.add(item[4:])
+    return {"domains": sorted(domains), "server": server}

@@ -1,0 +1,1 @@
+"""Custom pyinfra operations of this project, one module per topic."""

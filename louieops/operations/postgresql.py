@@ -1,0 +1,101 @@
+"""PostgreSQL operations that stay idempotent with a password.
+
+pyinfra's ``postgres.role(password=...)`` issues ``ALTER ROLE ... PASSWORD`` on every run. ``role``
+here reads the stored SCRAM verifier from ``pg_authid`` and checks the wanted password against it on
+the controller: a matching password is a no-op. When the password must be set, the controller
+computes a SCRAM-SHA-256 verifier and sends that (PostgreSQL stores a pre-hashed verifier as is), so
+the plaintext never reaches the server, its logs or ``pg_stat_activity``.
+
+Run as the ``postgres`` OS user: ``_sudo=True, _sudo_user="postgres"``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+
+from pyinfra import host
+from pyinfra.api import HiddenValue, OperationValueError, QuoteString, StringCommand, operation
+
+from louieops.facts.postgresql import ROLE_NAME, PostgresRoleAuth, sql_literal
+
+SCRAM_ITERATIONS = 4096  # PostgreSQL's default scram_iterations
+
+
+def _scram_keys(password: str, salt: bytes, iterations: int) -> tuple[bytes, bytes]:
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    return stored_key, server_key
+
+
+def scram_verifier(password: str, salt: bytes | None = None, iterations: int = SCRAM_ITERATIONS) -> str:
+    """The verifier PostgreSQL stores for ``password``: ``SCRAM-SHA-256$iter:salt$StoredKey:ServerKey``.
+
+    Passwords are used as UTF-8 bytes without SASLprep, which equals PostgreSQL's result for ASCII
+    passwords (the generated ones are)."""
+    salt = os.urandom(16) if salt is None else salt
+    stored_key, server_key = _scram_keys(password, salt, iterations)
+    b64 = lambda data: base64.b64encode(data).decode("ascii")  # noqa: E731
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+
+
+def verifier_matches(verifier: str | None, password: str) -> bool:
+    """True when ``verifier`` (as stored in pg_authid) was made from ``password``."""
+    if not verifier or not verifier.startswith("SCRAM-SHA-256$"):
+        return False  # no password, or an md5 hash: set a SCRAM one
+    try:
+        head, keys = verifier[len("SCRAM-SHA-256$") :].split("$", 1)
+        iterations_text, salt_b64 = head.split(":", 1)
+        stored_b64, server_b64 = keys.split(":", 1)
+        salt = base64.b64decode(salt_b64, validate=True)
+        stored_key, server_key = _scram_keys(password, salt, int(iterations_text))
+    except ValueError:
+        return False
+    return hmac.compare_digest(base64.b64encode(stored_key).decode(), stored_b64) and hmac.compare_digest(
+        base64.b64encode(server_key).decode(), server_b64
+    )
+
+
+def role_sql(role: str, verifier: str, exists: bool) -> str:
+    """CREATE or ALTER statement giving ``role`` LOGIN and the pre-hashed password."""
+    verb = "ALTER" if exists else "CREATE"
+    return f'{verb} ROLE "{role}" WITH LOGIN PASSWORD {sql_literal(verifier)}'
+
+
+@operation()
+def role(role: str, password: str):
+    """
+    Ensure a PostgreSQL login role exists with this password (SCRAM-SHA-256), without touching it
+    when the stored verifier already matches.
+
+    + role: role name (lower-case letters, digits, ``_``, ``-``)
+    + password: the wanted password (a secret: never printed, never sent to the server in clear)
+
+    **Example:**
+
+    .. code:: python
+
+        postgresql.role(
+            name="Ensure PostgreSQL role simplylouie",
+            role="simplylouie",
+            password=secrets.require("LOUIE_DB_PASSWORD"),
+            _sudo=True,
+            _sudo_user="postgres",
+        )
+    """
+    if not ROLE_NAME.fullmatch(role):
+        raise OperationValueError(f"invalid PostgreSQL role name {role!r}")
+    if not password:
+        raise OperationValueError(f"empty password for PostgreSQL role {role}")
+
+    current = host.get_fact(PostgresRoleAuth, role=role)
+    if current and current["login"] and verifier_matches(current["verifier"], password):
+        host.noop(f"postgresql role {role} exists with the wanted password")
+        return
+
+    sql = role_sql(role, scram_verifier(password), exists=bool(current))
+    yield StringCommand("psql", "-X", "-v", "ON_ERROR_STOP=1", "-qc", QuoteString(HiddenValue(sql)))

@@ -1,0 +1,125 @@
+"""Command line: ``python -m louieops.testbed up|down|status|ssh|cleanup``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shlex
+import sys
+
+from . import cleanup, peers
+from .paths import DEFAULT_RELEASE, RELEASES, REPO_ROOT, check_name
+from .server import AlreadyRunning, Testbed, TestbedError, list_instances
+
+
+def _rel(path: object) -> str:
+    try:
+        return os.path.relpath(str(path))
+    except ValueError:
+        return str(path)
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    tb = Testbed(args.name, args.release)
+    try:
+        tb.up()
+    except AlreadyRunning as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    inv, env = _rel(tb.inventory_path), _rel(tb.env_path)
+    print(f"""test server {tb.name!r} ({tb.release}) is up at {tb.address}; boot to SSH {tb.boot_seconds:.1f} s
+
+  ssh:        {shlex.join(tb.ssh_argv())}
+              (or: python -m louieops.testbed ssh --name {tb.name} [command])
+  inventory:  {inv}
+  secrets:    {env}
+  deploy:     cd {REPO_ROOT} && . {env} && pyinfra -y {inv} deploy.py
+
+  peers on {tb.peer_address}:
+    ACME (pebble)   {tb.acme_directory_url}   (listener CA: {tb.listener_ca})
+    DNS             {tb.peer_address}:{peers.CHALLTESTSRV_DNS_PORT} (pebble-challtestsrv: {', '.join(tb.domains)})
+    S3 (moto)       {tb.s3_endpoint}
+    recorder        {tb.recorder.url}/_recorded
+  logs:       {tb.log_dir}
+
+  stop:       python -m louieops.testbed down --name {tb.name}""")
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    Testbed(args.name).down()
+    print(f"test server {args.name!r} is down")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    names = list_instances()
+    if not names:
+        print("no test servers")
+        return 0
+    for name in names:
+        try:
+            tb = Testbed.attach(name)
+        except TestbedError:
+            print(f"{name:20} (incomplete; `down --name {name}` removes it)")
+            continue
+        if tb.is_running():
+            state = "running"
+        elif "supervisor" not in tb.state:
+            state = "starting"
+        else:
+            state = "stopped"
+        print(f"{name:20} {state:8} {tb.state['release']:9} {tb.address:12} boots={tb.boots} "
+              f"inventory={_rel(tb.inventory_path)}")
+    return 0
+
+
+def cmd_ssh(args: argparse.Namespace) -> int:
+    tb = Testbed.attach(args.name)
+    argv = tb.ssh_argv(" ".join(args.command) if args.command else None)  # like ssh(1)
+    if not args.command:
+        argv.insert(1, "-t")
+    os.execvp(argv[0], argv)
+    return 0  # not reached
+
+
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    swept = cleanup.cleanup_all()
+    left = {k: v for k, v in cleanup.leftovers().items() if v}
+    for kind, items in swept.items():
+        print(f"removed stray {kind}: {', '.join(items)}")
+    if left:
+        print(f"still present: {left}", file=sys.stderr)
+        return 1
+    print("no test server leftovers")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m louieops.testbed", description="Local test servers.")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="boot a test server and its peers")
+    up.add_argument("--name", default="demo", type=check_name)
+    up.add_argument("--release", default=DEFAULT_RELEASE, choices=RELEASES)
+    up.set_defaults(func=cmd_up)
+    down = sub.add_parser("down", help="stop a test server and remove everything it made")
+    down.add_argument("--name", default="demo", type=check_name)
+    down.set_defaults(func=cmd_down)
+    sub.add_parser("status", help="list test servers").set_defaults(func=cmd_status)
+    ssh = sub.add_parser("ssh", help="ssh to a test server as deploy")
+    ssh.add_argument("--name", default="demo", type=check_name)
+    ssh.add_argument("command", nargs=argparse.REMAINDER)
+    ssh.set_defaults(func=cmd_ssh)
+    sub.add_parser("cleanup", help="remove every test server and leftover").set_defaults(func=cmd_cleanup)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
+    if os.geteuid() != 0:
+        print("error: the testbed needs root (network namespaces, nftables, systemd-nspawn)", file=sys.stderr)
+        return 1
+    try:
+        return args.func(args)
+    except TestbedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,98 @@
+"""Render the pyinfra inventory and the secrets file for one test server (pure functions + writers)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+
+INVENTORY_FILE = "inventory.py"
+ENV_FILE = "env"
+#: Relative link from ``.testbed/<name>/group_data`` to the project's group data.
+GROUP_DATA_LINK = "../../inventory/group_data"
+
+
+def host_data(
+    *,
+    name: str,
+    peer_address: str,
+    ssh_key: Path,
+    known_hosts: Path,
+    acme_directory_url: str,
+    s3_endpoint_url: str,
+    recorder_url: str,
+) -> dict[str, object]:
+    """Connection settings and the dynamic peer settings of one test server."""
+    return {
+        "ssh_user": "deploy",
+        "ssh_key": str(ssh_key),
+        "ssh_known_hosts_file": str(known_hosts),
+        "ssh_strict_host_key_checking": "yes",
+        "_sudo": True,
+        "certbot_acme_server": acme_directory_url,
+        "backup_s3_endpoint_url": s3_endpoint_url,
+        "testbed_name": name,
+        "testbed_peer_address": peer_address,
+        "testbed_recorder_url": recorder_url,
+    }
+
+
+def render_inventory(name: str, address: str, data: Mapping[str, object]) -> str:
+    """Python source of the inventory file: one group ``testbed`` holding the server."""
+    items = "".join(f"            {key!r}: {value!r},\n" for key, value in data.items())
+    return (
+        f'"""pyinfra inventory of test server {name!r}: written by `python -m louieops.testbed up`.\n\n'
+        'Regenerated on every `up`; edits are lost. Group data comes from ./group_data\n'
+        '(a link to the project\'s inventory/group_data, including testbed.py)."""\n\n'
+        f"testbed = [\n    (\n        {address!r},\n        {{\n{items}        }},\n    ),\n]\n"
+    )
+
+
+def generate_secrets(recorder: str) -> dict[str, str]:
+    """Fresh random secrets for the deploy's environment; Slack webhooks point at the recorder."""
+    return {
+        "LOUIE_DB_PASSWORD": secrets.token_urlsafe(24),
+        "LOUIE_ADMIN_TOKEN": secrets.token_urlsafe(32),
+        "AWS_ACCESS_KEY_ID": "testbed" + secrets.token_hex(6).upper(),
+        "AWS_SECRET_ACCESS_KEY": secrets.token_urlsafe(30),
+        "SLACK_WEBHOOK_CRITICAL": f"{recorder}/slack/critical",
+        "SLACK_WEBHOOK_HIGH": f"{recorder}/slack/high",
+        "SLACK_WEBHOOK_GENERAL": f"{recorder}/slack/general",
+    }
+
+
+def render_env(env: Mapping[str, str]) -> str:
+    lines = ["# Secrets for the test server's deploy: `. ./env` (generated; mode 0600)."]
+    lines += [f"export {key}={shlex.quote(value)}" for key, value in env.items()]
+    return "\n".join(lines) + "\n"
+
+
+def parse_env(text: str) -> dict[str, str]:
+    """Read back a file written by :func:`render_env`."""
+    env = {}
+    for line in text.splitlines():
+        if line.startswith("export "):
+            key, _, value = line[len("export ") :].partition("=")
+            env[key] = shlex.split(value)[0] if value else ""
+    return env
+
+
+def write_workdir(
+    workdir: Path, *, name: str, address: str, data: Mapping[str, object], env: Mapping[str, str]
+) -> tuple[Path, Path]:
+    """Write inventory.py, env (0600) and the group_data link into ``workdir``; return both paths."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    inventory = workdir / INVENTORY_FILE
+    inventory.write_text(render_inventory(name, address, data))
+    env_path = workdir / ENV_FILE
+    fd = os.open(env_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(render_env(env))
+    os.chmod(env_path, 0o600)
+    link = workdir / "group_data"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(GROUP_DATA_LINK)
+    return inventory, env_path

@@ -1,0 +1,132 @@
+"""Controller-side peers of a test server: pebble, pebble-challtestsrv, moto (S3), the webhook recorder.
+
+Each peer is a :class:`PeerSpec`: a command line, the TCP port to poll for readiness, and optional
+environment. Every peer listens on the host side of the veth only (``10.231.N.1``), so the same ports
+serve every instance. Adding a stand-in is one line in :func:`default_peers` (or pass ``extra_peers`` to
+:class:`~louieops.testbed.server.Testbed`), e.g.::
+
+    PeerSpec.python_module("uptimerobot", "tests.standins.uptimerobot", addr, 9300)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.request
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .paths import REPO_ROOT
+
+#: Non-default ports, on the peer address only.
+PEBBLE_ACME_PORT = 14100
+PEBBLE_MANAGEMENT_PORT = 15100
+CHALLTESTSRV_DNS_PORT = 8153
+CHALLTESTSRV_MANAGEMENT_PORT = 8155
+MOTO_PORT = 5100
+RECORDER_PORT = 9180
+
+DEFAULT_DOMAINS = (
+    "simplylouie.test",
+    "api.simplylouie.test",
+    "louiesystem.test",
+    "ws.simplylouie.test",
+)
+
+
+@dataclass(frozen=True)
+class PeerSpec:
+    """One managed peer process: started detached, logged to ``<instance>/logs/<name>.log``."""
+
+    name: str
+    argv: tuple[str, ...]
+    port: int
+    host: str
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def python_module(
+        cls, name: str, module: str, host: str, port: int, *extra: str, env: Mapping[str, str] | None = None
+    ) -> PeerSpec:
+        """A stand-in run as ``python -m MODULE --host H --port P [extra...]`` from the repository root."""
+        return cls(
+            name,
+            (sys.executable, "-m", module, "--host", host, "--port", str(port), *extra),
+            port,
+            host,
+            {"PYTHONPATH": str(REPO_ROOT), **(env or {})},
+        )
+
+
+def pebble_config(peer: str, cert: Path, key: Path) -> dict[str, object]:
+    return {
+        "pebble": {
+            "listenAddress": f"{peer}:{PEBBLE_ACME_PORT}",
+            "managementListenAddress": f"{peer}:{PEBBLE_MANAGEMENT_PORT}",
+            "certificate": str(cert),
+            "privateKey": str(key),
+            "httpPort": 80,
+            "tlsPort": 443,
+            "ocspResponderURL": "",
+            "externalAccountBindingRequired": False,
+        }
+    }
+
+
+def default_peers(peer: str, instance_dir: Path, cert: Path, key: Path) -> list[PeerSpec]:
+    """The standard peers of one instance (config files are written into ``instance_dir``)."""
+    config = instance_dir / "pebble-config.json"
+    config.write_text(json.dumps(pebble_config(peer, cert, key), indent=2))
+    return [
+        PeerSpec(
+            "challtestsrv",
+            (
+                "pebble-challtestsrv",
+                "-defaultIPv4", "",
+                "-defaultIPv6", "",
+                "-dns01", f"{peer}:{CHALLTESTSRV_DNS_PORT}",
+                "-http01", "",
+                "-https01", "",
+                "-tlsalpn01", "",
+                "-management", f"{peer}:{CHALLTESTSRV_MANAGEMENT_PORT}",
+            ),
+            CHALLTESTSRV_MANAGEMENT_PORT,
+            peer,
+        ),
+        PeerSpec(
+            "pebble",
+            ("pebble", "-config", str(config), "-dnsserver", f"{peer}:{CHALLTESTSRV_DNS_PORT}"),
+            PEBBLE_ACME_PORT,
+            peer,
+            {"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0"},
+        ),
+        PeerSpec("moto", (sys.executable, "-m", "moto.server", "-H", peer, "-p", str(MOTO_PORT)), MOTO_PORT, peer),
+        PeerSpec.python_module(
+            "recorder", "louieops.testbed.recorder", peer, RECORDER_PORT,
+            "--log", str(instance_dir / "recorded.jsonl"),
+        ),
+    ]
+
+
+def add_dns_records(peer: str, domains: Iterable[str], address: str) -> None:
+    """Make pebble-challtestsrv answer A ``address`` for each domain (no AAAA: default answers are off)."""
+    for domain in domains:
+        body = json.dumps({"host": domain, "addresses": [address]}).encode()
+        req = urllib.request.Request(
+            f"http://{peer}:{CHALLTESTSRV_MANAGEMENT_PORT}/add-a", data=body, method="POST"
+        )
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            resp.read()
+
+
+def acme_directory_url(peer: str) -> str:
+    return f"https://{peer}:{PEBBLE_ACME_PORT}/dir"
+
+
+def s3_endpoint_url(peer: str) -> str:
+    return f"http://{peer}:{MOTO_PORT}"
+
+
+def recorder_url(peer: str) -> str:
+    return f"http://{peer}:{RECORDER_PORT}"

@@ -1,0 +1,347 @@
+"""Logs, health checks, alert routing, maintenance jobs and fail2ban on the deployed test server.
+
+Needs the shared ``deployed`` fixture (tests/e2e/conftest.py): the booted server after the full deploy.
+Tests that need other settings (log shipping to the TLS receiver, an extra disk mount) re-run one task
+with ``pyinfra --data`` overrides and restore the server by re-running it without them.
+
+Traffic goes only to the test server and the peer address (10.231.N.1) where the test's own TLS syslog
+receiver listens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shlex
+import subprocess
+import sys
+import tarfile
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+
+import pytest
+
+from louieops.resources import REPO_ROOT
+from louieops.testbed.syslog_receiver import SyslogReceiver, write_pki
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the test server needs root (netns, nftables, nspawn)"),
+]
+
+LOG_HOST = "logs.papertrail.test"
+TEST_CA_DIR = "/etc/ssl/louieops-test"
+DISK_TEST_MOUNT = "/mnt/louieops-disk-test"
+PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
+# Each task module and its deploy function, for partial re-runs.
+TASKS = {
+    "logs": "ship_logs",
+    "health": "install_health_check",
+    "alerts": "install_alert_routing",
+    "maintenance": "install_maintenance_jobs",
+}
+
+
+# --- helpers --------------------------------------------------------------------------------------------
+
+
+def root(deployed, command: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess:
+    """Run a shell command as root on the server."""
+    return deployed.testbed.ssh(f"sudo sh -c {shlex.quote(command)}", check=check, input=input)
+
+
+def redeploy(deployed, tmp_path: Path, task: str, **overrides) -> subprocess.CompletedProcess:
+    """Run one task's deploy function against the test server with setting overrides (``--data``)."""
+    deploy_file = tmp_path / f"deploy_{task}_{uuid.uuid4().hex[:8]}.py"
+    deploy_file.write_text(
+        "from pyinfra import host\n"
+        "from louieops.settings import for_host\n"
+        f"from tasks import {task}\n"
+        "for_host(host)\n"
+        f"{task}.{TASKS[task]}()\n"
+    )
+    data = []
+    for key, value in overrides.items():
+        text = "null" if value is None else ("true" if value is True else "false" if value is False else value)
+        if isinstance(value, list):
+            text = "[" + ",".join(f'"{item}"' for item in value) + "]"
+        data += ["--data", f"{key}={text}"]
+    env = {**os.environ, **deployed.env, "PYTHONPATH": str(REPO_ROOT)}
+    return subprocess.run(
+        [PYINFRA, "-y", str(deployed.testbed.inventory_path), str(deploy_file), *data],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )
+
+
+def redeploy_ok(deployed, tmp_path, task, **overrides) -> str:
+    result = redeploy(deployed, tmp_path, task, **overrides)
+    assert result.returncode == 0, f"deploy of {task} with {overrides} failed:\n{result.stdout[-3000:]}{result.stderr[-2000:]}"
+    return result.stdout
+
+
+def poll(predicate, timeout: float, interval: float = 1.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def health_run(deployed) -> subprocess.CompletedProcess:
+    """One run of the health check as its unprivileged user (serialized with the cron run)."""
+    s = deployed.settings
+    return root(
+        deployed,
+        f"runuser -u {s.health_user} -- flock /var/lib/louieops/health/lock {s.scripts_dir}/health-check",
+        check=False,
+    )
+
+
+def slack_since(deployed, since: float, *needles: str) -> list[dict]:
+    """Slack webhook posts at the recorder since ``since`` whose body contains every needle."""
+    return [
+        r for r in deployed.recorder.requests()
+        if r["path"].startswith("/slack/") and r["time"] >= since and all(n in r["body"] for n in needles)
+    ]
+
+
+def channel_paths(deployed, tier: str) -> set[str]:
+    """URL paths of the Slack webhooks a tier is routed to (the recorder records the path)."""
+    s = deployed.settings
+    return {urllib.parse.urlsplit(deployed.env[s.alert_slack_webhooks[c]]).path for c in s.alert_routes[tier]["slack"]}
+
+
+def app_healthy(deployed) -> bool:
+    port = deployed.settings.app_port
+    return root(deployed, f"curl -fsS -m 5 http://127.0.0.1:{port}/health", check=False).returncode == 0
+
+
+@pytest.fixture(scope="module")
+def observed(deployed, tmp_path_factory):
+    """The deployed server with a health check that can judge the test server's API.
+
+    Pebble's certificates do not chain to a trusted CA, so where health_api_tls_verify is on the health
+    check is re-deployed with it off for this module, and restored afterwards."""
+    tmp = tmp_path_factory.mktemp("observed")
+    changed = deployed.settings.health_api_tls_verify and deployed.settings.certbot_enabled
+    if changed:
+        redeploy_ok(deployed, tmp, "health", health_api_tls_verify=False)
+    yield deployed
+    if changed:
+        redeploy_ok(deployed, tmp, "health")
+
+
+@pytest.fixture()
+def log_receiver(observed, tmp_path):
+    """A TLS syslog receiver on the peer address, its CA on the server and its name in /etc/hosts."""
+    pki = write_pki(tmp_path / "pki", LOG_HOST)
+    root(observed, f"install -d -m 755 {TEST_CA_DIR} && cat > {TEST_CA_DIR}/syslog-ca.pem", input=pki.ca.read_text())
+    root(observed, f"grep -q ' {LOG_HOST}$' /etc/hosts || echo '{observed.peer_address} {LOG_HOST}' >> /etc/hosts")
+    with SyslogReceiver(observed.peer_address, 0, pki.cert, pki.key) as receiver:
+        receiver.pki = pki
+        yield receiver
+    root(observed, f"sed -i '/ {LOG_HOST}$/d' /etc/hosts; rm -rf {TEST_CA_DIR}", check=False)
+
+
+def shipping_overrides(receiver, ca_file: str) -> dict:
+    return {
+        "papertrail_method": "rsyslog",
+        "papertrail_host": LOG_HOST,
+        "papertrail_port": receiver.port,
+        "papertrail_permitted_peer": LOG_HOST,
+        "papertrail_ca_file": ca_file,
+    }
+
+
+def app_login_failure(deployed, user: str, ip: str | None = None) -> None:
+    """Make the app itself write "Login failed for USER from IP" (a request to its port on the server)."""
+    header = f"-H 'X-Real-IP: {ip}' " if ip else ""
+    root(
+        deployed,
+        f"curl -sS -m 5 -o /dev/null {header}-H 'Content-Type: application/json' "
+        f"-d '{{\"username\":\"{user}\",\"password\":\"wrong\"}}' http://127.0.0.1:{deployed.settings.app_port}/login",
+    )
+
+
+# --- log shipping ---------------------------------------------------------------------------------------
+
+
+def test_app_log_lines_reach_the_tls_receiver_and_a_wrong_ca_is_refused(observed, log_receiver, tmp_path):
+    s = observed.settings
+    hostname = root(observed, "hostname").stdout.strip()
+    try:
+        redeploy_ok(observed, tmp_path, "logs", **shipping_overrides(log_receiver, f"{TEST_CA_DIR}/syslog-ca.pem"))
+        assert redeploy(observed, tmp_path, "logs", **shipping_overrides(log_receiver, f"{TEST_CA_DIR}/syslog-ca.pem")
+                        ).returncode == 0
+        marker = f"obs{uuid.uuid4().hex[:12]}"
+        app_login_failure(observed, marker)
+        message = log_receiver.wait_for(lambda m: marker in m.message, timeout=90)
+        assert message is not None, f"no line with {marker} arrived; received {len(log_receiver.snapshot())} lines"
+        assert message.hostname == hostname
+        assert message.tag == s.app_name
+        assert f"Login failed for {marker} from 127.0.0.1" in message.message
+
+        # another CA on the server: the connection is refused, nothing arrives, and `status` says why
+        wrong = write_pki(tmp_path / "wrong", LOG_HOST, label="wrong")
+        root(observed, f"cat > {TEST_CA_DIR}/wrong-ca.pem", input=wrong.ca.read_text())
+        redeploy_ok(observed, tmp_path, "logs", **shipping_overrides(log_receiver, f"{TEST_CA_DIR}/wrong-ca.pem"))
+        redeploy_ok(observed, tmp_path, "maintenance", **shipping_overrides(log_receiver, f"{TEST_CA_DIR}/wrong-ca.pem"))
+        hidden = f"obs{uuid.uuid4().hex[:12]}"
+        app_login_failure(observed, hidden)
+
+        def status_shows_tls_error():
+            out = root(observed, "louie-status", check=False).stdout
+            return out if "NOT connected" in out and ("not permitted" in out or "certificate" in out) else None
+
+        status = poll(status_shows_tls_error, timeout=120, interval=3, what="the TLS failure in louie-status")
+        assert "recent errors" in status
+        assert not any(hidden in m.message for m in log_receiver.snapshot())
+        assert root(observed, "ls /var/spool/rsyslog/ | grep -c louieops_papertrail", check=False).stdout.strip() != "0"
+    finally:
+        redeploy_ok(observed, tmp_path, "logs")
+        redeploy_ok(observed, tmp_path, "maintenance")
+
+
+def _fake_remote_syslog_tarball(path: Path) -> str:
+    """A stand-in for remote_syslog_linux_amd64.tar.gz: same layout, a shell script as the binary."""
+    script = b"#!/bin/sh\necho \"fake remote_syslog $*\" >&2\nexec sleep infinity\n"
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo("remote_syslog/remote_syslog")
+        info.size, info.mode = len(script), 0o755
+        tar.addfile(info, io.BytesIO(script))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_remote_syslog2_is_installed_only_with_the_pinned_checksum(observed, tmp_path):
+    tarball = tmp_path / "remote_syslog_linux_amd64.tar.gz"
+    digest = _fake_remote_syslog_tarball(tarball)
+    overrides = {
+        "papertrail_method": "remote_syslog2", "papertrail_host": LOG_HOST, "papertrail_port": 6514,
+        "papertrail_ca_file": "/etc/ssl/certs/ca-certificates.crt", "remote_syslog2_source": str(tarball),
+    }
+    try:
+        refused = redeploy(observed, tmp_path, "logs", remote_syslog2_sha256="0" * 64, **overrides)
+        assert refused.returncode != 0
+        assert "refusing to install" in refused.stdout + refused.stderr
+        assert root(observed, "test -e /usr/local/bin/remote_syslog", check=False).returncode != 0
+
+        redeploy_ok(observed, tmp_path, "logs", remote_syslog2_sha256=digest, **overrides)
+        config = root(observed, "cat /etc/log_files.yml").stdout
+        assert "protocol: tls" in config and f"host: {LOG_HOST}" in config and "port: 6514" in config
+        assert root(observed, "systemctl is-active remote_syslog").stdout.strip() == "active"
+        command = root(observed, "systemctl show -p ExecStart remote_syslog").stdout
+        assert "/usr/local/bin/remote_syslog" in command and "-D" in command
+        assert digest[:12] in root(observed, "readlink -f /usr/local/bin/remote_syslog").stdout
+        again = redeploy(observed, tmp_path, "logs", remote_syslog2_sha256=digest, **overrides)
+        assert again.returncode == 0
+    finally:
+        redeploy_ok(observed, tmp_path, "logs")
+    assert root(observed, "systemctl is-active remote_syslog", check=False).stdout.strip() != "active"
+    assert root(observed, "test -e /etc/log_files.yml", check=False).returncode != 0
+
+
+# --- health check and alert routing ---------------------------------------------------------------------
+
+
+def test_app_down_alerts_once_and_recovery_is_sent_once(observed):
+    s = observed.settings
+    baseline = health_run(observed)
+    assert "API healthy" in baseline.stdout, f"the API is not healthy before the test:\n{baseline.stdout}"
+    since = time.time()
+    unit = f"pm2-{s.app_user}.service"
+    try:
+        root(observed, f"systemctl stop {unit}")
+        poll(lambda: not app_healthy(observed), timeout=30, what="the app to stop")
+        first = health_run(observed)
+        assert first.returncode == 2, first.stdout
+        alerts = slack_since(observed, since, "API")
+        assert len(alerts) == 1, alerts
+        critical_tier = s.health_tiers["api"]["critical"]
+        assert f"[{critical_tier}]" in alerts[0]["body"]
+        assert alerts[0]["path"] in channel_paths(observed, critical_tier)
+        assert "RESOLVED" not in alerts[0]["body"]
+
+        health_run(observed)
+        assert len(slack_since(observed, since, "API")) == 1
+    finally:
+        root(observed, f"systemctl start {unit}")
+        poll(lambda: app_healthy(observed), timeout=60, what="the app to answer again")
+    health_run(observed)
+    recovered = poll(lambda: slack_since(observed, since, "RESOLVED", "API"), timeout=30, what="the recovery message")
+    assert len(recovered) == 1
+    health_run(observed)
+    assert len(slack_since(observed, since, "RESOLVED", "API")) == 1
+
+
+def test_a_filling_disk_raises_a_warning_tier_alert(observed, tmp_path):
+    root(observed, f"mkdir -p {DISK_TEST_MOUNT} && mount -t tmpfs -o size=10m louieops-disk-test {DISK_TEST_MOUNT}")
+    try:
+        redeploy_ok(observed, tmp_path, "health", health_disk_mounts=["/", DISK_TEST_MOUNT],
+                    **({"health_api_tls_verify": False} if observed.settings.certbot_enabled else {}))
+        since = time.time()
+        root(observed, f"fallocate -l 8700K {DISK_TEST_MOUNT}/fill")
+        run = health_run(observed)
+        assert f"WARNING  disk {DISK_TEST_MOUNT}" in run.stdout, run.stdout
+        warning_tier = observed.settings.health_tiers["disk_pct"]["warning"]
+        posts = slack_since(observed, since, DISK_TEST_MOUNT)
+        assert len(posts) == 1 and f"[{warning_tier}]" in posts[0]["body"] and "WARNING" in posts[0]["body"]
+        assert posts[0]["path"] in channel_paths(observed, warning_tier)
+
+        root(observed, f"rm -f {DISK_TEST_MOUNT}/fill")
+        health_run(observed)
+        assert len(slack_since(observed, since, "RESOLVED", DISK_TEST_MOUNT)) == 1
+    finally:
+        redeploy_ok(observed, tmp_path, "health",
+                    **({"health_api_tls_verify": False} if observed.settings.certbot_enabled else {}))
+        root(observed, f"umount {DISK_TEST_MOUNT}; rmdir {DISK_TEST_MOUNT}", check=False)
+
+
+# --- maintenance, security monitoring and status --------------------------------------------------------
+
+
+def test_every_scheduled_job_is_installed_exactly_once(observed):
+    s = observed.settings
+    cron = root(observed, "cat /etc/cron.d/* /var/spool/cron/crontabs/* 2>/dev/null", check=False).stdout
+    entries = [line for line in cron.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert sum(f"{s.scripts_dir}/health-check" in line for line in entries) == 1
+    for job in ("daily-summary", "log-check", "npm-audit", "exposure-scan", "cert-report", "quarterly-reminder"):
+        assert sum(f"louieops-maintenance {job}" in line for line in entries) == 1, job
+    assert f"{s.health_schedule} {s.health_user} " in cron
+
+
+def test_maintenance_reports_reach_slack(observed):
+    s = observed.settings
+    since = time.time()
+    for job in ("daily-summary", "exposure-scan"):
+        result = root(observed, f"runuser -u {s.health_user} -- {s.scripts_dir}/louieops-maintenance {job}", check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert len(slack_since(observed, since, "Daily summary")) == 1
+    scan = slack_since(observed, since, "Weekly exposure scan")
+    assert len(scan) == 1 and "no .env or .git served" in scan[0]["body"], scan
+
+
+def test_fail2ban_bans_an_address_after_five_failed_logins(observed):
+    address = "203.0.113.77"  # TEST-NET-3: never routed; the ban only lands in the server's own nftables
+    jail = "louieops-app-auth"
+    try:
+        for _ in range(observed.settings.fail2ban_maxretry):
+            app_login_failure(observed, "mallory", ip=address)
+        poll(lambda: address in root(observed, f"fail2ban-client status {jail}").stdout, timeout=60,
+             what=f"{address} to be banned by {jail}")
+        assert address in root(observed, "nft list ruleset").stdout
+    finally:
+        root(observed, f"fail2ban-client set {jail} unbanip {address}", check=False)
+
+
+def test_status_shows_every_item(observed):
+    out = root(observed, "louie-status").stdout
+    for label in ("Services", "pm2", "Disk", "Memory", "Certs", "Backup", "Health", "Alerts", "Logs", "fail2ban"):
+        assert any(line.startswith(label) for line in out.splitlines()), f"{label} missing:\n{out}"
+    assert f"{observed.settings.app_name}-api online" in out
+    assert "louieops-app-auth" in out and "sshd" in out

@@ -1,0 +1,219 @@
+"""Pure parts of the health check and maintenance scripts, and the rendered observability templates."""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import json
+import runpy
+import socket
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jinja2
+import pytest
+import yaml
+
+from louieops.resources import REPO_ROOT, file, template
+from louieops.settings import SettingsError, validate
+
+
+def _script(relative):
+    path = file(relative)
+    name = relative.replace("/", "_").replace("-", "_")
+    loader = importlib.machinery.SourceFileLoader(name, path)
+    spec = importlib.util.spec_from_loader(name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def health():
+    return _script("health/health-check")
+
+
+@pytest.fixture(scope="module")
+def maintenance():
+    return _script("maintenance/louieops-maintenance")
+
+
+def _defaults():
+    return {k: v for k, v in runpy.run_path(str(REPO_ROOT / "inventory/group_data/all.py")).items() if not k.startswith("__")}
+
+
+def _render(relative, **variables):
+    return jinja2.Template(open(template(relative)).read(), undefined=jinja2.StrictUndefined).render(
+        managed="Managed by louieops (test)", **variables
+    )
+
+
+# --- health check ---------------------------------------------------------------------------------------
+
+THRESHOLDS = _defaults()["kpi_thresholds"]
+
+
+@pytest.mark.parametrize(
+    "kpi,value,level",
+    [
+        ("disk_pct", 79.9, "ok"), ("disk_pct", 85, "warning"), ("disk_pct", 90.1, "critical"),
+        ("api_p50_ms", 150, "ok"), ("api_p50_ms", 600, "warning"), ("api_p50_ms", 1500, "critical"),
+        ("cert_expiry_days", 60, "ok"), ("cert_expiry_days", 10, "warning"), ("cert_expiry_days", 3, "critical"),
+    ],
+)
+def test_classify_against_the_kpi_table(health, kpi, value, level):
+    assert health.classify(kpi, value, THRESHOLDS) == level
+
+
+def test_memory_used_pct_uses_mem_available(health):
+    assert health.memory_used_pct("MemTotal: 1000 kB\nMemFree: 100 kB\nMemAvailable: 250 kB\n") == 75.0
+
+
+class _Health(BaseHTTPRequestHandler):
+    body = b'{"status":"healthy"}'
+
+    def do_GET(self):  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_curl_health_reads_status_and_time(health):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        ok, detail, seconds = health.curl_health(f"http://127.0.0.1:{server.server_address[1]}/health")
+        assert ok and detail == "healthy" and seconds >= 0
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_curl_health_reports_a_refused_connection(health):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ok, detail, _ = health.curl_health(f"http://127.0.0.1:{port}/health", timeout=3)
+    assert not ok and ("refused" in detail.lower() or "connect" in detail.lower())
+
+
+def test_alert_commands_carry_a_key_per_check(health, tmp_path):
+    calls = tmp_path / "calls"
+    fake = tmp_path / "send-alert"
+    fake.write_text(f"#!/bin/sh\necho \"$@\" >> {calls}\n")
+    fake.chmod(0o755)
+    config = {"send_alert": str(fake), "tiers": _defaults()["health_tiers"]}
+    health.alert(config, health.finding("disk_pct", "disk_pct:/", "warning", "disk / 85% used"))
+    health.alert(config, health.finding("api", "api", "ok", "API healthy"))
+    health.alert(config, health.finding("cert_expiry_days", "cert_expiry_days:x", "unknown", "?"))
+    assert calls.read_text().splitlines() == [
+        "--key health:disk_pct:/ P3 WARNING: disk / 85% used",
+        "--resolve --key health:api P4 recovered: API healthy",
+    ]
+
+
+# --- maintenance ----------------------------------------------------------------------------------------
+
+
+def test_new_lines_follow_appends_and_rotation(maintenance, tmp_path):
+    log = tmp_path / "out.log"
+    log.write_text("a\nb\n")
+    offsets = {}
+    assert maintenance.new_lines(str(log), offsets) == ["a", "b"]
+    with open(log, "a") as fh:
+        fh.write("c\n")
+    assert maintenance.new_lines(str(log), offsets) == ["c"]
+    log.unlink()
+    log.write_text("d\n")  # rotated: new inode, starts over
+    assert maintenance.new_lines(str(log), offsets) == ["d"]
+
+
+def test_parse_audit_counts_by_severity(maintenance):
+    output = json.dumps({"metadata": {"vulnerabilities": {"critical": 1, "high": 2, "moderate": 0, "low": 3}}})
+    assert maintenance.parse_audit(output) == {"critical": 1, "high": 2, "moderate": 0, "low": 3, "info": 0}
+
+
+def test_logrotate_coverage(maintenance, tmp_path):
+    conf = tmp_path / "app"
+    conf.write_text("/var/log/simplylouie/*.log {\n daily\n}\n")
+    assert maintenance.logrotate_covers("/var/log/simplylouie", [str(conf)]) == str(conf)
+    assert maintenance.logrotate_covers("/var/log/other", [str(conf)]) is None
+
+
+def test_unknown_job_is_a_usage_error():
+    result = subprocess.run([sys.executable, file("maintenance/louieops-maintenance"), "nope"], capture_output=True)
+    assert result.returncode == 2
+
+
+# --- templates and settings -----------------------------------------------------------------------------
+
+
+def test_rsyslog_forwarding_checks_certificate_and_name():
+    conf = _render(
+        "rsyslog/60-louieops-papertrail.conf.j2", host="logs5.papertrailapp.com", port=12345,
+        ca_file="/etc/ssl/certs/ca-certificates.crt", permitted_peer="*.papertrailapp.com", queue_max_disk="1g",
+        app_log_dir="/var/log/simplylouie", tag="simplylouie",
+    )
+    for directive in ('StreamDriverMode="1"', 'StreamDriverAuthMode="x509/name"',
+                      'StreamDriverPermittedPeers="*.papertrailapp.com"', 'Target="logs5.papertrailapp.com"',
+                      'Port="12345"', 'queue.filename="louieops_papertrail"', 'queue.saveOnShutdown="on"',
+                      'File="/var/log/simplylouie/*.log"'):
+        assert directive in conf
+    assert "anon" not in conf
+
+
+def test_remote_syslog2_config_is_tls():
+    rendered = _render("remote_syslog2/log_files.yml.j2", app_log_dir="/var/log/simplylouie", tag="simplylouie",
+                       host="logs5.papertrailapp.com", port=12345)
+    config = yaml.safe_load(rendered)
+    assert config["destination"] == {"host": "logs5.papertrailapp.com", "port": 12345, "protocol": "tls"}
+    assert config["files"] == [{"path": "/var/log/simplylouie/*.log", "tag": "simplylouie"}]
+
+
+def test_cron_files_are_deterministic_and_list_each_job_once():
+    from tasks.maintenance import jobs
+
+    settings = validate(_defaults())
+    rendered = [
+        _render("maintenance/louieops-maintenance.j2", jobs=jobs(settings), user="louie-monitor",
+                state_dir="/var/lib/louieops/maintenance", script="/opt/scripts/louieops-maintenance")
+        for _ in range(2)
+    ]
+    assert rendered[0] == rendered[1]
+    lines = [line for line in rendered[0].splitlines() if line and not line.startswith(("#", "SHELL", "PATH"))]
+    assert len(lines) == 6 and len({line.split()[10] for line in lines}) == 6
+    assert all(line.split()[5] == "louie-monitor" for line in lines)
+
+
+def test_json_templates_render_valid_json():
+    settings = validate(_defaults())
+    json.loads(_render(
+        "health/health.json.j2", api_domain="api.x.test", api_scheme="https", app_port=3000, verify_tls=True,
+        probes=5, database="db", disk_mounts=["/"], cert_domains=["x.test"], thresholds=settings.kpi_thresholds,
+        tiers=settings.health_tiers, send_alert="/opt/scripts/send-alert", state_dir="/var/lib/louieops/health",
+    ))
+    json.loads(_render(
+        "alerts/alerts.json.j2", label="x", username="x alerts", routes=settings.alert_routes, email_to=None,
+        sms_to=None, twilio_api_url="https://api.twilio.com", dedup_minutes=60,
+    ))
+
+
+def test_remote_syslog2_needs_a_checksum_when_chosen():
+    data = {**_defaults(), "papertrail_method": "remote_syslog2", "papertrail_port": 12345}
+    with pytest.raises(SettingsError, match="remote_syslog2_sha256"):
+        validate(data)
+    validate({**data, "remote_syslog2_sha256": "0" * 64})
+
+
+def test_health_tiers_must_cover_every_check():
+    data = _defaults()
+    tiers = dict(data["health_tiers"])
+    del tiers["disk_pct"]
+    with pytest.raises(SettingsError, match="health_tiers"):
+        validate({**data, "health_tiers": tiers})

@@ -1,0 +1,50 @@
+"""The webhook recorder, served on loopback."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+
+import pytest
+
+from louieops.testbed import recorder as recorder_mod
+from louieops.testbed.server import Recorder
+
+
+@pytest.fixture
+def recorder(tmp_path):
+    server = recorder_mod.serve("127.0.0.1", 0, tmp_path / "recorded.jsonl")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Recorder(f"http://127.0.0.1:{server.server_address[1]}"), tmp_path / "recorded.jsonl"
+    server.shutdown()
+    server.server_close()
+
+
+def _post(url, body, headers=None):
+    req = urllib.request.Request(url, data=body, method="POST", headers=headers or {})
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        return resp.status, resp.read()
+
+
+def test_records_posts_and_clears(recorder):
+    client, log = recorder
+    assert client.requests() == []
+    status, body = _post(f"{client.url}/slack/critical", b'{"text": "down"}', {"Content-Type": "application/json"})
+    assert (status, body) == (200, b"ok")
+    [entry] = client.requests()
+    assert entry["method"] == "POST"
+    assert entry["path"] == "/slack/critical"
+    assert entry["headers"]["Content-Type"] == "application/json"
+    assert json.loads(entry["body"]) == {"text": "down"}
+    assert json.loads(log.read_text().splitlines()[0])["path"] == "/slack/critical"
+    client.clear()
+    assert client.requests() == []
+    assert log.read_text() == ""
+
+
+def test_wait_for_finds_a_matching_request(recorder):
+    client, _ = recorder
+    _post(f"{client.url}/twilio/sms", b"Body=hi")
+    assert client.wait_for(lambda r: r["path"] == "/twilio/sms", timeout=2)["body"] == "Body=hi"
