@@ -303,7 +303,8 @@ sentry_issue_alerts = [
 # Metric monitors on KPIs (seed §5): warning/critical levels come from kpi_thresholds[kpi] times `scale`
 # (optional, default 1; failure_rate() is a 0-1 ratio, the KPI a percentage). Each gets an alert that sends
 # critical to critical_tier and warning to warning_tier (a warning tier that routes only to Slack is not
-# notified while sentry_slack_integration_id is None; the issue still shows in Sentry). window_minutes: 1, 5, 10, 15, 30, 60, 120, 240, 1440.
+# notified while sentry_slack_integration_id is None; the issue still shows in Sentry).
+# window_minutes: 1, 5, 10, 15, 30, 60, 120, 240 or 1440.
 sentry_metric_monitors = [
     {"name": "API p50 latency", "kpi": "api_p50_ms", "aggregate": "p50(span.duration)",
      "query": "is_transaction:true", "window_minutes": 5, "warning_tier": "P4", "critical_tier": "P2"},

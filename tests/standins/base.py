@@ -106,7 +106,8 @@ class StandIn:
         return f"http://{host}:{port}"
 
     def start(self) -> StandIn:
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
         self._thread.start()
         return self
 

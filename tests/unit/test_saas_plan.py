@@ -25,7 +25,8 @@ def api_monitor(**fields):
             "url": "https://api.example.com/health?a=1&amp;b=2", "interval": 300, "timeout": 30,
             "assignedAlertContacts": [{"alertContactId": 9, "threshold": 0, "recurrence": 0},
                                       {"alertContactId": 7, "threshold": 0, "recurrence": 0}],
-            "tags": [{"id": 1, "name": TAG, "color": "#fff"}], "keywordValue": "{&quot;status&quot;:&quot;healthy&quot;}",
+            "tags": [{"id": 1, "name": TAG, "color": "#fff"}],
+            "keywordValue": "{&quot;status&quot;:&quot;healthy&quot;}",
             "keywordType": "ALERT_NOT_EXISTS", "keywordCaseType": "CaseSensitive", "httpMethodType": None}
     return Monitor.from_api({**base, **fields})
 

@@ -1,0 +1,138 @@
+"""The shared end-to-end fixtures: one booted Debian 12 test server, deployed twice, for the whole e2e suite.
+
+``deployed`` is the server after the full deploy (``pyinfra -y ... deploy.py``) has run twice; the
+first run must succeed, the second is kept for the idempotency test. If the server cannot boot or the
+first deploy fails, every e2e test errors (never skips): a skipped e2e suite proves nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from louieops.settings import Settings, validate
+from louieops.testbed import Testbed
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
+DEPLOY_TIMEOUT = 1800
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@dataclass
+class DeployRun:
+    """One `pyinfra --json` run: its exit code, output and per-operation results."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def changed_operations(self) -> list[str]:
+        operations = (self.report.get("results") or {}).get("operations", [])
+        return [op["name"] for op in operations if op.get("success")]
+
+    @property
+    def failed_operations(self) -> list[str]:
+        operations = (self.report.get("results") or {}).get("operations", [])
+        return [op["name"] for op in operations if op.get("error")]
+
+    @property
+    def planned_changes(self) -> list[str]:
+        return [op["name"] for op in self.report.get("plan", []) if op.get("hosts_with_change")]
+
+    def explain(self) -> str:
+        return f"pyinfra {' '.join(self.args)} exited {self.returncode}:\n{self.stderr[-6000:]}"
+
+
+def run_deploy(testbed: Testbed, *args: str, deploy_file: str = "deploy.py", env: dict | None = None) -> DeployRun:
+    """Run the real pyinfra CLI against the test server with the secrets of its env file."""
+    argv = [PYINFRA, "--json", *args, str(testbed.inventory_path), deploy_file]
+    started = time.monotonic()
+    proc = subprocess.run(
+        argv, cwd=REPO_ROOT, env={**os.environ, **testbed.env, **(env or {})},
+        capture_output=True, text=True, timeout=DEPLOY_TIMEOUT,
+    )
+    run = DeployRun(argv[1:], proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+    try:
+        run.report = json.loads(proc.stdout) if proc.stdout.strip() else {}
+    except json.JSONDecodeError:
+        run.report = {}
+    return run
+
+
+def settings_of(testbed: Testbed) -> Settings:
+    """The validated settings the deploy sees for the test host (all.py < testbed.py < host data)."""
+    group_data = REPO_ROOT / "inventory" / "group_data"
+    data: dict[str, Any] = {}
+    for path in (group_data / "all.py", group_data / "testbed.py"):
+        data.update({k: v for k, v in runpy.run_path(str(path)).items() if not k.startswith("__")})
+    inventory = runpy.run_path(str(testbed.inventory_path))
+    data.update(inventory["testbed"][0][1])
+    return validate(data)
+
+
+@dataclass
+class Deployment:
+    """The deployed test server, as the e2e tests see it."""
+
+    testbed: Testbed
+    first: DeployRun
+    second: DeployRun
+    settings: Settings
+
+    @property
+    def address(self) -> str:
+        return self.testbed.address
+
+    @property
+    def peer_address(self) -> str:
+        return self.testbed.peer_address
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.testbed.env
+
+    @property
+    def recorder(self):
+        return self.testbed.recorder
+
+    def ssh(self, command: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+        return self.testbed.ssh(command, check=check, **kwargs)
+
+    def deploy(self, *args: str, **kwargs) -> DeployRun:
+        return run_deploy(self.testbed, *args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def testbed():
+    with Testbed(name="e2e", release="bookworm") as server:
+        print(f"\ntest server e2e: boot to SSH {server.boot_seconds:.1f} s", file=sys.stderr)
+        yield server
+
+
+@pytest.fixture(scope="session")
+def deployed(testbed):
+    first = run_deploy(testbed, "-y")
+    if first.returncode != 0 or first.failed_operations:
+        pytest.fail("first deploy failed: " + first.explain(), pytrace=False)
+    second = run_deploy(testbed, "-y")
+    print(f"\ndeploy: first run {first.seconds:.0f} s, second run {second.seconds:.0f} s", file=sys.stderr)
+    return Deployment(testbed, first, second, settings_of(testbed))
