@@ -8,6 +8,9 @@ set -o errexit -o nounset -o pipefail
 umask 077
 
 BACKUP_CONF=${BACKUP_CONF:-/etc/louieops/backup.conf}
+# Any command failing outside an explicit check still fails the run through fail (alert included).
+# (No errtrace: inside functions and $(...) the caller's check decides.)
+trap 'fail "unexpected error (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 
 load_conf() {
     local key value

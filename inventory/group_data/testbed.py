@@ -8,3 +8,7 @@ domain_homepage = "simplylouie.test"  # public homepage; pebble-challtestsrv res
 domain_api = "api.simplylouie.test"  # Node.js API behind nginx
 domain_admin = "louiesystem.test"  # admin dashboard
 domain_websocket = "ws.simplylouie.test"  # websocket endpoint
+
+# The Sentry stand-in's account has a Slack integration with these ids (tests/standins/sentry.py).
+sentry_slack_integration_id = "24680"  # Slack integration of the stand-in account
+sentry_slack_channel_ids = {"alerts-critical": "C0CRIT001", "alerts-high": "C0HIGH001", "alerts-general": "C0GENE001"}

@@ -129,6 +129,7 @@ class HttpClient:
         self.sleep, self.clock, self.random, self.wall_clock = sleep, clock, random, wall_clock
         self.session = session or requests.Session()
         self.requests_sent = 0
+        self._deprecations_seen: set[str] = set()
 
     def __repr__(self) -> str:  # never show the token
         return f"{type(self).__name__}({self.base_url!r})"
@@ -230,6 +231,11 @@ class HttpClient:
         return None
 
     def _note_rate_headers(self, response: requests.Response) -> None:
+        deprecated = response.headers.get("X-Sentry-Deprecation-Date")
+        if deprecated and deprecated not in self._deprecations_seen:
+            self._deprecations_seen.add(deprecated)
+            log.warning("%s is deprecated since %s (replacement: %s)", urlsplit(response.url).path, deprecated,
+                        response.headers.get("X-Sentry-Replacement-Endpoint", "not given"))
         remaining = response.headers.get("X-RateLimit-Remaining") or response.headers.get(
             "X-Sentry-Rate-Limit-Remaining")
         if self.limiter and remaining == "0" and response.status_code != 429:

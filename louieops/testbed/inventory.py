@@ -23,6 +23,8 @@ def host_data(
     acme_directory_url: str,
     s3_endpoint_url: str,
     recorder_url: str,
+    uptimerobot_url: str,
+    sentry_url: str,
 ) -> dict[str, object]:
     """Connection settings and the dynamic peer settings of one test server."""
     return {
@@ -33,6 +35,8 @@ def host_data(
         "_sudo": True,
         "certbot_acme_server": acme_directory_url,
         "backup_s3_endpoint_url": s3_endpoint_url,
+        "uptimerobot_api_url": uptimerobot_url,
+        "sentry_api_url": sentry_url,
         "testbed_name": name,
         "testbed_peer_address": peer_address,
         "testbed_recorder_url": recorder_url,
@@ -50,7 +54,7 @@ def render_inventory(name: str, address: str, data: Mapping[str, object]) -> str
     )
 
 
-def generate_secrets(recorder: str) -> dict[str, str]:
+def generate_secrets(recorder: str, saas_token: str) -> dict[str, str]:
     """Fresh random secrets for the deploy's environment; Slack webhooks point at the recorder."""
     return {
         "LOUIE_DB_PASSWORD": secrets.token_urlsafe(24),
@@ -60,6 +64,8 @@ def generate_secrets(recorder: str) -> dict[str, str]:
         "SLACK_WEBHOOK_CRITICAL": f"{recorder}/slack/critical",
         "SLACK_WEBHOOK_HIGH": f"{recorder}/slack/high",
         "SLACK_WEBHOOK_GENERAL": f"{recorder}/slack/general",
+        "UPTIMEROBOT_API_KEY": saas_token,
+        "SENTRY_AUTH_TOKEN": saas_token,
     }
 
 

@@ -26,6 +26,10 @@ CHALLTESTSRV_DNS_PORT = 8153
 CHALLTESTSRV_MANAGEMENT_PORT = 8155
 MOTO_PORT = 5100
 RECORDER_PORT = 9180
+UPTIMEROBOT_PORT = 9300
+SENTRY_PORT = 9301
+#: Bearer token the UptimeRobot and Sentry stand-ins accept (a test value, not a secret).
+SAAS_TOKEN = "test-token"
 
 DEFAULT_DOMAINS = (
     "simplylouie.test",
@@ -106,6 +110,9 @@ def default_peers(peer: str, instance_dir: Path, cert: Path, key: Path) -> list[
             "recorder", "louieops.testbed.recorder", peer, RECORDER_PORT,
             "--log", str(instance_dir / "recorded.jsonl"),
         ),
+        # Stand-ins for the UptimeRobot and Sentry APIs (tests/standins), so the demo registers monitors too.
+        PeerSpec.python_module("uptimerobot", "tests.standins.uptimerobot", peer, UPTIMEROBOT_PORT, "--token", SAAS_TOKEN),
+        PeerSpec.python_module("sentry", "tests.standins.sentry", peer, SENTRY_PORT, "--token", SAAS_TOKEN),
     ]
 
 
@@ -130,3 +137,11 @@ def s3_endpoint_url(peer: str) -> str:
 
 def recorder_url(peer: str) -> str:
     return f"http://{peer}:{RECORDER_PORT}"
+
+
+def uptimerobot_url(peer: str) -> str:
+    return f"http://{peer}:{UPTIMEROBOT_PORT}"
+
+
+def sentry_url(peer: str) -> str:
+    return f"http://{peer}:{SENTRY_PORT}"

@@ -287,13 +287,15 @@ class Testbed:
             acme_directory_url=self.acme_directory_url,
             s3_endpoint_url=self.s3_endpoint,
             recorder_url=peers.recorder_url(self.peer_address),
+            uptimerobot_url=peers.uptimerobot_url(self.peer_address),
+            sentry_url=peers.sentry_url(self.peer_address),
         )
         inventory.write_workdir(
             self.workdir,
             name=self.name,
             address=self.address,
             data=data,
-            env=inventory.generate_secrets(peers.recorder_url(self.peer_address)),
+            env=inventory.generate_secrets(peers.recorder_url(self.peer_address), peers.SAAS_TOKEN),
         )
         self.state["boot_seconds"] = self.boot_seconds
         self._save_state()

@@ -23,3 +23,32 @@ def test_dry_run_plans_no_change(deployed):
     assert plan.returncode == 0, plan.explain()
     assert plan.planned_changes == []
     assert plan.report.get("results") is None  # a plan, nothing executed
+
+
+def _get(url: str, token: str):
+    import requests
+
+    response = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def test_deploy_registered_the_uptime_monitors_at_the_uptimerobot_stand_in(deployed):
+    settings = deployed.settings
+    listed = _get(f"{settings.uptimerobot_api_url}/monitors?limit=200", deployed.env["UPTIMEROBOT_API_KEY"])
+    names = sorted(monitor["friendlyName"] for monitor in listed["data"])
+    assert names == sorted(monitor["name"] for monitor in settings.uptimerobot_monitors)
+    assert {monitor["interval"] for monitor in listed["data"]} == {300}
+
+
+def test_deploy_registered_the_sentry_alerts_and_metric_monitors(deployed):
+    settings = deployed.settings
+    base = f"{settings.sentry_api_url}/api/0/organizations/{settings.sentry_org}"
+    token = deployed.env["SENTRY_AUTH_TOKEN"]
+    workflows = {w["name"] for w in _get(f"{base}/workflows/", token)}
+    detectors = {d["name"] for d in _get(f"{base}/detectors/", token)}
+    prefix = settings.sentry_name_prefix
+    for alert in settings.sentry_issue_alerts:
+        assert prefix + alert["name"] in workflows
+    for monitor in settings.sentry_metric_monitors:
+        assert prefix + monitor["name"] in detectors

@@ -121,6 +121,14 @@ def test_a_same_named_monitor_is_adopted_not_duplicated(standin, clock):
     assert standin.monitors[existing["id"]]["tags"][0]["name"] == "louieops"
 
 
+def test_a_monitor_of_another_type_is_replaced(standin, clock):
+    old = standin.add_monitor(friendlyName="WebSocket Endpoint", type="PING", url="ws.simplylouie.com")
+    plan = deploy(standin, clock)
+    assert ("replace", "WebSocket Endpoint") in [(a.verb, a.name) for a in plan.actions]
+    [new] = standin.by_name("WebSocket Endpoint")
+    assert new["id"] != old["id"] and (new["type"], new["port"]) == ("PORT", 443)
+
+
 def test_prune_deletes_only_tagged_monitors_and_only_when_asked(standin, clock):
     deploy(standin, clock)
     standin.add_monitor(friendlyName="old managed", tags=[{"id": 1, "name": "louieops", "color": "#000"}])

@@ -21,6 +21,8 @@ def _data(tmp_path: Path) -> dict[str, object]:
         acme_directory_url=peers.acme_directory_url("10.231.3.1"),
         s3_endpoint_url=peers.s3_endpoint_url("10.231.3.1"),
         recorder_url=peers.recorder_url("10.231.3.1"),
+        uptimerobot_url=peers.uptimerobot_url("10.231.3.1"),
+        sentry_url=peers.sentry_url("10.231.3.1"),
     )
 
 
@@ -44,17 +46,23 @@ def test_inventory_defines_the_testbed_group(tmp_path):
 
 def test_host_data_keys_are_connector_or_known_prefixes(tmp_path):
     # The settings schema rejects unknown names; ours are ssh_*, _*, testbed_* or real settings.
-    allowed_settings = {"certbot_acme_server", "backup_s3_endpoint_url"}
+    from louieops.settings.sections import all_rules
+
+    allowed_settings = set(all_rules())
     for key in _data(tmp_path):
         assert key.startswith(("ssh_", "_", "testbed_")) or key in allowed_settings, key
 
 
 def test_env_round_trip_and_quoting():
-    env = inventory.generate_secrets("http://10.231.3.1:9180")
+    env = inventory.generate_secrets("http://10.231.3.1:9180", "test-token")
     assert set(env) == {
         "LOUIE_DB_PASSWORD", "LOUIE_ADMIN_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
         "SLACK_WEBHOOK_CRITICAL", "SLACK_WEBHOOK_HIGH", "SLACK_WEBHOOK_GENERAL",
+        "UPTIMEROBOT_API_KEY", "SENTRY_AUTH_TOKEN",
     }
+    from louieops.secrets import SECRETS
+
+    assert set(env) <= set(SECRETS)
     assert len({env[k] for k in env if k.startswith("SLACK_")}) == 3
     assert env["SLACK_WEBHOOK_HIGH"] == "http://10.231.3.1:9180/slack/high"
     tricky = {**env, "LOUIE_DB_PASSWORD": "a'b $c \"d\""}
@@ -62,7 +70,7 @@ def test_env_round_trip_and_quoting():
 
 
 def test_generated_secrets_differ_each_time():
-    a, b = inventory.generate_secrets("http://x"), inventory.generate_secrets("http://x")
+    a, b = inventory.generate_secrets("http://x", "t"), inventory.generate_secrets("http://x", "t")
     assert a["LOUIE_DB_PASSWORD"] != b["LOUIE_DB_PASSWORD"]
 
 
@@ -102,7 +110,7 @@ def test_pebble_config_listens_on_the_peer_address_only(tmp_path):
 
 def test_default_peers_bind_to_the_peer_address(tmp_path):
     specs = peers.default_peers("10.231.3.1", tmp_path, tmp_path / "c.pem", tmp_path / "k.pem")
-    assert [s.name for s in specs] == ["challtestsrv", "pebble", "moto", "recorder"]
+    assert [s.name for s in specs] == ["challtestsrv", "pebble", "moto", "recorder", "uptimerobot", "sentry"]
     for spec in specs:
         assert spec.host == "10.231.3.1"
         assert "0.0.0.0" not in " ".join(spec.argv)

@@ -195,7 +195,6 @@ class Reconciler:
                     if exc.is_gone:
                         raise _gone(exc, "legacy alert-rule") from exc
                     raise
-        self.wanted = wanted
         self.ctx = context(self.current)
         return plan(wanted, self.kinds, self.current, self.settings["sentry_name_prefix"],
                     self.settings["sentry_prune"])
