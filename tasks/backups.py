@@ -65,12 +65,11 @@ def install_backups():
     )
     postgres.role(name=f"Create PostgreSQL role {s.backup_user} (peer login)", role=s.backup_user,
                   login=True, **as_postgres)
-    postgres.sql(
-        name=f"Grant {READ_ROLE} to PostgreSQL role {s.backup_user}",
-        sql=f'GRANT {READ_ROLE} TO "{s.backup_user}"',
-        _if=lambda: READ_ROLE not in host.get_fact(PostgresRoleMemberOf, role=s.backup_user, **as_postgres),
-        **as_postgres,
-    )
+    # postgres.sql always reports a change: only plan it while the membership is missing (and keep
+    # --dry clean, which an _if= guard would not: _if is evaluated only when executing).
+    if READ_ROLE not in host.get_fact(PostgresRoleMemberOf, role=s.backup_user, **as_postgres):
+        postgres.sql(name=f"Grant {READ_ROLE} to PostgreSQL role {s.backup_user}",
+                     sql=f'GRANT {READ_ROLE} TO "{s.backup_user}"', **as_postgres)
 
     # configure: directories and scripts
     files.directory(name=f"Create {s.backup_dir}", path=s.backup_dir, user="root", group="root", mode="0711")

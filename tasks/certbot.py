@@ -53,6 +53,8 @@ def provision_certificates():
 
     # install (Debian's package enables certbot.timer, which renews twice a day when due)
     apt.packages(name="Install certbot", packages=["certbot"])
+    put_template("certbot/cli.ini.j2", "/etc/letsencrypt/cli.ini", name="Upload /etc/letsencrypt/cli.ini",
+                 acme_server=s.certbot_acme_server)
     put_template("certbot/louieops-reload-nginx.j2", DEPLOY_HOOK, name=f"Upload {DEPLOY_HOOK}", mode="0755")
     systemd.service(name="Enable certbot.timer", service="certbot.timer", running=True, enabled=True)
 

@@ -88,5 +88,5 @@ def install_health_check():
     # activate (cron reads /etc/cron.d itself)
     put_template(
         "health/louieops-health-check.j2", CRON_FILE, name=f"Upload {CRON_FILE}",
-        schedule=s.health_schedule, user=s.health_user, state_dir=STATE_DIR, script=health_check_path(s),
+        schedule=s.health_schedule, run_as=s.health_user, state_dir=STATE_DIR, script=health_check_path(s),
     )

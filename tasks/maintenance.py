@@ -98,7 +98,7 @@ def _jobs(s) -> None:
     )
     put_template(
         "maintenance/louieops-maintenance.j2", CRON_FILE, name=f"Upload {CRON_FILE}",
-        jobs=jobs(s), user=s.health_user, state_dir=STATE_DIR, script=script,
+        jobs=jobs(s), run_as=s.health_user, state_dir=STATE_DIR, script=script,
     )
 
 

@@ -118,15 +118,16 @@ backup_logs_schedule = "45 4 * * 0"
 backup_verify_schedule = "15 7 * * *"
 # Cron schedule of the monthly restore drill.
 backup_restore_drill_schedule = "0 5 1 * *"
-# Days local backup copies are kept.
+# Days local backups are kept (database dumps always; uploads and logs archives only without a bucket).
 backup_local_retention_days = 7
-# S3 bucket receiving the backups; None keeps backups local only.
+# S3 bucket receiving the backups; the deploy creates it when missing and sets its lifecycle rules.
+# None keeps backups local only.
 backup_s3_bucket = "simplylouie-backups"
 # S3 endpoint URL for S3-compatible stores; None means AWS.
 backup_s3_endpoint_url = None
 # S3 region.
 backup_s3_region = "us-east-1"
-# Days each kind of backup is kept in S3 (bucket lifecycle rules).
+# Days each kind of backup is kept in S3 (bucket lifecycle rules on the db/, uploads/, logs/ prefixes).
 backup_s3_retention_days = {"db": 30, "uploads": 90, "logs": 90}
 
 # --- Log shipping (Papertrail) -----------------------------------------------------------------

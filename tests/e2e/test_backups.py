@@ -168,6 +168,20 @@ def test_backup_stores_the_same_verified_dump_locally_and_in_s3(deployed):
     root(deployed, f"cd {s.backup_dir}/db && zstd -q -dc {latest} | pg_restore --list >/dev/null")
 
 
+def test_the_database_cron_line_runs_as_written(deployed, good_backup):
+    """The command of the db job in /etc/cron.d, run as its user with cron's environment, backs up."""
+    s = deployed.settings
+    cron = root(deployed, "cat /etc/cron.d/louieops-backup").stdout
+    line = next(l for l in cron.splitlines() if l.strip().endswith("louie-backup") and "/backup-db" in l)
+    fields = line.split(None, 6)
+    assert fields[:6] == [*s.backup_db_schedule.split(), s.backup_user]
+    before = set(local_state(deployed))
+    root(deployed, f"cd / && env -i PATH=/usr/bin:/bin HOME=/var/lib/{s.backup_user} "
+                   f"runuser -u {s.backup_user} -- /bin/sh -c {shlex.quote(fields[6])}")
+    new = set(local_state(deployed)) - before
+    assert len([n for n in new if n.endswith(".dump.zst")]) == 1, new
+
+
 def test_restore_drill_passes_and_reports(deployed, good_backup):
     s = deployed.settings
     since = time.time()

@@ -181,7 +181,7 @@ def test_cron_files_are_deterministic_and_list_each_job_once():
 
     settings = validate(_defaults())
     rendered = [
-        _render("maintenance/louieops-maintenance.j2", jobs=jobs(settings), user="louie-monitor",
+        _render("maintenance/louieops-maintenance.j2", jobs=jobs(settings), run_as="louie-monitor",
                 state_dir="/var/lib/louieops/maintenance", script="/opt/scripts/louieops-maintenance")
         for _ in range(2)
     ]

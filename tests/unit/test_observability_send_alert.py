@@ -73,6 +73,7 @@ class AlertBox:
             "routes": ROUTES,
             "email_to": "ops@example.test",
             "sendmail": str(sendmail),
+            "exim_conf": str(tmp_path / "update-exim4.conf.conf"),
             "sms_to": None,
             "twilio_api_url": recorder_url,
             "dedup_minutes": 60,
@@ -223,6 +224,17 @@ def test_missing_webhook_and_missing_mta_are_reported_not_fatal(tmp_path, record
     line = box.log()[-1]
     assert "slack:alerts-high skipped (no webhook configured)" in line
     assert "email skipped (no MTA" in line
+
+
+def test_a_local_only_exim_is_not_used_for_alert_mail(tmp_path, recorder):
+    box = AlertBox(tmp_path, recorder.url)
+    (tmp_path / "update-exim4.conf.conf").write_text("dc_eximconfig_configtype='local'\ndc_other='x'\n")
+    assert box.run("P2", "slow responses").returncode == 0
+    assert not box.mail.exists()
+    assert "email skipped (the MTA delivers locally only" in box.log()[-1]
+    (tmp_path / "update-exim4.conf.conf").write_text("dc_eximconfig_configtype='smarthost'\n")
+    assert box.run("P2", "slower responses").returncode == 0
+    assert "To: ops@example.test" in box.mail.read_text()
 
 
 def test_resolve_requires_a_key(tmp_path, recorder):

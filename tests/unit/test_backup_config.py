@@ -1,0 +1,85 @@
+"""What the backups step writes to the server: the cron file, the scripts' config, the S3 credentials
+file, and the PostgreSQL fact it reads (rendered and parsed here without a server)."""
+
+from __future__ import annotations
+
+import runpy
+import shlex
+
+import jinja2
+import pytest
+
+from louieops.facts.backup import PostgresRoleMemberOf
+from louieops.resources import REPO_ROOT, TEMPLATES
+from louieops.settings import validate
+from tasks import backups
+
+
+@pytest.fixture
+def settings():
+    data = {k: v for k, v in runpy.run_path(str(REPO_ROOT / "inventory/group_data/all.py")).items()
+            if not k.startswith("__")}
+    return validate(data)
+
+
+def render(relative: str, **data) -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined)
+    return env.get_template(relative).render(managed="Managed by louieops (test)", **data)
+
+
+def test_cron_file_runs_each_job_as_its_user_with_its_schedule(settings):
+    text = render("backup/louieops-backup.j2", backup_user=settings.backup_user,
+                  scripts_dir=settings.scripts_dir, schedules=backups.schedules(settings))
+    jobs = [line for line in text.splitlines() if line and not line.startswith("#") and "=" not in line]
+    assert jobs == [
+        f"0 */6 * * * backup-runner nice -n 10 ionice -c2 -n7 /opt/scripts/backup-db 2>&1 | logger -t louie-backup",
+        "30 3 * * * backup-runner nice -n 10 ionice -c2 -n7 /opt/scripts/backup-files uploads 2>&1 | logger -t louie-backup",
+        "45 4 * * 0 backup-runner nice -n 10 ionice -c2 -n7 /opt/scripts/backup-files logs 2>&1 | logger -t louie-backup",
+        "15 7 * * * backup-runner /opt/scripts/backup-verify 2>&1 | logger -t louie-backup",
+        "0 5 1 * * root nice -n 10 /opt/scripts/restore-drill 2>&1 | logger -t louie-backup",
+    ]
+
+
+def test_scripts_config_is_plain_key_value_without_secrets(settings, monkeypatch):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-in-the-config")
+    text = render("backup/backup.conf.j2", app_name="simplylouie", app_service="pm2-simplylouie.service",
+                  db_name=settings.postgresql_database, backup_dir=settings.backup_dir,
+                  scripts_dir=settings.scripts_dir, uploads_dir=settings.app_uploads_dir,
+                  log_dir=settings.app_log_dir, local_retention_days=settings.backup_local_retention_days,
+                  s3_bucket=settings.backup_s3_bucket, s3_endpoint_url=None, s3_region=settings.backup_s3_region,
+                  s3_credentials_file=backups.CREDENTIALS_FILE, max_age_minutes=backups.max_age_minutes(settings))
+    pairs = dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    assert pairs["S3_ENDPOINT_URL"] == ""  # None: AWS
+    assert pairs["DB_MAX_AGE_MINUTES"] == str(6 * 60 + backups.MAX_AGE_MARGIN_MINUTES)
+    assert pairs["LOCAL_RETENTION_DAYS"] == "7"
+    assert "not-in-the-config" not in text
+    assert all(" " not in value and "'" not in value for value in pairs.values())
+
+
+def test_credentials_file_is_in_aws_format(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cr3t")
+    assert backups.credentials_file_content() == (
+        "[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s3cr3t\n")
+
+
+def test_credentials_with_a_line_break_are_refused(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIA\n[evil]")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cr3t")
+    with pytest.raises(ValueError, match="line break"):
+        backups.credentials_file_content()
+
+
+def test_role_membership_fact_quotes_the_role_and_parses_rows():
+    fact = PostgresRoleMemberOf()
+    argv = shlex.split(fact.command(role="backup-runner").get_raw_value())
+    assert argv[:4] == ["psql", "-X", "-At", "-c"]
+    assert argv[4].endswith("WHERE r.rolname = 'backup-runner' ORDER BY 1")
+    assert fact.process(["pg_read_all_data", "", "pg_monitor"]) == ["pg_monitor", "pg_read_all_data"]
+    assert fact.process([]) == []
+
+
+@pytest.mark.parametrize("role", ["x'; DROP ROLE postgres; --", "Upper", ""])
+def test_role_membership_fact_refuses_odd_role_names(role):
+    with pytest.raises(ValueError):
+        PostgresRoleMemberOf().command(role=role)
