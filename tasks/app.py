@@ -93,7 +93,8 @@ def provision_app():
         max_memory_restart=s.app_max_memory_restart, log_dir=s.app_log_dir, env=app_env(s, p),
     )
     put_template("app/logrotate.j2", f"/etc/logrotate.d/{s.app_name}", name=f"Upload /etc/logrotate.d/{s.app_name}",
-                 log_dir=s.app_log_dir, app_user=s.app_user, rotate_days=LOG_ROTATE_DAYS)
+                 log_dir=s.app_log_dir, app_user=s.app_user, pm2_home=p["pm2_home"],
+                 rotate_days=LOG_ROTATE_DAYS)
 
     # configure: the pm2 daemon of the app user, started by systemd at boot
     unit_name = f"pm2-{s.app_user}.service"

@@ -67,7 +67,7 @@ def install_backups():
                   login=True, **as_postgres)
     # postgres.sql always reports a change: only plan it while the membership is missing (and keep
     # --dry clean, which an _if= guard would not: _if is evaluated only when executing).
-    if READ_ROLE not in host.get_fact(PostgresRoleMemberOf, role=s.backup_user, **as_postgres):
+    if READ_ROLE not in host.get_fact(PostgresRoleMemberOf, role=s.backup_user, _sudo=True):
         postgres.sql(name=f"Grant {READ_ROLE} to PostgreSQL role {s.backup_user}",
                      sql=f'GRANT {READ_ROLE} TO "{s.backup_user}"', **as_postgres)
 

@@ -15,6 +15,7 @@ from pyinfra.api.exceptions import PyinfraError
 from pyinfra.operations import apt, files, server, systemd
 
 from louieops import resources
+from louieops.facts.system import ResolvedPath
 from louieops.settings import for_host
 
 PACKAGES = [
@@ -32,6 +33,12 @@ def put_template(relative: str, dest: str, *, name: str, mode: str = "0644", use
         name=name, src=resources.template(relative), dest=dest, user=user, group=group, mode=mode,
         managed=resources.MANAGED_HEADER.format(source=f"templates/{relative}"), **data,
     )
+
+
+def resolved(path: str) -> str | None:
+    """Where ``path`` leads on the server, read when the operation runs (aliases such as UTC ->
+    Etc/UTC are the same zone; a container manager may relink /etc/localtime at boot)."""
+    return host.get_fact(ResolvedPath, path=path)
 
 
 def home_of(user: str) -> str:
@@ -53,10 +60,9 @@ def provision_base():
     )
 
     # configure: time zone and locale
-    files.link(
-        name=f"Link /etc/localtime to the {s.base_timezone} zone",
-        path="/etc/localtime", target=f"/usr/share/zoneinfo/{s.base_timezone}",
-    )
+    zone = f"/usr/share/zoneinfo/{s.base_timezone}"
+    files.link(name=f"Link /etc/localtime to the {s.base_timezone} zone", path="/etc/localtime", target=zone,
+               _if=lambda: resolved("/etc/localtime") != resolved(zone))
     files.put(
         name="Upload /etc/timezone", src=StringIO(f"{s.base_timezone}\n"), dest="/etc/timezone",
         user="root", group="root", mode="0644",

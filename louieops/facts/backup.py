@@ -1,6 +1,8 @@
 """Facts for the backups step.
 
-``PostgresRoleMemberOf`` is read as the ``postgres`` OS user (``_sudo=True, _sudo_user="postgres"``).
+``PostgresRoleMemberOf`` runs psql as the ``postgres`` OS user itself (``runuser``, so read it as root:
+``_sudo=True``), and only when that user exists: the backups step reads it while planning, before
+PostgreSQL is installed on a fresh server, where ``_sudo_user="postgres"`` would fail.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ class PostgresRoleMemberOf(FactBase[list]):
             "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
             f"JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = '{role}' ORDER BY 1"
         )
-        return StringCommand("psql", "-X", "-At", "-c", QuoteString(sql))
+        return StringCommand(
+            "! id -u postgres >/dev/null 2>&1 ||", "runuser -u postgres -- psql -X -At -c", QuoteString(sql),
+        )
 
     @staticmethod
     def default() -> list:

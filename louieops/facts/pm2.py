@@ -39,14 +39,18 @@ class Pm2Apps(FactBase[dict]):
 
 def parse_jlist(lines: list[str]) -> dict:
     """``pm2 jlist`` output -> ``{name: {"status": ..., "instances": n}}`` (worst status wins)."""
-    text = "\n".join(lines)
-    start = text.find("[")
-    if start < 0:
+    processes, error = None, None
+    for index, line in enumerate(lines):  # skip "[PM2] ..." notices printed before the JSON
+        if line.lstrip().startswith("["):
+            try:
+                processes = json.loads("\n".join(lines[index:]))
+                break
+            except ValueError as exc:
+                error = exc
+    if processes is None:
+        if error is not None:
+            raise FactProcessError(f"pm2 jlist printed no JSON list: {error}")
         return {}
-    try:
-        processes = json.loads(text[start:])
-    except ValueError as exc:
-        raise FactProcessError(f"pm2 jlist printed no JSON list: {exc}") from exc
     apps: dict = {}
     for proc in processes:
         name = proc.get("name")

@@ -85,3 +85,24 @@ def parse_certbot_certificate(lines: list[str]) -> dict:
                 if item.startswith("DNS:"):
                     domains.add(item[4:])
     return {"domains": sorted(domains), "server": server}
+
+
+class ResolvedPath(FactBase[str | None]):
+    """
+    ``readlink -f`` of a path: where a chain of links ends (None when it cannot be resolved).
+    Compares time zones by file, so ``UTC`` and ``Etc/UTC`` (a link to it) count as the same.
+
+    .. code:: python
+
+        "/usr/share/zoneinfo/Etc/UTC"
+    """
+
+    def command(self, path: str) -> StringCommand:
+        return StringCommand("readlink", "-f", QuoteString(path), "|| true")
+
+    @staticmethod
+    def default() -> None:
+        return None
+
+    def process(self, output: list[str]) -> str | None:
+        return output[0].strip() if output and output[0].strip() else None

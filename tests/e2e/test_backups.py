@@ -95,9 +95,15 @@ def run_backup_db(deployed, env: str = "", check: bool = True) -> subprocess.Com
 
 @pytest.fixture
 def good_backup(deployed):
-    """A fresh successful database backup; returns (local files, s3 objects) right after it."""
+    """A fresh successful database backup; yields (local files, s3 objects) right after it. Afterwards
+    another good run resolves the alert a fault test raised, so the server's alert state is as before."""
     run_backup_db(deployed)
-    return local_state(deployed), s3_objects(deployed, "db/")
+    yield local_state(deployed), s3_objects(deployed, "db/")
+    run_backup_db(deployed)
+
+
+def drop_test_table(deployed, table: str):
+    psql(deployed, f"DROP TABLE IF EXISTS {table}")
 
 
 def assert_failed_cleanly(deployed, proc, since, before, detail: str):
@@ -175,9 +181,10 @@ def test_the_database_cron_line_runs_as_written(deployed, good_backup):
     line = next(l for l in cron.splitlines() if l.strip().endswith("louie-backup") and "/backup-db" in l)
     fields = line.split(None, 6)
     assert fields[:6] == [*s.backup_db_schedule.split(), s.backup_user]
+    path = next(l.split("=", 1)[1] for l in cron.splitlines() if l.startswith("PATH="))
     before = set(local_state(deployed))
-    root(deployed, f"cd / && env -i PATH=/usr/bin:/bin HOME=/var/lib/{s.backup_user} "
-                   f"runuser -u {s.backup_user} -- /bin/sh -c {shlex.quote(fields[6])}")
+    root(deployed, f"cd / && /usr/sbin/runuser -u {s.backup_user} -- env -i PATH={path} "
+                   f"HOME=/var/lib/{s.backup_user} /bin/sh -c {shlex.quote(fields[6])}")
     new = set(local_state(deployed)) - before
     assert len([n for n in new if n.endswith(".dump.zst")]) == 1, new
 
@@ -232,6 +239,7 @@ def test_backup_fails_cleanly_when_postgresql_stops_during_the_dump(deployed, go
     finally:
         root(deployed, "systemctl start postgresql")
         wait_for_postgresql(deployed)
+        drop_test_table(deployed, "louieops_test_lock")
     assert_failed_cleanly(deployed, proc, since, good_backup, "pg_dump exited")
 
 
@@ -244,6 +252,7 @@ def test_backup_fails_cleanly_when_pg_dump_is_killed(deployed, good_backup):
         proc = finish_background_backup(deployed, marker)
     finally:
         release_lock(deployed)
+        drop_test_table(deployed, "louieops_test_lock")
     assert_failed_cleanly(deployed, proc, since, good_backup, "pg_dump exited with 137")
 
 
@@ -302,3 +311,4 @@ def test_live_restore_returns_the_database_to_the_backup_and_restarts_the_app(de
                    database="postgres")
         for name in old.split():
             root(deployed, f"cd / && sudo -u postgres dropdb {name}")
+        drop_test_table(deployed, "louieops_test_restore")

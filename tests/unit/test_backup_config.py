@@ -73,8 +73,9 @@ def test_credentials_with_a_line_break_are_refused(monkeypatch):
 def test_role_membership_fact_quotes_the_role_and_parses_rows():
     fact = PostgresRoleMemberOf()
     argv = shlex.split(fact.command(role="backup-runner").get_raw_value())
-    assert argv[:4] == ["psql", "-X", "-At", "-c"]
-    assert argv[4].endswith("WHERE r.rolname = 'backup-runner' ORDER BY 1")
+    assert argv[:6] == ["!", "id", "-u", "postgres", ">/dev/null", "2>&1"]
+    assert argv[6:-1] == ["||", "runuser", "-u", "postgres", "--", "psql", "-X", "-At", "-c"]
+    assert argv[-1].endswith("WHERE r.rolname = 'backup-runner' ORDER BY 1")
     assert fact.process(["pg_read_all_data", "", "pg_monitor"]) == ["pg_monitor", "pg_read_all_data"]
     assert fact.process([]) == []
 
