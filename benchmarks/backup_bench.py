@@ -78,7 +78,7 @@ SELECT (random() * 200000)::int,
 @dataclass(frozen=True)
 class Case:
     label: str
-    dump: str  # shell pipeline writing {file} (or /dev/null)
+    dump: str | None  # shell pipeline writing {file} (or /dev/null); None: restore an earlier case's file
     file: str | None
     restore: str | None  # shell command restoring {file} into database {target}
 
@@ -96,6 +96,8 @@ def cases(jobs: int) -> list[Case]:
         Case("  + verify (zstd -t, pg_restore --list, sha256)",
              "zstd -q -t {file} && {{ zstd -q -dc {file} || true; }} | pg_restore --list > /dev/null "
              "&& sha256sum {file} > /dev/null", "ours.dump.zst", None),
+        Case("  restore streamed: zstd -dc | pg_restore (1 job)", None, "ours.dump.zst",
+             "zstd -q -dc {file} | pg_restore --exit-on-error -d {target}"),
         Case("variant: ... | zstd -T0 -1", f"pg_dump -Fc -Z0 {DB} | zstd -q -T0 -1 > {{file}}", "zstd1.dump.zst", None),
     ]
 
@@ -143,9 +145,10 @@ def measure(server: Server, jobs: int, repeat: int) -> list[dict]:
     results = []
     for case in cases(jobs):
         file = f"{WORK}/{case.file}" if case.file else None
-        dump = case.dump.format(file=file)
-        seconds = statistics.median(server.timed(dump) for _ in range(repeat))
-        size = int(server.postgres(f"stat -c %s {file}").strip()) if file else None
+        seconds = size = None
+        if case.dump:
+            seconds = statistics.median(server.timed(case.dump.format(file=file)) for _ in range(repeat))
+            size = int(server.postgres(f"stat -c %s {file}").strip()) if file else None
         restore_seconds = None
         if case.restore:
             target = f"{DB}_restore"
@@ -153,7 +156,7 @@ def measure(server: Server, jobs: int, repeat: int) -> list[dict]:
             restore_seconds = server.timed(case.restore.format(file=file, target=target))
             server.psql(f"DROP DATABASE {target};", database="postgres")
         results.append({"label": case.label, "seconds": seconds, "bytes": size, "restore": restore_seconds})
-        print(f"  {case.label}: {seconds:.1f} s", file=sys.stderr, flush=True)
+        print(f"  {case.label}: dump {seconds} s, restore {restore_seconds} s", file=sys.stderr, flush=True)
     return results
 
 

@@ -12,6 +12,7 @@ from io import StringIO
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import PyinfraError
+from pyinfra.facts.server import LinuxDistribution
 from pyinfra.operations import apt, files, server, systemd
 
 from louieops import resources
@@ -41,6 +42,13 @@ def resolved(path: str) -> str | None:
     return host.get_fact(ResolvedPath, path=path)
 
 
+def system_locale_file() -> str:
+    """Debian 13's locales package moves the system locale to /etc/locale.conf and makes
+    /etc/default/locale a link to it; Debian 12 keeps /etc/default/locale."""
+    distro = host.get_fact(LinuxDistribution)
+    return "/etc/locale.conf" if (distro.get("major") or 0) >= 13 else "/etc/default/locale"
+
+
 def home_of(user: str) -> str:
     """Home directory of the app user (pm2 keeps its state in <home>/.pm2)."""
     return f"/home/{user}"
@@ -68,8 +76,8 @@ def provision_base():
         user="root", group="root", mode="0644",
     )
     server.locale(name=f"Generate the {s.base_locale} locale", locale=s.base_locale)
-    put_template("base/locale.j2", "/etc/default/locale", name="Upload /etc/default/locale",
-                 locale=s.base_locale)
+    locale_file = system_locale_file()
+    put_template("base/locale.j2", locale_file, name=f"Upload {locale_file}", locale=s.base_locale)
 
     # configure: the app user and the directories
     server.user(

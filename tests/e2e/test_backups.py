@@ -189,18 +189,28 @@ def test_the_database_cron_line_runs_as_written(deployed, good_backup):
     assert len([n for n in new if n.endswith(".dump.zst")]) == 1, new
 
 
-def test_restore_drill_passes_and_reports(deployed, good_backup):
+def test_restore_drill_passes_and_reports(deployed):
     s = deployed.settings
-    since = time.time()
-    root(deployed, f"cd / && {s.scripts_dir}/restore-drill")
-    alert = alert_after(deployed, since, "[P4]", "restore-drill: passed")
-    assert "all equal to the dumped snapshot" in alert["body"]
-    assert psql(deployed, f"SELECT count(*) FROM pg_database WHERE datname LIKE '{s.postgresql_database}_restore%'",
-                database="postgres") == "0"
+    psql(deployed, "CREATE TABLE louieops_test_drill AS SELECT i AS id, md5(i::text) AS note "
+                   "FROM generate_series(1, 1234) i")
+    try:
+        tables = int(psql(deployed, "SELECT count(*) FROM pg_tables "
+                                    "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"))
+        run_backup_db(deployed)
+        since = time.time()
+        root(deployed, f"cd / && {s.scripts_dir}/restore-drill")
+        alert = alert_after(deployed, since, "[P4]", "restore-drill: passed")
+        assert f"from s3: {tables} tables," in alert["body"]
+        assert "all equal to the dumped snapshot" in alert["body"]
+        assert psql(deployed, "SELECT count(*) FROM pg_database WHERE datname LIKE "
+                              f"'{s.postgresql_database}_restore%'", database="postgres") == "0"
+    finally:
+        drop_test_table(deployed, "louieops_test_drill")
 
 
 def test_freshness_check_passes_after_fresh_backups(deployed, good_backup):
     s = deployed.settings
+    run_backup_db(deployed)  # two in a row: the check compares the newest with the one before it
     as_backup_user(deployed, f"{s.scripts_dir}/backup-files uploads")
     as_backup_user(deployed, f"{s.scripts_dir}/backup-files logs")
     assert s3_objects(deployed, "uploads/") and s3_objects(deployed, "logs/")
@@ -239,6 +249,7 @@ def test_backup_fails_cleanly_when_postgresql_stops_during_the_dump(deployed, go
     finally:
         root(deployed, "systemctl start postgresql")
         wait_for_postgresql(deployed)
+        release_lock(deployed)  # when the test failed before PostgreSQL was stopped
         drop_test_table(deployed, "louieops_test_lock")
     assert_failed_cleanly(deployed, proc, since, good_backup, "pg_dump exited")
 

@@ -15,7 +15,6 @@ import io
 import os
 import shlex
 import subprocess
-import sys
 import tarfile
 import time
 import urllib.parse
@@ -24,7 +23,6 @@ from pathlib import Path
 
 import pytest
 
-from louieops.resources import REPO_ROOT
 from louieops.testbed.syslog_receiver import SyslogReceiver, write_pki
 
 pytestmark = [
@@ -35,7 +33,6 @@ pytestmark = [
 LOG_HOST = "logs.papertrail.test"
 TEST_CA_DIR = "/etc/ssl/louieops-test"
 DISK_TEST_MOUNT = "/mnt/louieops-disk-test"
-PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
 # Each task module and its deploy function, for partial re-runs.
 TASKS = {
     "logs": "ship_logs",
@@ -53,8 +50,10 @@ def root(deployed, command: str, check: bool = True, input: str | None = None) -
     return deployed.testbed.ssh(f"sudo sh -c {shlex.quote(command)}", check=check, input=input)
 
 
-def redeploy(deployed, tmp_path: Path, task: str, **overrides) -> subprocess.CompletedProcess:
-    """Run one task's deploy function against the test server with setting overrides (``--data``)."""
+def redeploy(deployed, tmp_path: Path, task: str, **overrides):
+    """Run one task's deploy function against the test server with setting overrides (``--data``).
+
+    Returns the shared fixture's DeployRun (returncode, stdout, stderr, changed_operations)."""
     deploy_file = tmp_path / f"deploy_{task}_{uuid.uuid4().hex[:8]}.py"
     deploy_file.write_text(
         "from pyinfra import host\n"
@@ -69,17 +68,13 @@ def redeploy(deployed, tmp_path: Path, task: str, **overrides) -> subprocess.Com
         if isinstance(value, list):
             text = "[" + ",".join(f'"{item}"' for item in value) + "]"
         data += ["--data", f"{key}={text}"]
-    env = {**os.environ, **deployed.env, "PYTHONPATH": str(REPO_ROOT)}
-    return subprocess.run(
-        [PYINFRA, "-y", str(deployed.testbed.inventory_path), str(deploy_file), *data],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900,
-    )
+    return deployed.deploy("-y", *data, deploy_file=str(deploy_file))
 
 
-def redeploy_ok(deployed, tmp_path, task, **overrides) -> str:
-    result = redeploy(deployed, tmp_path, task, **overrides)
-    assert result.returncode == 0, f"deploy of {task} with {overrides} failed:\n{result.stdout[-3000:]}{result.stderr[-2000:]}"
-    return result.stdout
+def redeploy_ok(deployed, tmp_path, task, **overrides):
+    run = redeploy(deployed, tmp_path, task, **overrides)
+    assert run.returncode == 0, f"deploy of {task} with {overrides} failed:\n{run.stdout[-2000:]}{run.stderr[-3000:]}"
+    return run
 
 
 def poll(predicate, timeout: float, interval: float = 1.0, what: str = "condition"):
@@ -177,8 +172,8 @@ def test_app_log_lines_reach_the_tls_receiver_and_a_wrong_ca_is_refused(observed
     hostname = root(observed, "hostname").stdout.strip()
     try:
         redeploy_ok(observed, tmp_path, "logs", **shipping_overrides(log_receiver, f"{TEST_CA_DIR}/syslog-ca.pem"))
-        assert redeploy(observed, tmp_path, "logs", **shipping_overrides(log_receiver, f"{TEST_CA_DIR}/syslog-ca.pem")
-                        ).returncode == 0
+        again = redeploy_ok(observed, tmp_path, "logs", **shipping_overrides(log_receiver, f"{TEST_CA_DIR}/syslog-ca.pem"))
+        assert again.changed_operations == [], again.changed_operations
         marker = f"obs{uuid.uuid4().hex[:12]}"
         app_login_failure(observed, marker)
         message = log_receiver.wait_for(lambda m: f"Login failed for {marker} from" in m.message, timeout=90)
@@ -233,7 +228,7 @@ def test_remote_syslog2_is_installed_only_with_the_pinned_checksum(observed, tmp
         "papertrail_ca_file": "/etc/ssl/certs/ca-certificates.crt", "remote_syslog2_source": str(tarball),
     }
     try:
-        refused = redeploy(observed, tmp_path, "logs", remote_syslog2_sha256="0" * 64, **overrides)
+        refused = redeploy(observed, tmp_path, "logs", remote_syslog2_sha256="ab" * 32, **overrides)
         assert refused.returncode != 0
         assert "refusing to install" in refused.stdout + refused.stderr
         assert root(observed, "test -e /usr/local/bin/remote_syslog", check=False).returncode != 0
@@ -245,8 +240,8 @@ def test_remote_syslog2_is_installed_only_with_the_pinned_checksum(observed, tmp
         command = root(observed, "systemctl show -p ExecStart remote_syslog").stdout
         assert "/usr/local/bin/remote_syslog" in command and "-D" in command
         assert digest[:12] in root(observed, "readlink -f /usr/local/bin/remote_syslog").stdout
-        again = redeploy(observed, tmp_path, "logs", remote_syslog2_sha256=digest, **overrides)
-        assert again.returncode == 0
+        again = redeploy_ok(observed, tmp_path, "logs", remote_syslog2_sha256=digest, **overrides)
+        assert again.changed_operations == [], again.changed_operations
     finally:
         redeploy_ok(observed, tmp_path, "logs")
     assert root(observed, "systemctl is-active remote_syslog", check=False).stdout.strip() != "active"
@@ -267,7 +262,7 @@ def test_app_down_alerts_once_and_recovery_is_sent_once(observed):
         poll(lambda: not app_healthy(observed), timeout=30, what="the app to stop")
         first = health_run(observed)
         assert first.returncode == 2, first.stdout
-        alerts = slack_since(observed, since, "API")
+        alerts = slack_since(observed, since, "API down")
         assert len(alerts) == 1, alerts
         critical_tier = s.health_tiers["api"]["critical"]
         assert f"[{critical_tier}]" in alerts[0]["body"]
@@ -275,15 +270,16 @@ def test_app_down_alerts_once_and_recovery_is_sent_once(observed):
         assert "RESOLVED" not in alerts[0]["body"]
 
         health_run(observed)
-        assert len(slack_since(observed, since, "API")) == 1
+        assert len(slack_since(observed, since, "API down")) == 1
     finally:
         root(observed, f"systemctl start {unit}")
         poll(lambda: app_healthy(observed), timeout=60, what="the app to answer again")
     health_run(observed)
-    recovered = poll(lambda: slack_since(observed, since, "RESOLVED", "API"), timeout=30, what="the recovery message")
-    assert len(recovered) == 1
+    recovered = poll(lambda: slack_since(observed, since, "RESOLVED", "API healthy"), timeout=30,
+                     what="the recovery message")
+    assert len(recovered) == 1 and "was: CRITICAL: API down" in recovered[0]["body"]
     health_run(observed)
-    assert len(slack_since(observed, since, "RESOLVED", "API")) == 1
+    assert len(slack_since(observed, since, "RESOLVED", "API healthy")) == 1
 
 
 def test_a_filling_disk_raises_a_warning_tier_alert(observed, tmp_path):
