@@ -90,7 +90,8 @@ def cases(jobs: int) -> list[Case]:
              "gunzip < {file} | psql -X -q -v ON_ERROR_STOP=1 -d {target} > /dev/null"),
         Case("pg_dump -Fc (built-in gzip -6)", f"pg_dump -Fc {DB} > {{file}}", "builtin.dump",
              f"pg_restore -j {jobs} --exit-on-error -d {{target}} {{file}}"),
-        Case("ours: pg_dump -Fc -Z0 | zstd -T0 -3", f"pg_dump -Fc -Z0 {DB} | zstd -q -T0 -3 > {{file}}", "ours.dump.zst",
+        Case("ours: pg_dump -Fc -Z0 | zstd -T0 -3", f"pg_dump -Fc -Z0 {DB} | zstd -q -T0 -3 > {{file}}",
+             "ours.dump.zst",
              f"zstd -q -d -f -o {WORK}/restore.dump {{file}} && pg_restore -j {jobs} --exit-on-error "
              f"-d {{target}} {WORK}/restore.dump && rm -f {WORK}/restore.dump"),
         Case("  + verify (zstd -t, pg_restore --list, sha256)",
@@ -125,7 +126,8 @@ class Server:
 
 def prepare(server: Server, size_mb: int) -> dict:
     server.root("command -v pg_dump >/dev/null && command -v zstd >/dev/null || "
-                "(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql zstd) >/dev/null")
+                "(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql zstd) "
+                ">/dev/null")
     server.root("systemctl start postgresql && until pg_isready -q; do sleep 0.2; done")
     server.root(f"install -d -o postgres -g postgres -m 0700 {WORK}")
     server.psql(f"DROP DATABASE IF EXISTS {DB};", database="postgres")
@@ -172,7 +174,8 @@ def table(results: list[dict], db: dict) -> str:
     widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(4)]
     lines = [f"database {DB}: {db['rows']:,} rows, {mb(db['bytes'])} MB on disk (pg_database_size)", ""]
     for row in [head, tuple("-" * w for w in widths), *rows]:
-        lines.append("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+        cells = (str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+        lines.append("  ".join(cells))
     return "\n".join(lines)
 
 

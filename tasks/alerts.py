@@ -44,12 +44,17 @@ def send_alert_path(settings) -> str:
 
 
 def alert_secrets(settings) -> dict:
-    """The secret part of the routing table, from the environment (unset webhooks are left out)."""
+    """The secret part of the routing table, from the environment.
+
+    The webhook of every channel a route uses is required: a deploy run without it would otherwise
+    overwrite a working file and silence the alerts. Twilio credentials are optional (SMS is skipped)."""
+    used = {channel for route in settings.alert_routes.values() for channel in route["slack"]}
     slack = {}
     for channel, env_name in sorted(settings.alert_slack_webhooks.items()):
-        value = secrets.get(env_name)
-        if value:
-            slack[channel] = value
+        if channel in used:
+            slack[channel] = secrets.require(env_name, f"Slack incoming-webhook URL of #{channel} (alert_routes)")
+        elif secrets.get(env_name):
+            slack[channel] = secrets.get(env_name)
     twilio = {name.lower(): secrets.get(name) for name in TWILIO if secrets.get(name)}
     return {"slack": slack, "twilio": twilio}
 

@@ -4,8 +4,9 @@ Settings read: health_user, health_schedule, health_tiers, health_disk_mounts, h
 health_api_tls_verify, kpi_thresholds, alert_group, domain_*, app_port, certbot_enabled,
 postgresql_database, scripts_dir.
 
-The check runs as health_user: a system user without a shell or sudo, member of alert_group only (so it
-may call send-alert). It reaches PostgreSQL as a role of the same name by peer authentication over the
+The check runs as health_user: a system user without a shell or sudo, member of alert_group (so it may
+call send-alert) and of Debian's log-reading group adm (the app's logs are <app_user>:adm 0640).
+It reaches PostgreSQL as a role of the same name by peer authentication over the
 Unix socket: a login role with no grants beyond PUBLIC's CONNECT, enough for `SELECT 1` and nothing
 else, and no password anywhere. The same user runs the maintenance jobs (tasks/maintenance.py).
 """
@@ -46,7 +47,7 @@ def ensure_monitor_user(settings) -> None:
     server.user(
         name=f"Create system user {settings.health_user}",
         user=settings.health_user, system=True, home=MONITOR_HOME, shell="/usr/sbin/nologin",
-        groups=[settings.alert_group], create_home=True,
+        groups=[settings.alert_group, "adm"], create_home=True,
     )
 
 

@@ -106,6 +106,10 @@ def local_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
+def _cached_tarball(s) -> str:
+    return f"{REMOTE_SYSLOG_CACHE}/remote_syslog_linux_amd64-{s.remote_syslog2_version}.tar.gz"
+
+
 def _remote_syslog2(s, enabled: bool) -> None:
     if not enabled:
         if host.get_fact(File, path=REMOTE_SYSLOG_UNIT) is not None:
@@ -117,12 +121,14 @@ def _remote_syslog2(s, enabled: bool) -> None:
         systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
         files.file(name=f"Remove {LOG_FILES_YML}", path=LOG_FILES_YML, present=False)
         files.link(name=f"Remove {REMOTE_SYSLOG_LINK}", path=REMOTE_SYSLOG_LINK, present=False)
+        files.directory(name=f"Remove {REMOTE_SYSLOG_ROOT}", path=REMOTE_SYSLOG_ROOT, present=False)
+        files.file(name=f"Remove {_cached_tarball(s)}", path=_cached_tarball(s), present=False)
         return
 
     # install: the tarball, verified against the pinned sha256 before it is unpacked
     version, sha256 = s.remote_syslog2_version, s.remote_syslog2_sha256
     source = tarball_source(s)
-    cached = f"{REMOTE_SYSLOG_CACHE}/remote_syslog_linux_amd64-{version}.tar.gz"
+    cached = _cached_tarball(s)
     files.directory(name=f"Create {REMOTE_SYSLOG_CACHE}", path=REMOTE_SYSLOG_CACHE, mode="755")
     if source.startswith("/"):
         if not Path(source).is_file():

@@ -260,11 +260,13 @@ uptimerobot_alert_contacts = {
 # interval and timeout in seconds; {domain_*} placeholders in name/url are filled from the domain settings.
 # keyword monitors: keyword, keyword_alert_when ("not_exists": down when the text is missing),
 # keyword_case_sensitive (default True); port monitors: port, and a bare host as url.
+# The API keyword is '"status":"healthy"', not the seed's '{"status":"healthy"}': /health answers
+# {"status":"healthy","timestamp":...}, which never contains the closing brace right after "healthy".
 uptimerobot_monitors = [
     {"name": "simplylouie.com - Homepage", "type": "http", "url": "https://{domain_homepage}",
      "interval": 300, "timeout": 30, "alert_contacts": ["email", "slack"]},
     {"name": "API Health Check", "type": "keyword", "url": "https://{domain_api}/health",
-     "keyword": '{"status":"healthy"}', "keyword_alert_when": "not_exists",
+     "keyword": '"status":"healthy"', "keyword_alert_when": "not_exists",
      "interval": 300, "timeout": 30, "alert_contacts": ["email", "slack"]},
     {"name": "Admin Dashboard", "type": "http", "url": "https://{domain_admin}",
      "interval": 300, "timeout": 30, "alert_contacts": ["email", "slack"]},

@@ -335,6 +335,8 @@ class Testbed:
             f"--machine=lotb-{self.name}",
             f"--network-namespace-path=/run/netns/{netns_name(self.name)}",
             "--resolv-conf=off",
+            # Keep the server's own /etc/localtime: nspawn would re-link it at every boot (a drift after reboot).
+            "--timezone=off",
             "--link-journal=no",
             "--console=read-only",
             # The server's firewall (nftables) and fail2ban act on its own network namespace only.

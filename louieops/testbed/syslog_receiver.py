@@ -31,7 +31,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 _RFC5424 = re.compile(r"<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (?:-|(?:\[.*?\])+) ?(.*)", re.S)
-_RFC3164 = re.compile(r"<(\d{1,3})>([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\S+T\S+) (\S+) ([^:\[\s]+)(?:\[(\d+)\])?: ?(.*)", re.S)
+_RFC3164 = re.compile(
+    r"<(\d{1,3})>([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\S+T\S+) (\S+) ([^:\[\s]+)(?:\[(\d+)\])?: ?(.*)", re.S
+)
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,8 @@ def release_lock(deployed):
 
 
 def wait_for_postgresql(deployed):
-    wait_until(lambda: root(deployed, "pg_isready -q", check=False).returncode == 0, 60, "PostgreSQL to accept connections")
+    wait_until(lambda: root(deployed, "pg_isready -q", check=False).returncode == 0, 60,
+               "PostgreSQL to accept connections")
 
 
 # --- a good run -------------------------------------------------------------------------------------------
@@ -315,11 +316,11 @@ def test_live_restore_returns_the_database_to_the_backup_and_restarts_the_app(de
             == expected
         assert psql(deployed, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == tables_before
         assert root(deployed, f"systemctl is-active {unit}", check=False).stdout.strip() == "active"
-        wait_until(lambda: root(deployed, f"curl -fsS http://127.0.0.1:{s.app_port}/health", check=False).returncode == 0,
-                   60, "the app to answer /health again")
+        health = f"curl -fsS http://127.0.0.1:{s.app_port}/health"
+        wait_until(lambda: root(deployed, health, check=False).returncode == 0, 60, "the app to answer /health again")
     finally:
-        old = psql(deployed, f"SELECT string_agg(datname, ' ') FROM pg_database WHERE datname LIKE '{db}_before_restore_%'",
-                   database="postgres")
+        old = psql(deployed, "SELECT string_agg(datname, ' ') FROM pg_database "
+                             f"WHERE datname LIKE '{db}_before_restore_%'", database="postgres")
         for name in old.split():
             root(deployed, f"cd / && sudo -u postgres dropdb {name}")
         drop_test_table(deployed, "louieops_test_restore")

@@ -11,11 +11,14 @@ receiver listens.
 from __future__ import annotations
 
 import hashlib
+import http.server
 import io
 import os
 import shlex
+import ssl
 import subprocess
 import tarfile
+import threading
 import time
 import urllib.parse
 import uuid
@@ -171,8 +174,9 @@ def test_app_log_lines_reach_the_tls_receiver_and_a_wrong_ca_is_refused(observed
     s = observed.settings
     hostname = root(observed, "hostname").stdout.strip()
     try:
-        redeploy_ok(observed, tmp_path, "logs", **shipping_overrides(log_receiver, f"{TEST_CA_DIR}/syslog-ca.pem"))
-        again = redeploy_ok(observed, tmp_path, "logs", **shipping_overrides(log_receiver, f"{TEST_CA_DIR}/syslog-ca.pem"))
+        right, wrong_ca = f"{TEST_CA_DIR}/syslog-ca.pem", f"{TEST_CA_DIR}/wrong-ca.pem"
+        redeploy_ok(observed, tmp_path, "logs", **shipping_overrides(log_receiver, right))
+        again = redeploy_ok(observed, tmp_path, "logs", **shipping_overrides(log_receiver, right))
         assert again.changed_operations == [], again.changed_operations
         marker = f"obs{uuid.uuid4().hex[:12]}"
         app_login_failure(observed, marker)
@@ -188,8 +192,8 @@ def test_app_log_lines_reach_the_tls_receiver_and_a_wrong_ca_is_refused(observed
         # another CA on the server: the connection is refused, nothing arrives, and `status` says why
         wrong = write_pki(tmp_path / "wrong", LOG_HOST, label="wrong")
         root(observed, f"cat > {TEST_CA_DIR}/wrong-ca.pem", input=wrong.ca.read_text())
-        redeploy_ok(observed, tmp_path, "logs", **shipping_overrides(log_receiver, f"{TEST_CA_DIR}/wrong-ca.pem"))
-        redeploy_ok(observed, tmp_path, "maintenance", **shipping_overrides(log_receiver, f"{TEST_CA_DIR}/wrong-ca.pem"))
+        redeploy_ok(observed, tmp_path, "logs", **shipping_overrides(log_receiver, wrong_ca))
+        redeploy_ok(observed, tmp_path, "maintenance", **shipping_overrides(log_receiver, wrong_ca))
         hidden = f"obs{uuid.uuid4().hex[:12]}"
         app_login_failure(observed, hidden)
 
@@ -202,7 +206,7 @@ def test_app_log_lines_reach_the_tls_receiver_and_a_wrong_ca_is_refused(observed
         assert not any(hidden in m.message for m in log_receiver.snapshot())
 
         # the right CA again: the line held in rsyslog's queue (kept across the restart) is delivered
-        redeploy_ok(observed, tmp_path, "logs", **shipping_overrides(log_receiver, f"{TEST_CA_DIR}/syslog-ca.pem"))
+        redeploy_ok(observed, tmp_path, "logs", **shipping_overrides(log_receiver, right))
         held = log_receiver.wait_for(lambda m: f"Login failed for {hidden} from" in m.message, timeout=90)
         assert held is not None, "the line written during the TLS failure was lost"
     finally:
@@ -245,7 +249,51 @@ def test_remote_syslog2_is_installed_only_with_the_pinned_checksum(observed, tmp
     finally:
         redeploy_ok(observed, tmp_path, "logs")
     assert root(observed, "systemctl is-active remote_syslog", check=False).stdout.strip() != "active"
-    assert root(observed, "test -e /etc/log_files.yml", check=False).returncode != 0
+    assert root(observed, "test -e /etc/log_files.yml -o -e /opt/remote_syslog2", check=False).returncode != 0
+
+
+class _Tarball(http.server.BaseHTTPRequestHandler):
+    payload = b""
+
+    def do_GET(self):  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.payload)))
+        self.end_headers()
+        self.wfile.write(self.payload)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_remote_syslog2_download_is_checked_against_the_pinned_checksum(observed, tmp_path):
+    """The URL source over HTTPS (served on the peer address with the testbed's listener certificate,
+    which the server trusts): a wrong checksum fails the deploy before anything is unpacked."""
+    tarball = tmp_path / "remote_syslog_linux_amd64.tar.gz"
+    digest = _fake_remote_syslog_tarball(tarball)
+    handler = type("Handler", (_Tarball,), {"payload": tarball.read_bytes()})
+    server = http.server.ThreadingHTTPServer((observed.peer_address, 0), handler)
+    pki = observed.testbed.listener_ca.parent
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(pki / "cert.pem"), str(pki / "key.pem"))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"https://{observed.peer_address}:{server.server_address[1]}/v{{version}}/remote_syslog_linux_amd64.tar.gz"
+    overrides = {
+        "papertrail_method": "remote_syslog2", "papertrail_host": LOG_HOST, "papertrail_port": 6514,
+        "papertrail_ca_file": "/etc/ssl/certs/ca-certificates.crt", "remote_syslog2_source": url,
+    }
+    try:
+        refused = redeploy(observed, tmp_path, "logs", remote_syslog2_sha256="ab" * 32, **overrides)
+        assert refused.returncode != 0
+        assert "SHA256 did not match" in refused.stdout + refused.stderr
+        assert root(observed, "test -e /usr/local/bin/remote_syslog", check=False).returncode != 0
+
+        redeploy_ok(observed, tmp_path, "logs", remote_syslog2_sha256=digest, **overrides)
+        assert root(observed, "systemctl is-active remote_syslog").stdout.strip() == "active"
+    finally:
+        server.shutdown()
+        server.server_close()
+        redeploy_ok(observed, tmp_path, "logs")
 
 
 # --- health check and alert routing ---------------------------------------------------------------------
@@ -318,15 +366,26 @@ def test_every_scheduled_job_is_installed_exactly_once(observed):
     assert f"{s.health_schedule} {s.health_user} " in cron
 
 
-def test_maintenance_reports_reach_slack(observed):
+# Each job's report must contain all of these (app logs readable, log files found, scan clean, ...).
+MAINTENANCE_REPORTS = {
+    "daily-summary": ("Daily summary", "app error-log lines"),
+    "log-check": ("Weekly log check OK", "out.log"),
+    "npm-audit": ("npm audit",),
+    "exposure-scan": ("Weekly exposure scan: no .env or .git served, HSTS sent on every domain",),
+    "cert-report": ("Monthly certificate report: ", " days"),
+    "quarterly-reminder": ("Quarterly maintenance",),
+}
+
+
+@pytest.mark.parametrize("job", MAINTENANCE_REPORTS)
+def test_maintenance_job_reports_to_slack(observed, job):
     s = observed.settings
     since = time.time()
-    for job in ("daily-summary", "exposure-scan"):
-        result = root(observed, f"runuser -u {s.health_user} -- {s.scripts_dir}/louieops-maintenance {job}", check=False)
-        assert result.returncode == 0, result.stdout + result.stderr
-    assert len(slack_since(observed, since, "Daily summary")) == 1
-    scan = slack_since(observed, since, "Weekly exposure scan")
-    assert len(scan) == 1 and "no .env or .git served" in scan[0]["body"], scan
+    result = root(observed, f"runuser -u {s.health_user} -- {s.scripts_dir}/louieops-maintenance {job}", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    reports = slack_since(observed, since, *MAINTENANCE_REPORTS[job])
+    assert len(reports) == 1, f"{job}: {result.stdout}"
+    assert reports[0]["path"] in channel_paths(observed, "P4")
 
 
 def test_fail2ban_bans_an_address_after_five_failed_logins(observed):

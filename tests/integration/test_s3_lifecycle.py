@@ -62,8 +62,8 @@ def run(tmp_path: Path, moto_url: str, retention: dict, *args: str) -> dict:
         f"hosts = [('@local', {{'endpoint': {moto_url!r}, 'retention': {retention!r}}})]\n")
     (tmp_path / "deploy.py").write_text(DEPLOY)
     env = {**os.environ, "PYTHONPATH": str(REPO), "AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET}
-    result = subprocess.run([str(PYINFRA), "--json", *args, str(tmp_path / "inventory.py"), str(tmp_path / "deploy.py")],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    argv = [str(PYINFRA), "--json", *args, str(tmp_path / "inventory.py"), str(tmp_path / "deploy.py")]
+    result = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert SECRET not in output

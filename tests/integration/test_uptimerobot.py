@@ -47,7 +47,7 @@ def test_empty_account_gets_exactly_the_seed_monitors_and_a_second_run_only_list
     assert {m["friendlyName"] for m in standin.monitors.values()} == SEED_NAMES
     keyword = standin.by_name("API Health Check")[0]
     assert (keyword["type"], keyword["keywordType"], keyword["keywordValue"]) == (
-        "KEYWORD", "ALERT_NOT_EXISTS", '{"status":"healthy"}')
+        "KEYWORD", "ALERT_NOT_EXISTS", '"status":"healthy"')
     port = standin.by_name("WebSocket Endpoint")[0]
     assert (port["type"], port["url"], port["port"]) == ("PORT", "ws.simplylouie.com", 443)
     for monitor in standin.monitors.values():

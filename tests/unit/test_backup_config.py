@@ -31,12 +31,14 @@ def test_cron_file_runs_each_job_as_its_user_with_its_schedule(settings):
     text = render("backup/louieops-backup.j2", backup_user=settings.backup_user,
                   scripts_dir=settings.scripts_dir, schedules=backups.schedules(settings))
     jobs = [line for line in text.splitlines() if line and not line.startswith("#") and "=" not in line]
+    slow = "nice -n 10 ionice -c2 -n7 /opt/scripts"
+    log = "2>&1 | logger -t louie-backup"
     assert jobs == [
-        f"0 */6 * * * backup-runner nice -n 10 ionice -c2 -n7 /opt/scripts/backup-db 2>&1 | logger -t louie-backup",
-        "30 3 * * * backup-runner nice -n 10 ionice -c2 -n7 /opt/scripts/backup-files uploads 2>&1 | logger -t louie-backup",
-        "45 4 * * 0 backup-runner nice -n 10 ionice -c2 -n7 /opt/scripts/backup-files logs 2>&1 | logger -t louie-backup",
-        "15 7 * * * backup-runner /opt/scripts/backup-verify 2>&1 | logger -t louie-backup",
-        "0 5 1 * * root nice -n 10 /opt/scripts/restore-drill 2>&1 | logger -t louie-backup",
+        f"0 */6 * * * backup-runner {slow}/backup-db {log}",
+        f"30 3 * * * backup-runner {slow}/backup-files uploads {log}",
+        f"45 4 * * 0 backup-runner {slow}/backup-files logs {log}",
+        f"15 7 * * * backup-runner /opt/scripts/backup-verify {log}",
+        f"0 5 1 * * root nice -n 10 /opt/scripts/restore-drill {log}",
     ]
 
 

@@ -86,13 +86,15 @@ def test_a_good_run_publishes_dump_checksum_and_row_counts(sandbox):
     assert (db_dir / f"{dump}.sha256").read_text() == f"{hashlib.sha256(content).hexdigest()}  {dump}\n"
     assert (db_dir / f"{dump}.rows").read_text() == 'public.users\t3\npublic."Odd Name"\t0\n'
     assert subprocess.run(["zstd", "-q", "-dc", str(db_dir / dump)], capture_output=True).stdout.startswith(b"PGDMP")
-    assert alerts(sandbox) == [f"--key backup-db --resolve P2 backup-db: OK again: {result.stderr.split('OK ', 1)[1].strip()}"]
+    summary = result.stderr.split("OK ", 1)[1].strip()
+    assert alerts(sandbox) == [f"--key backup-db --resolve P2 backup-db: OK again: {summary}"]
 
 
 @pytest.mark.parametrize(
     ("env", "reason"),
     [
-        ({"FAKE_PG_DUMP_EXIT": "1", "FAKE_PG_DUMP_ERROR": "connection lost"}, "pg_dump exited with 1: pg_dump: error: connection lost"),
+        ({"FAKE_PG_DUMP_EXIT": "1", "FAKE_PG_DUMP_ERROR": "connection lost"},
+         "pg_dump exited with 1: pg_dump: error: connection lost"),
         ({"FAKE_SNAPSHOT": "psql: error: connection refused"}, "cannot open a snapshot in database louie"),
         ({"PATH_OVERRIDE": "corrupt"}, "pg_restore --list cannot read"),
     ],

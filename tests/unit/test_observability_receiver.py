@@ -20,7 +20,8 @@ def _client(ca, port, hostname=NAME):
 
 def test_parse_traditional_forward_format():
     message = parse("<134>Nov 26 19:16:03 web-1 simplylouie: hello world")
-    assert (message.priority, message.hostname, message.tag, message.message) == (134, "web-1", "simplylouie", "hello world")
+    parsed = (message.priority, message.hostname, message.tag, message.message)
+    assert parsed == (134, "web-1", "simplylouie", "hello world")
 
 
 def test_parse_rfc5424():

@@ -26,7 +26,11 @@ def _script(relative):
     loader = importlib.machinery.SourceFileLoader(name, path)
     spec = importlib.util.spec_from_loader(name, loader)
     module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
+    previous, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ in files/
+    try:
+        loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = previous
     return module
 
 
@@ -41,7 +45,8 @@ def maintenance():
 
 
 def _defaults():
-    return {k: v for k, v in runpy.run_path(str(REPO_ROOT / "inventory/group_data/all.py")).items() if not k.startswith("__")}
+    values = runpy.run_path(str(REPO_ROOT / "inventory/group_data/all.py"))
+    return {k: v for k, v in values.items() if not k.startswith("__")}
 
 
 def _render(relative, **variables):
@@ -217,3 +222,26 @@ def test_health_tiers_must_cover_every_check():
     del tiers["disk_pct"]
     with pytest.raises(SettingsError, match="health_tiers"):
         validate({**data, "health_tiers": tiers})
+
+
+def test_alert_secrets_require_the_webhooks_routes_use(monkeypatch):
+    from louieops.secrets import MissingSecret
+    from tasks.alerts import alert_secrets
+
+    settings = validate(_defaults())
+    for name in ("SLACK_WEBHOOK_CRITICAL", "SLACK_WEBHOOK_HIGH", "SLACK_WEBHOOK_GENERAL", "TWILIO_ACCOUNT_SID"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(MissingSecret, match="SLACK_WEBHOOK_CRITICAL"):
+        alert_secrets(settings)
+    monkeypatch.setenv("SLACK_WEBHOOK_CRITICAL", "https://hooks.example.test/c")
+    monkeypatch.setenv("SLACK_WEBHOOK_HIGH", "https://hooks.example.test/h")
+    monkeypatch.setenv("SLACK_WEBHOOK_GENERAL", "https://hooks.example.test/g")
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC1")
+    assert alert_secrets(settings) == {
+        "slack": {
+            "alerts-critical": "https://hooks.example.test/c",
+            "alerts-general": "https://hooks.example.test/g",
+            "alerts-high": "https://hooks.example.test/h",
+        },
+        "twilio": {"twilio_account_sid": "AC1"},
+    }

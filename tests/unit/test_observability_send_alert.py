@@ -36,7 +36,11 @@ def _load_module():
     loader = importlib.machinery.SourceFileLoader("send_alert", SCRIPT)
     spec = importlib.util.spec_from_loader("send_alert", loader)
     module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
+    previous, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ in files/
+    try:
+        loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = previous
     return module
 
 
@@ -235,6 +239,15 @@ def test_a_local_only_exim_is_not_used_for_alert_mail(tmp_path, recorder):
     (tmp_path / "update-exim4.conf.conf").write_text("dc_eximconfig_configtype='smarthost'\n")
     assert box.run("P2", "slower responses").returncode == 0
     assert "To: ops@example.test" in box.mail.read_text()
+
+
+def test_reports_are_always_sent_and_never_kept_open(tmp_path, recorder):
+    box = AlertBox(tmp_path, recorder.url)
+    box.run("--report", "P4", "weekly report")
+    box.run("--report", "P4", "weekly report")
+    assert len(_slack_posts(recorder)) == 2
+    assert json.loads((box.state / "state.json").read_text()) == {}
+    assert box.run("--report", "--resolve", "--key", "k", "P4", "x").returncode == 2
 
 
 def test_resolve_requires_a_key(tmp_path, recorder):

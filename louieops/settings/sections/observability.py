@@ -128,7 +128,9 @@ def _check_remote_syslog2(settings):
 def _check_health_tiers(settings):
     missing = [check for check in HEALTH_CHECKS if check not in settings.health_tiers]
     if missing:
-        raise SettingsError("health_tiers", settings.health_tiers, f"a tier for every health check (missing {missing[0]})")
+        raise SettingsError(
+            "health_tiers", settings.health_tiers, f"a tier for every health check (missing {missing[0]})"
+        )
 
 
 CHECKS = [_check_routes, _check_thresholds, _check_remote_syslog2, _check_health_tiers]
