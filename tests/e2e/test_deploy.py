@@ -52,3 +52,12 @@ def test_deploy_registered_the_sentry_alerts_and_metric_monitors(deployed):
         assert prefix + alert["name"] in workflows
     for monitor in settings.sentry_metric_monitors:
         assert prefix + monitor["name"] in detectors
+
+
+def test_the_api_keyword_monitor_matches_the_real_health_body(deployed):
+    """The keyword UptimeRobot looks for must be in what /health really answers, or it alerts forever."""
+    settings = deployed.settings
+    (keyword_monitor,) = [m for m in settings.uptimerobot_monitors if m["type"] == "keyword"]
+    api = settings.domain_api
+    body = deployed.ssh(f"curl -fsS --resolve {api}:443:127.0.0.1 https://{api}/health").stdout
+    assert keyword_monitor["keyword"] in body
