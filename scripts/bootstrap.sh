@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(python3 python3-venv debootstrap debian-archive-keyring systemd-container pebble nftables iproute2 openssh-client openssl curl ca-certificates util-linux e2fsprogs zstd shellcheck)
+APT_PACKAGES=(python3 python3-venv debootstrap debian-archive-keyring systemd-container pebble nftables iproute2 openssh-client openssl curl ca-certificates util-linux e2fsprogs zstd)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
