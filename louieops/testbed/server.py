@@ -263,19 +263,23 @@ class Testbed:
             self._start_peer(spec)
 
         image.extract_image(self.release, self.root)
+        for spec in specs:
+            self._wait_peer(spec)
+        peers.add_dns_records(self.peer_address, self.domains, self.address)
+
+        # The server trusts the ACME server's listener CA (certbot talks to it) and the root pebble issues
+        # certificates under (so the server's own health check verifies its site like in production).
+        pebble_root = self.instance_dir / "pki" / "louieops-testbed-pebble-root.crt"
+        pebble_root.write_text(self.pebble_root_pem())
         rootfs.prepare(
             self.root,
             hostname=self.name,
             release=self.release,
             authorized_key=self.ssh_key.with_suffix(".pub").read_text(),
-            extra_ca_files=[_as_crt(ca, self.instance_dir / "pki" / "louieops-testbed-listener-ca.crt")],
+            extra_ca_files=[_as_crt(ca, self.instance_dir / "pki" / "louieops-testbed-listener-ca.crt"), pebble_root],
             trust_controller_cas=self.trust_controller_cas,
         )
         self.known_hosts.write_text(rootfs.host_key_lines(self.root, self.address))
-
-        for spec in specs:
-            self._wait_peer(spec)
-        peers.add_dns_records(self.peer_address, self.domains, self.address)
 
         self._start_container()
         self.boot_seconds = self.wait_for_ssh()

@@ -121,18 +121,10 @@ def app_healthy(deployed) -> bool:
 
 
 @pytest.fixture(scope="module")
-def observed(deployed, tmp_path_factory):
-    """The deployed server with a health check that can judge the test server's API.
-
-    Pebble's certificates do not chain to a trusted CA, so where health_api_tls_verify is on the health
-    check is re-deployed with it off for this module, and restored afterwards."""
-    tmp = tmp_path_factory.mktemp("observed")
-    changed = deployed.settings.health_api_tls_verify and deployed.settings.certbot_enabled
-    if changed:
-        redeploy_ok(deployed, tmp, "health", health_api_tls_verify=False)
-    yield deployed
-    if changed:
-        redeploy_ok(deployed, tmp, "health")
+def observed(deployed):
+    """The deployed server. The testbed trusts the test ACME server's root, so the health check verifies
+    the API's certificate exactly as in production."""
+    return deployed
 
 
 @pytest.fixture()
@@ -333,8 +325,7 @@ def test_app_down_alerts_once_and_recovery_is_sent_once(observed):
 def test_a_filling_disk_raises_a_warning_tier_alert(observed, tmp_path):
     root(observed, f"mkdir -p {DISK_TEST_MOUNT} && mount -t tmpfs -o size=10m louieops-disk-test {DISK_TEST_MOUNT}")
     try:
-        redeploy_ok(observed, tmp_path, "health", health_disk_mounts=["/", DISK_TEST_MOUNT],
-                    **({"health_api_tls_verify": False} if observed.settings.certbot_enabled else {}))
+        redeploy_ok(observed, tmp_path, "health", health_disk_mounts=["/", DISK_TEST_MOUNT])
         since = time.time()
         root(observed, f"fallocate -l 8700K {DISK_TEST_MOUNT}/fill")
         run = health_run(observed)
@@ -348,8 +339,7 @@ def test_a_filling_disk_raises_a_warning_tier_alert(observed, tmp_path):
         health_run(observed)
         assert len(slack_since(observed, since, "RESOLVED", DISK_TEST_MOUNT)) == 1
     finally:
-        redeploy_ok(observed, tmp_path, "health",
-                    **({"health_api_tls_verify": False} if observed.settings.certbot_enabled else {}))
+        redeploy_ok(observed, tmp_path, "health")
         root(observed, f"umount {DISK_TEST_MOUNT}; rmdir {DISK_TEST_MOUNT}", check=False)
 
 
