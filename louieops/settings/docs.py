@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import re
 import sys
-from pathlib import Path
 
 from ..resources import REPO_ROOT
 

@@ -22,23 +22,32 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def write_listener_pki(directory: Path, ip: str, label: str) -> tuple[Path, Path, Path]:
-    """Create ``ca.pem``, ``cert.pem`` (SAN = ``ip``) and ``key.pem`` in ``directory``.
+def _san(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
 
-    Returns (ca, cert, key) paths. The CA is trusted inside the test server so certbot can talk to pebble.
+
+def write_pki(directory: Path, *, ca_name: str, subject: str, sans: list[str], prefix: str = "",
+              days: int = 825) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate for ``sans`` (IP addresses or DNS names) signed by it.
+
+    Writes ``<prefix>ca.pem``, ``<prefix>cert.pem`` and ``<prefix>key.pem`` (0600) into ``directory``;
+    returns their paths (ca, cert, key).
     """
     directory.mkdir(parents=True, exist_ok=True)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = _key()
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"louieops testbed listener CA ({label})")])
+    issuer = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ca_name)])
     ca = (
         x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
+        .subject_name(issuer)
+        .issuer_name(issuer)
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=3650))
+        .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -54,16 +63,13 @@ def write_listener_pki(directory: Path, ip: str, label: str) -> tuple[Path, Path
     key = _key()
     cert = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ip)]))
-        .issuer_name(ca_name)
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+        .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=825))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip)), x509.DNSName("localhost")]),
-            critical=False,
-        )
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName([_san(name) for name in sans]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(
@@ -71,9 +77,18 @@ def write_listener_pki(directory: Path, ip: str, label: str) -> tuple[Path, Path
         )
         .sign(ca_key, hashes.SHA256())
     )
-    ca_path, cert_path, key_path = directory / "ca.pem", directory / "cert.pem", directory / "key.pem"
+    ca_path, cert_path, key_path = (directory / f"{prefix}{kind}.pem" for kind in ("ca", "cert", "key"))
     ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.touch(mode=0o600)
     key_path.write_bytes(_pem_key(key))
     return ca_path, cert_path, key_path
+
+
+def write_listener_pki(directory: Path, ip: str, label: str) -> tuple[Path, Path, Path]:
+    """``ca.pem``, ``cert.pem`` (SAN = ``ip``) and ``key.pem`` for pebble's listener in ``directory``.
+
+    The CA is trusted inside the test server so certbot can talk to pebble.
+    """
+    return write_pki(directory, ca_name=f"louieops testbed listener CA ({label})", subject=ip,
+                     sans=[ip, "localhost"])
