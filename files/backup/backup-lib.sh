@@ -36,7 +36,7 @@ resolve() {
 
 # report MESSAGE: an informational P4 (no key: each report is its own message).
 report() {
-    "$SCRIPTS_DIR/send-alert" P4 "$JOB: $*" || log "send-alert failed (exit $?)"
+    "$SCRIPTS_DIR/send-alert" --report P4 "$JOB: $*" || log "send-alert failed (exit $?)"
 }
 
 # fail MESSAGE: log, alert P2, exit 1. The EXIT trap of the caller removes its partial files.

@@ -23,7 +23,7 @@ app_port = 3000
 app_node_env = "production"
 # Git URL of the real app; None deploys the small reference app shipped in files/app/.
 app_git_url = None
-# Branch, tag or commit of app_git_url to deploy.
+# Branch of app_git_url to deploy (a branch: a tag would be checked out again on every run).
 app_git_ref = "main"
 # Number of pm2 instances (cluster mode when > 1).
 app_instances = 1

@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..cron import cron_max_gap_minutes
+
 Rule = Callable[[Any], Any]
 
 
@@ -129,7 +131,17 @@ def cron_schedule(value):
         for number_text in re.findall(r"(?<![/0-9])[0-9]+", field):
             if not low <= int(number_text) <= high:
                 raise Invalid(f"{describe(cron_schedule)}; {number_text} is outside {low}-{high}")
-    return " ".join(fields)
+        if re.search(r"/0+(?![0-9])", field):
+            raise Invalid(f"{describe(cron_schedule)}; a step of 0 never runs")
+        for start, end in re.findall(r"([0-9]+)-([0-9]+)", field):
+            if int(start) > int(end):
+                raise Invalid(f"{describe(cron_schedule)}; the range {start}-{end} runs backwards")
+    schedule = " ".join(fields)
+    try:
+        cron_max_gap_minutes(schedule)  # also rejects dates that never come, such as 31 February
+    except ValueError as exc:
+        raise Invalid(f"{describe(cron_schedule)} that runs; {exc}") from None
+    return schedule
 
 
 def list_of(rule: Rule, min_items: int = 0) -> Rule:

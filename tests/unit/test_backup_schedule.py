@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.backups import MAX_AGE_MARGIN_MINUTES, cron_max_gap_minutes, max_age_minutes
+from louieops.cron import cron_max_gap_minutes
+from tasks.backups import MAX_AGE_MARGIN_MINUTES, max_age_minutes
 from louieops.settings import Settings
 
 

@@ -245,3 +245,9 @@ def test_alert_secrets_require_the_webhooks_routes_use(monkeypatch):
         },
         "twilio": {"twilio_account_sid": "AC1"},
     }
+
+
+def test_parse_audit_refuses_an_error_answer_instead_of_calling_it_clean(maintenance):
+    output = json.dumps({"error": {"code": "ENOTFOUND", "summary": "request to the registry failed"}})
+    with pytest.raises(ValueError, match="npm audit gave no result"):
+        maintenance.parse_audit(output)

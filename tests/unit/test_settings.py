@@ -131,3 +131,26 @@ def test_readme_settings_and_secrets_match_all_py_and_secrets_py():
 
     current = README.read_text()
     assert updated_readme(current) == current, "README is stale: run `.venv/bin/python -m louieops.settings.docs --write`"
+
+
+@pytest.mark.parametrize(
+    ("schedule", "expected"),
+    [
+        ("*/0 * * * *", "a step of 0 never runs"),
+        ("5-1 * * * *", "the range 5-1 runs backwards"),
+        ("0 0 31 2 *", "runs less than twice"),
+    ],
+)
+def test_cron_schedules_that_never_run_properly_are_rejected(schedule, expected):
+    error = error_for(health_schedule=schedule)
+    assert error.key == "health_schedule" and expected in str(error)
+
+
+def test_unknown_timezone_is_rejected():
+    error = error_for(base_timezone="Europe/Berln")
+    assert error.key == "base_timezone" and "tz database name" in str(error)
+
+
+def test_database_names_that_restore_db_cannot_rename_are_rejected():
+    assert "max 31" in str(error_for(postgresql_database="simply-louie"))
+    assert "max 31" in str(error_for(postgresql_database="a" * 32))
