@@ -11,12 +11,12 @@ REPO = Path(__file__).resolve().parents[2]
 PYINFRA = Path(sys.executable).with_name("pyinfra")
 
 
-def run_deploy_with(tmp_path: Path, extra: str) -> subprocess.CompletedProcess:
+def run_deploy_with(tmp_path: Path, extra: str, *flags: str) -> subprocess.CompletedProcess:
     shutil.copytree(REPO / "inventory" / "group_data", tmp_path / "group_data")
     (tmp_path / "group_data" / "local.py").write_text(extra)
     (tmp_path / "local.py").write_text('local = ["@local"]\n')
     return subprocess.run(
-        [str(PYINFRA), "-y", str(tmp_path / "local.py"), "deploy.py"],
+        [str(PYINFRA), *(flags or ("-y",)), str(tmp_path / "local.py"), "deploy.py"],
         cwd=REPO, capture_output=True, text=True, timeout=120,
     )
 
@@ -34,3 +34,11 @@ def test_mistyped_setting_name_stops_the_run(tmp_path):
     result = run_deploy_with(tmp_path, "nginx_use_ppa = True\n")
     assert result.returncode != 0
     assert "setting nginx_use_ppa = True is invalid: expected a known setting name" in result.stdout + result.stderr
+
+
+def test_diff_is_refused_because_it_would_print_secret_files(tmp_path):
+    # --dry: even if the guard were missing, nothing would be executed on this machine.
+    result = run_deploy_with(tmp_path, "", "--dry", "--diff")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "--diff would print the secret files" in output
