@@ -16,7 +16,7 @@ from pyinfra.facts.server import LinuxDistribution
 from pyinfra.operations import apt, files, server, systemd
 
 from louieops import resources
-from louieops.facts.system import ResolvedPath
+from louieops.facts.system import NftTableExists, ResolvedPath
 from louieops.settings import for_host
 
 PACKAGES = [
@@ -24,6 +24,7 @@ PACKAGES = [
     "procps", "sudo", "tzdata", "unattended-upgrades",
 ]
 SSH_HARDENING = "/etc/ssh/sshd_config.d/10-louieops-hardening.conf"
+FIREWALL_TABLE = ("inet", "louieops_filter")  # the table templates/base/nftables.conf.j2 defines
 INBOUND_TCP_PORTS = [22, 80, 443]
 
 
@@ -102,6 +103,8 @@ def provision_base():
     harden_ssh()
     if s.base_firewall_enabled:
         install_firewall()
+    else:
+        remove_firewall()
 
 
 def harden_ssh():
@@ -119,3 +122,12 @@ def install_firewall():
     server.shell(name="Check and load /etc/nftables.conf", commands=["nft -c -f /etc/nftables.conf",
                  "nft -f /etc/nftables.conf"], _if=conf.did_change)
     systemd.service(name="Enable and start nftables", service="nftables.service", running=True, enabled=True)
+
+
+def remove_firewall():
+    """base_firewall_enabled = False: drop our table now and stop loading it at boot. nftables.service is
+    only disabled, not stopped: its stop flushes the whole ruleset, fail2ban's tables included."""
+    family, table = FIREWALL_TABLE
+    server.shell(name=f"Delete the nftables table {family} {table}", commands=[f"nft delete table {family} {table}"],
+                 _if=lambda: host.get_fact(NftTableExists, family=family, table=table))
+    systemd.service(name="Disable nftables at boot", service="nftables.service", enabled=False)

@@ -106,3 +106,26 @@ class ResolvedPath(FactBase[str | None]):
 
     def process(self, output: list[str]) -> str | None:
         return output[0].strip() if output and output[0].strip() else None
+
+
+class NftTableExists(FactBase[bool]):
+    """
+    Whether an nftables table is loaded, e.g. ``family="inet", table="louieops_filter"``.
+
+    .. code:: python
+
+        True
+    """
+
+    requires_command = "nft"
+
+    @staticmethod
+    def default() -> bool:
+        return False
+
+    def command(self, family: str, table: str) -> StringCommand:
+        return StringCommand("nft", "list", "table", QuoteString(family), QuoteString(table), ">/dev/null", "2>&1",
+                             "&&", "echo", "yes", "||", "echo", "no")
+
+    def process(self, output: list[str]) -> bool:
+        return output == ["yes"]
