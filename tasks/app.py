@@ -13,7 +13,8 @@ from io import StringIO
 from urllib.parse import quote
 
 from pyinfra import host
-from pyinfra.api import deploy
+from pyinfra.api import QuoteString, StringCommand, deploy
+from pyinfra.facts.files import FileContents, Sha256File
 from pyinfra.operations import apt, files, git, gpg, server, systemd
 from pyinfra.operations.util import any_changed
 
@@ -26,6 +27,8 @@ NODESOURCE_KEY_URL = "https://deb.nodesource.com/gpgkey/nodesource-repo.gpg.key"
 NODESOURCE_KEYRING = "/etc/apt/keyrings/nodesource.gpg"
 REFERENCE_APP_FILES = ("server.js", "package.json")
 LOG_ROTATE_DAYS = 14
+# In node_modules (emptied by `npm ci`): sha256 of the package-lock.json the dependencies were installed from.
+NPM_STAMP = "node_modules/.louieops-lock-sha256"
 
 
 def paths(s) -> dict:
@@ -71,7 +74,8 @@ def provision_app():
 
     # install: Node.js and the pinned pm2
     install_nodejs(s)
-    npm.global_package(name=f"Install pm2 {s.pm2_version} with npm", package="pm2", version=s.pm2_version)
+    pm2_install = npm.global_package(name=f"Install pm2 {s.pm2_version} with npm", package="pm2",
+                                     version=s.pm2_version)
 
     # configure: code, secrets, ecosystem file
     code_changes = deploy_code(s, p)
@@ -103,7 +107,11 @@ def provision_app():
         app_user=s.app_user, home=home_of(s.app_user), pm2_home=p["pm2_home"], pm2=p["pm2"], node_bin_dir="/usr/bin",
     )
     systemd.daemon_reload(name=f"Reload systemd for {unit_name}", _if=unit.did_change)
-    systemd.service(name=f"Enable and start {unit_name}", service=unit_name, running=True, enabled=True)
+    started = systemd.service(name=f"Enable and start {unit_name}", service=unit_name, running=True, enabled=True)
+    # a new pm2 on disk only runs once its daemon restarts: restart the unit (it kills the daemon and
+    # resurrects the saved apps with the new pm2), unless it was only just started by the new pm2
+    systemd.service(name=f"Restart {unit_name} for pm2 {s.pm2_version}", service=unit_name, running=True,
+                    restarted=True, _if=lambda: pm2_install.did_change() and not started.did_change())
 
     # activate: reload only when code, secrets or ecosystem changed; start if the app is not online
     process = f"{s.app_name}-api"
@@ -139,10 +147,38 @@ def deploy_code(s, p) -> list:
                       dest=f"{p['code']}/{filename}", user="root", group="root", mode="0644")
             for filename in REFERENCE_APP_FILES
         ]
+    as_app_user = {"_sudo": True, "_sudo_user": s.app_user}
     apt.packages(name="Install git", packages=["git"])
+    # the checkout belongs to the app user, so that `npm ci` (and the install scripts of the
+    # dependencies) run as that user, not root; git runs as its owner (git refuses a repository
+    # owned by another user)
+    files.directory(name=f"Create {p['code']}", path=p["code"], user=s.app_user, group=s.app_user, mode="0755",
+                    recursive=True)
     checkout = git.repo(name=f"Check out {s.app_git_url} ({s.app_git_ref}) into {p['code']}", src=s.app_git_url,
-                        dest=p["code"], branch=s.app_git_ref)
-    server.shell(name=f"Install the app's npm dependencies in {p['code']}",
-                 commands=["test ! -f package-lock.json || npm ci --omit=dev --no-audit --no-fund"],
-                 _chdir=p["code"], _if=checkout.did_change)
-    return [checkout]
+                        dest=p["code"], branch=s.app_git_ref, **as_app_user)
+    lock, stamp = f"{p['code']}/package-lock.json", f"{p['code']}/{NPM_STAMP}"
+    dependencies = server.shell(
+        name=f"Install the app's npm dependencies in {p['code']}",
+        commands=[npm_ci_command(stamp)],
+        _if=lambda: npm_dependencies_stale(lock, stamp),
+        _chdir=p["code"], _env={"HOME": home_of(s.app_user)}, **as_app_user,
+    )
+    return [checkout, dependencies]
+
+
+def npm_ci_command(stamp: str) -> StringCommand:
+    """``npm ci`` then, only if it succeeded, the stamp with the sha256 of the lock file it installed."""
+    return StringCommand(
+        "npm ci --omit=dev --no-audit --no-fund --no-update-notifier && mkdir -p node_modules &&",
+        "sha256sum package-lock.json | cut -d ' ' -f 1 >", QuoteString(stamp),
+    )
+
+
+def npm_dependencies_stale(lock: str, stamp: str) -> bool:
+    """True when package-lock.json exists and the stamp does not hold its sha256 (read when the
+    operation runs: a failed or interrupted `npm ci` leaves no matching stamp, so it runs again)."""
+    wanted = host.get_fact(Sha256File, path=lock)
+    if not wanted:
+        return False  # no lock file: `npm ci` has nothing to install from
+    stamped = host.get_fact(FileContents, path=stamp)
+    return not stamped or stamped[0].strip() != wanted

@@ -13,6 +13,9 @@ On the server:
   user's group), the app logs (adm) and use send-alert (alert_group); a PostgreSQL role of the same
   name with pg_read_all_data only, authenticated by peer over the local socket;
 - {backup_dir} root 0711, {backup_dir}/{db,uploads,logs} owned by the backup user, 0750;
+- /var/lib/louieops/backup-status/<kind>.json: the last good run of each kind (time, file, size, sha256),
+  written by the backup scripts, world-readable (the daily summary and `status` read it: they cannot
+  read the backups); the directory is owned by the backup user, 0755;
 - {scripts_dir}/backup-db, backup-files, backup-s3, backup-verify, restore-db, restore-drill (+ backup-lib.sh);
 - /etc/louieops/backup.conf (0644, no secrets) and /etc/louieops/backup-s3-credentials (0600, backup user);
 - /etc/cron.d/louieops-backup.
@@ -38,6 +41,7 @@ CONFIG_DIR = "/etc/louieops"
 CONFIG_FILE = f"{CONFIG_DIR}/backup.conf"
 CREDENTIALS_FILE = f"{CONFIG_DIR}/backup-s3-credentials"
 CRON_FILE = "/etc/cron.d/louieops-backup"
+STATUS_DIR = "/var/lib/louieops/backup-status"  # default of BACKUP_STATUS_DIR in backup-lib.sh
 SCRIPTS = {  # file in files/backup -> mode
     "backup-lib.sh": "0644", "backup-db": "0755", "backup-files": "0755", "backup-s3": "0755",
     "backup-verify": "0755", "restore-db": "0755", "restore-drill": "0755",
@@ -75,6 +79,8 @@ def install_backups():
     for kind in KINDS:
         files.directory(name=f"Create {s.backup_dir}/{kind}", path=f"{s.backup_dir}/{kind}",
                         user=s.backup_user, group=s.backup_user, mode="0750")
+    files.directory(name=f"Create {STATUS_DIR}", path=STATUS_DIR, user=s.backup_user, group=s.backup_user,
+                    mode="0755")
     files.directory(name=f"Create {s.scripts_dir}", path=s.scripts_dir, user="root", group="root", mode="0755")
     for script, mode in SCRIPTS.items():
         files.put(name=f"Upload {s.scripts_dir}/{script}", src=resources.file(f"backup/{script}"),

@@ -119,8 +119,11 @@ def install_firewall():
     """nftables: drop inbound except SSH, HTTP, HTTPS. Checked with `nft -c` before it is loaded."""
     conf = put_template("base/nftables.conf.j2", "/etc/nftables.conf", name="Upload /etc/nftables.conf",
                         mode="0755", tcp_ports=INBOUND_TCP_PORTS)
+    family, table = FIREWALL_TABLE
+    # Also load when the table is missing (the firewall was switched off before, or flushed by hand).
     server.shell(name="Check and load /etc/nftables.conf", commands=["nft -c -f /etc/nftables.conf",
-                 "nft -f /etc/nftables.conf"], _if=conf.did_change)
+                 "nft -f /etc/nftables.conf"],
+                 _if=lambda: conf.did_change() or not host.get_fact(NftTableExists, family=family, table=table))
     systemd.service(name="Enable and start nftables", service="nftables.service", running=True, enabled=True)
 
 

@@ -20,6 +20,7 @@ load_conf() {
         [[ -v $key ]] || declare -g "$key=$value"
     done <"$BACKUP_CONF"
     export S3_ENDPOINT_URL S3_BUCKET  # read again by backup-s3 (env wins there too)
+    : "${BACKUP_STATUS_DIR:=/var/lib/louieops/backup-status}"
 }
 
 log() { printf '%s %s: %s\n' "$(date -u +%FT%TZ)" "$JOB" "$*" >&2; }
@@ -89,4 +90,31 @@ prune() {
             rm -f -- "$f" "$f.sha256" "$f.rows"
         done
     find "$dir" -maxdepth 1 -type f -name '.*.partial' -mtime +0 -delete
+}
+
+# write_status KIND NAME SIZE SHA256 LOCATION: record the last good run of KIND in
+# $BACKUP_STATUS_DIR/KIND.json, world-readable (no secret in it), replaced atomically. The daily summary
+# and `status` read it: they cannot read the backups themselves (BACKUP_DIR is 0711, its subdirs 0750).
+# Never fails the run (the backup is already published): a problem is only logged.
+json_string() {
+    local s=${1//\\/\\\\}
+    s=${s//\"/\\\"}
+    printf '"%s"' "$s"
+}
+write_status() {
+    local kind=$1 name=$2 size=$3 hash=$4 location=$5 tmp now
+    if [ ! -d "$BACKUP_STATUS_DIR" ] || [ ! -w "$BACKUP_STATUS_DIR" ]; then
+        log "cannot record the status: $BACKUP_STATUS_DIR is missing or not writable"
+        return 0
+    fi
+    now=$(date +%s)
+    if tmp=$(mktemp "$BACKUP_STATUS_DIR/.$kind.json.XXXXXX") &&
+        printf '{"kind": %s, "time": %s, "time_utc": %s, "file": %s, "size": %s, "sha256": %s, "location": %s}\n' \
+            "$(json_string "$kind")" "$now" "$(json_string "$(date -u -d "@$now" +%FT%TZ)")" \
+            "$(json_string "$name")" "$size" "$(json_string "$hash")" "$(json_string "$location")" >"$tmp" &&
+        chmod 0644 -- "$tmp" && mv -f -- "$tmp" "$BACKUP_STATUS_DIR/$kind.json"; then
+        return 0
+    fi
+    [ -z "${tmp:-}" ] || rm -f -- "$tmp"
+    log "cannot record the status in $BACKUP_STATUS_DIR/$kind.json"
 }

@@ -6,6 +6,10 @@ the controller: a matching password is a no-op. When the password must be set, t
 computes a SCRAM-SHA-256 verifier and sends that (PostgreSQL stores a pre-hashed verifier as is), so
 the plaintext never reaches the server, its logs or ``pg_stat_activity``.
 
+The SQL carrying the verifier never appears on a command line (``ps``, sudo's journal entries and
+the log shipping would see it): it is uploaded over SFTP into a 0600 file owned by ``postgres`` and
+run with ``psql -f``, the file being removed in the same shell whatever psql's exit status.
+
 Run as the ``postgres`` OS user: ``_sudo=True, _sudo_user="postgres"``.
 """
 
@@ -15,13 +19,15 @@ import base64
 import hashlib
 import hmac
 import os
+from io import StringIO
 
 from pyinfra import host
-from pyinfra.api import HiddenValue, OperationValueError, QuoteString, StringCommand, operation
+from pyinfra.api import FileUploadCommand, OperationValueError, QuoteString, StringCommand, operation
 
 from louieops.facts.postgresql import ROLE_NAME, PostgresRoleAuth, sql_literal
 
 SCRAM_ITERATIONS = 4096  # PostgreSQL's default scram_iterations
+POSTGRES_HOME = "/var/lib/postgresql"  # home of Debian's postgres user, writable by it only
 
 
 def _scram_keys(password: str, salt: bytes, iterations: int) -> tuple[bytes, bytes]:
@@ -98,4 +104,25 @@ def role(role: str, password: str):
         return
 
     sql = role_sql(role, scram_verifier(password), exists=bool(current))
-    yield StringCommand("psql", "-X", "-v", "ON_ERROR_STOP=1", "-qc", QuoteString(HiddenValue(sql)))
+    yield from sql_file_commands(sql, f"{POSTGRES_HOME}/.louieops-role-{role}.sql",
+                                 host.get_temp_filename(f"louieops-role-{role}-{os.urandom(16).hex()}"))
+
+
+def sql_file_commands(sql: str, dest: str, temp: str) -> list:
+    """Run ``sql`` with psql (as the operation's user, ``postgres``) without it ever being an argument.
+
+    1. the SSH user creates its upload file ``temp`` with mode 0600 (an SFTP upload into an existing
+       file keeps its mode; a new one would get the SFTP server's umask, usually 0644);
+    2. postgres creates ``dest`` with mode 0600;
+    3. the SQL is uploaded into ``temp`` and copied by root into ``dest`` (an existing file keeps its
+       owner and mode); as root rather than postgres so pyinfra needs no ``setfacl`` for the handover;
+    4. psql runs ``dest``, which is removed whatever psql's exit status, and that status is kept.
+    """
+    quoted_dest = QuoteString(dest)
+    return [
+        StringCommand("install", "-m", "0600", "/dev/null", QuoteString(temp), _sudo=False),
+        StringCommand("install", "-m", "0600", "/dev/null", quoted_dest),
+        FileUploadCommand(StringIO(sql), dest, remote_temp_filename=temp, _sudo_user=None),
+        StringCommand("psql", "-X", "-v", "ON_ERROR_STOP=1", "-q", "-f", quoted_dest, ";",
+                      "rc=$?;", "rm", "-f", quoted_dest, ";", "exit", "$rc"),
+    ]

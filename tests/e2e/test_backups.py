@@ -10,6 +10,7 @@ Traffic: SSH to the test server, S3 reads at the moto peer.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
@@ -24,6 +25,7 @@ pytestmark = [
 ]
 
 LOCK_HOLDER = "louieops_test_lock_holder"
+STATUS_DIR = "/var/lib/louieops/backup-status"  # tasks/backups.py STATUS_DIR
 
 
 # --- helpers --------------------------------------------------------------------------------------------
@@ -216,6 +218,20 @@ def test_freshness_check_passes_after_fresh_backups(deployed, good_backup):
     as_backup_user(deployed, f"{s.scripts_dir}/backup-files logs")
     assert s3_objects(deployed, "uploads/") and s3_objects(deployed, "logs/")
     as_backup_user(deployed, f"{s.scripts_dir}/backup-verify")
+
+
+def test_a_good_backup_is_recorded_where_the_monitor_user_can_read_it(deployed, good_backup):
+    """The daily summary and `status` cannot read the dumps: they read the status file of the last good run."""
+    s = deployed.settings
+    files, _ = good_backup
+    latest = max(name for name in files if name.endswith(".dump.zst"))
+    status = json.loads(root(deployed, f"runuser -u {s.health_user} -- cat {STATUS_DIR}/db.json").stdout)
+    assert (status["file"], status["sha256"]) == (latest, files[latest])
+    assert status["size"] == int(root(deployed, f"stat -c %s {s.backup_dir}/db/{latest}").stdout)
+    assert time.time() - 600 < status["time"] <= time.time() + 60  # the server's clock, a little slack
+    assert root(deployed, f"stat -c '%U %a' {STATUS_DIR} {STATUS_DIR}/db.json").stdout.split("\n")[:2] == [
+        f"{s.backup_user} 755", f"{s.backup_user} 644",
+    ]
 
 
 def test_bucket_lifecycle_rules_match_the_settings(deployed):

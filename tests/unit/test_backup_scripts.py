@@ -5,8 +5,10 @@ what send-alert is told, the lock, and local retention. No server, no root."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -47,7 +49,7 @@ def sandbox(tmp_path):
     if missing:
         pytest.skip(f"needs {', '.join(missing)}")
     bin_dir, scripts, backups = tmp_path / "bin", tmp_path / "scripts", tmp_path / "backups"
-    for d in (bin_dir, scripts, backups / "db"):
+    for d in (bin_dir, scripts, backups / "db", tmp_path / "status"):
         d.mkdir(parents=True)
     for name, text in (("psql", FAKE_PSQL), ("pg_dump", FAKE_PG_DUMP), ("pg_restore", FAKE_PG_RESTORE)):
         (bin_dir / name).write_text(text)
@@ -56,7 +58,7 @@ def sandbox(tmp_path):
     (scripts / "send-alert").chmod(0o755)
     conf = tmp_path / "backup.conf"
     conf.write_text(f"APP_NAME=louie\nDB_NAME=louie\nBACKUP_DIR={backups}\nSCRIPTS_DIR={scripts}\n"
-                    "LOCAL_RETENTION_DAYS=7\nS3_BUCKET=\nS3_ENDPOINT_URL=\n")
+                    f"LOCAL_RETENTION_DAYS=7\nS3_BUCKET=\nS3_ENDPOINT_URL=\nBACKUP_STATUS_DIR={tmp_path / 'status'}\n")
     return tmp_path
 
 
@@ -146,3 +148,31 @@ def test_retention_removes_expired_backups_and_stale_partials_only_after_a_good_
     assert not any("20200101" in n or "20200102" in n for n in names)
     assert stale_partial.name not in names
     assert len(names) == 3
+
+
+def test_a_good_run_records_a_world_readable_status_and_a_failed_one_keeps_it(sandbox):
+    status_file = sandbox / "status" / "db.json"
+    before = time.time()
+    assert run(sandbox).returncode == 0
+    dump = next(n for n in files(sandbox) if n.endswith(".dump.zst"))
+    content = (sandbox / "backups" / "db" / dump).read_bytes()
+    status = json.loads(status_file.read_text())
+    assert before - 1 <= status["time"] <= time.time()
+    assert status["time_utc"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(status["time"]))
+    assert (status["kind"], status["file"], status["size"]) == ("db", dump, len(content))
+    assert status["sha256"] == hashlib.sha256(content).hexdigest()
+    assert status["location"] == str(sandbox / "backups" / "db" / dump)
+    assert stat.S_IMODE(status_file.stat().st_mode) == 0o644
+    assert [p.name for p in (sandbox / "status").iterdir()] == ["db.json"]  # no temporary file left
+
+    assert run(sandbox, FAKE_PG_DUMP_EXIT="1").returncode == 1
+    assert json.loads(status_file.read_text()) == status
+
+
+def test_a_missing_status_directory_does_not_fail_the_backup(sandbox):
+    (sandbox / "status").rmdir()
+    result = run(sandbox)
+    assert result.returncode == 0, result.stderr
+    assert "cannot record the status" in result.stderr
+    assert len(files(sandbox)) == 3
+    assert alerts(sandbox)[-1].startswith("--key backup-db --resolve P2 backup-db: OK again")

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jinja2
@@ -120,7 +121,83 @@ def test_alert_commands_carry_a_key_per_check(health, tmp_path):
     assert calls.read_text().splitlines() == [
         "--key health:disk_pct:/ P3 WARNING: disk / 85% used",
         "--resolve --key health:api P4 recovered: API healthy",
+        "--key health:cert_expiry_days:x P3 UNKNOWN: ?",
     ]
+
+
+def _recorder(tmp_path):
+    """A stand-in send-alert that appends its arguments to a file; (path, calls reader)."""
+    calls = tmp_path / "calls"
+    fake = tmp_path / "send-alert"
+    fake.write_text(f"#!/bin/sh\necho \"$@\" >> {calls}\necho sent\n")
+    fake.chmod(0o755)
+    return str(fake), lambda: calls.read_text().splitlines() if calls.exists() else []
+
+
+def _health_config(tmp_path, send_alert):
+    path = tmp_path / "health.json"
+    state = tmp_path / "state"
+    state.mkdir(exist_ok=True)
+    path.write_text(json.dumps({"send_alert": send_alert, "tiers": _defaults()["health_tiers"],
+                                "thresholds": THRESHOLDS, "state_dir": str(state)}))
+    return path
+
+
+def test_a_check_that_cannot_run_alerts_p3_and_recovers(health, tmp_path, monkeypatch):
+    send_alert, calls = _recorder(tmp_path)
+    monkeypatch.setattr(health, "CONFIG", str(_health_config(tmp_path, send_alert)))
+    broken = {"yes": True}
+
+    def check_disks(config):
+        if broken["yes"]:
+            raise PermissionError("statvfs denied")
+        return [health.finding("disk_pct", "disk_pct:/", "ok", "disk / 10% used", 10)]
+
+    def check_cpu(config):
+        return [health.finding("cpu_pct", "cpu_pct", "ok", "CPU 1%", 1)]
+
+    monkeypatch.setattr(health, "CHECKS", (("disk_pct", check_disks), ("cpu_pct", check_cpu)))
+    assert health.main([]) == 3
+    assert calls() == [
+        "--key health:disk_pct P3 UNKNOWN: disk_pct check could not run: PermissionError: statvfs denied",
+        "--resolve --key health:cpu_pct P4 recovered: CPU 1%",
+        "--resolve --key health:self P4 recovered: health-check runs again",
+    ]
+    assert json.loads((tmp_path / "state" / "last.json").read_text())["worst"] == "unknown"
+    broken["yes"] = False
+    assert health.main([]) == 0
+    assert calls()[3:] == [
+        "--resolve --key health:disk_pct:/ P4 recovered: disk / 10% used",
+        "--resolve --key health:cpu_pct P4 recovered: CPU 1%",
+        "--resolve --key health:disk_pct P4 recovered: the disk_pct check runs again",
+        "--resolve --key health:self P4 recovered: health-check runs again",
+    ]
+
+
+def test_a_broken_config_sends_one_p2_and_the_next_good_run_resolves_it(health, tmp_path, monkeypatch):
+    send_alert, calls = _recorder(tmp_path)
+    config = tmp_path / "health.json"
+    config.write_text("{not json")
+    monkeypatch.setattr(health, "CONFIG", str(config))
+    monkeypatch.setattr(health, "FALLBACK_SEND_ALERT", send_alert)
+    monkeypatch.setattr(health, "CHECKS", ())
+    assert health.main([]) == 3
+    assert len(calls()) == 1
+    assert calls()[0].startswith("--key health:self P2 health-check itself failed: JSONDecodeError")
+    _health_config(tmp_path, send_alert)
+    assert health.main([]) == 0
+    assert calls()[1:] == ["--resolve --key health:self P4 recovered: health-check runs again"]
+
+
+def test_a_missing_curl_is_a_failure_of_the_health_check_itself(health, tmp_path, monkeypatch):
+    send_alert, calls = _recorder(tmp_path)
+    monkeypatch.setattr(health, "CONFIG", str(_health_config(tmp_path, send_alert)))
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert health.main([]) == 3
+    assert calls() == ["--key health:self P2 health-check itself failed: RuntimeError: curl is not installed"]
+    assert health.main(["--no-alert"]) == 3
+    assert len(calls()) == 1
 
 
 # --- maintenance ----------------------------------------------------------------------------------------
@@ -137,6 +214,40 @@ def test_new_lines_follow_appends_and_rotation(maintenance, tmp_path):
     log.unlink()
     log.write_text("d\n")  # rotated: new inode, starts over
     assert maintenance.new_lines(str(log), offsets) == ["d"]
+
+
+def test_daily_summary_reports_backup_ages_from_the_status_files(maintenance, tmp_path):
+    send_alert, calls = _recorder(tmp_path)
+    status_dir, logs, state = tmp_path / "backup-status", tmp_path / "logs", tmp_path / "state"
+    for d in (status_dir, logs, state):
+        d.mkdir()
+    now = time.time()
+    (status_dir / "db.json").write_text(json.dumps(
+        {"kind": "db", "time": now - 2 * 3600, "file": "louie_db_x.dump.zst", "size": 10, "sha256": "0" * 64}))
+    (status_dir / "logs.json").write_text("{broken")
+    (logs / "app-err.log").write_text("boom\n")
+    config = {"send_alert": send_alert, "state_dir": str(state), "app_log_dir": str(logs),
+              "backup_dir": str(tmp_path / "unreadable"), "backup_status_dir": str(status_dir),
+              "alert_state": str(tmp_path / "none.json"), "health_state": str(tmp_path / "none.json")}
+    assert maintenance.daily_summary(config) == 0
+    (message,) = calls()
+    assert message.startswith("--report P4 Daily summary ")
+    assert "app error-log lines 1," in message
+    assert ("backup: db 2.0 h old (louie_db_x.dump.zst), uploads none yet, "
+            f"logs unknown ({status_dir}/logs.json: JSONDecodeError);") in message
+
+
+def test_status_shows_the_last_backup_of_each_kind(tmp_path, capsys):
+    status = _script("status/status")
+    (tmp_path / "db.json").write_text(json.dumps(
+        {"kind": "db", "time": time.time() - 90 * 60, "file": "louie_db_x.dump.zst", "size": 3 * 1024 * 1024}))
+    (tmp_path / "uploads.json").write_text(json.dumps(
+        {"kind": "uploads", "time": time.time() - 3 * 86400, "file": "louie_uploads_x.tar.zst", "size": 2048}))
+    (tmp_path / "logs.json").write_text("{broken")
+    assert status.backup({"backup_status_dir": str(tmp_path)}).splitlines() == [
+        "db: louie_db_x.dump.zst, 1.5h ago, 3.0 MB", "uploads: louie_uploads_x.tar.zst, 3.0d ago, 2.0 KB",
+        f"logs: unreadable status {tmp_path}/logs.json",
+    ]
 
 
 def test_parse_audit_counts_by_severity(maintenance):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from pyinfra.api import OperationValueError
+from pyinfra.api import FileUploadCommand, OperationValueError, StringCommand
 from pyinfra.api.exceptions import FactProcessError
 
 from louieops.facts.postgresql import PostgresRoleAuth, parse_role_auth, sql_literal
@@ -29,12 +29,26 @@ class FakeHost:
     def noop(self, text):
         self.noops.append(text)
 
+    def get_temp_filename(self, hash_key):
+        return f"/tmp/pyinfra-{hash_key}"
 
-def run(monkeypatch, fact, **kwargs):
+
+def yielded(monkeypatch, fact, **kwargs):
     fake = FakeHost({PostgresRoleAuth: fact})
     monkeypatch.setattr(op, "host", fake)
-    commands = [c.get_raw_value() for c in op.role._inner(**kwargs)]
-    return commands, fake.noops
+    return list(op.role._inner(**kwargs)), fake.noops
+
+
+def run(monkeypatch, fact, **kwargs):
+    """The shell commands (raw) and the SQL uploaded, in the order they run."""
+    commands, noops = yielded(monkeypatch, fact, **kwargs)
+    return [c.get_raw_value() if isinstance(c, StringCommand) else ("upload", c.src.getvalue(), c.dest)
+            for c in commands], noops
+
+
+def uploaded_sql(commands) -> str:
+    (sql,) = [c[1] for c in commands if isinstance(c, tuple)]
+    return sql
 
 
 def test_verifier_made_by_postgresql_matches_its_password_only():
@@ -66,9 +80,9 @@ def test_role_with_matching_password_is_a_noop(monkeypatch):
 
 def test_missing_role_is_created_with_a_verifier_not_the_plaintext(monkeypatch):
     commands, _ = run(monkeypatch, {}, role="louie", password="pencil")
-    assert len(commands) == 1
-    assert 'CREATE ROLE "louie" WITH LOGIN PASSWORD' in commands[0] and "SCRAM-SHA-256$4096:" in commands[0]
-    assert "pencil" not in commands[0]
+    sql = uploaded_sql(commands)
+    assert sql.startswith('CREATE ROLE "louie" WITH LOGIN PASSWORD') and "SCRAM-SHA-256$4096:" in sql
+    assert not any("pencil" in str(c) for c in commands)
 
 
 @pytest.mark.parametrize("fact", [
@@ -78,14 +92,44 @@ def test_missing_role_is_created_with_a_verifier_not_the_plaintext(monkeypatch):
 ])
 def test_role_with_another_password_or_no_login_is_altered(monkeypatch, fact):
     commands, _ = run(monkeypatch, fact, role="louie", password="pencil")
-    assert len(commands) == 1 and 'ALTER ROLE "louie" WITH LOGIN PASSWORD' in commands[0]
+    assert uploaded_sql(commands).startswith('ALTER ROLE "louie" WITH LOGIN PASSWORD')
 
 
-def test_the_command_is_masked_in_output(monkeypatch):
-    fake = FakeHost({PostgresRoleAuth: {}})
-    monkeypatch.setattr(op, "host", fake)
-    (command,) = list(op.role._inner(role="louie", password="pencil"))
-    assert "SCRAM" not in command.get_masked_value()
+def test_the_sql_goes_through_a_0600_file_removed_whatever_psqls_status(monkeypatch):
+    commands, _ = yielded(monkeypatch, {}, role="louie", password="pencil")
+    make_temp, make_dest, upload, psql = commands
+    dest = "/var/lib/postgresql/.louieops-role-louie.sql"
+    assert isinstance(upload, FileUploadCommand) and upload.dest == dest
+    temp = upload.remote_temp_filename
+    # the SSH user's upload file and postgres' copy exist with mode 0600 before any content arrives
+    assert make_temp.get_raw_value() == f"install -m 0600 /dev/null {temp}"
+    assert make_temp.connector_arguments == {"_sudo": False}
+    assert make_dest.get_raw_value() == f"install -m 0600 /dev/null {dest}" and make_dest.connector_arguments == {}
+    # root copies into the existing file (no setfacl handover to postgres needed)
+    assert upload.connector_arguments == {"_sudo_user": None}
+    assert psql.get_raw_value() == (
+        f"psql -X -v ON_ERROR_STOP=1 -q -f {dest} ; rc=$?; rm -f {dest} ; exit $rc"
+    )
+
+
+def test_each_run_uploads_through_a_fresh_unguessable_temp_file(monkeypatch):
+    first, _ = yielded(monkeypatch, {}, role="louie", password="pencil")
+    second, _ = yielded(monkeypatch, {}, role="louie", password="pencil")
+    assert first[2].remote_temp_filename != second[2].remote_temp_filename
+
+
+@pytest.mark.parametrize("fact", [{}, {"login": True, "verifier": op.scram_verifier("old")}])
+def test_the_verifier_never_appears_in_any_command_line(monkeypatch, fact):
+    commands, _ = yielded(monkeypatch, fact, role="louie", password="pencil")
+    sql = next(c for c in commands if isinstance(c, FileUploadCommand)).src.getvalue()
+    verifier = sql.split("'")[1]
+    assert op.verifier_matches(verifier, "pencil")
+    strings = [c for c in commands if isinstance(c, StringCommand)]
+    assert len(strings) == len(commands) - 1
+    for command in strings:
+        for text in (command.get_raw_value(), command.get_masked_value(), repr(command)):
+            assert "SCRAM" not in text and verifier not in text and "pencil" not in text
+    assert "SCRAM" not in repr(commands)
 
 
 @pytest.mark.parametrize("kwargs", [{"role": "Bad Name", "password": "x"}, {"role": "louie", "password": ""}])
