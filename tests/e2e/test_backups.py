@@ -19,13 +19,14 @@ import uuid
 
 import pytest
 
+from tasks.backups import STATUS_DIR
+
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(os.geteuid() != 0, reason="the test server needs root (netns, nftables, nspawn)"),
 ]
 
 LOCK_HOLDER = "louieops_test_lock_holder"
-STATUS_DIR = "/var/lib/louieops/backup-status"  # tasks/backups.py STATUS_DIR
 
 
 # --- helpers --------------------------------------------------------------------------------------------
