@@ -8,30 +8,16 @@ import hashlib
 import os
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from louieops.resources import file
 
 TOOL = file("backup/backup-s3")
 BUCKET = "louie-tool-test"
 KEY_ID, SECRET = "AKIATESTTOOL", "tool-secret-d0-not-print"
-
-
-@pytest.fixture
-def moto_url():
-    """moto on 127.0.0.1, emptied (its state is per process, shared by every server it starts)."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=5).read()
-    yield url
-    server.stop()
 
 
 @pytest.fixture

@@ -8,12 +8,10 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 REPO = Path(__file__).resolve().parents[2]
 PYINFRA = Path(sys.executable).with_name("pyinfra")
@@ -37,18 +35,6 @@ s3.bucket_lifecycle(
     secret_access_key=secrets.require("AWS_SECRET_ACCESS_KEY"),
 )
 """
-
-
-@pytest.fixture
-def moto_url():
-    """moto on 127.0.0.1, emptied (its state is per process, shared by every server it starts)."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=5).read()
-    yield url
-    server.stop()
 
 
 @pytest.fixture
