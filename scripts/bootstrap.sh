@@ -25,8 +25,9 @@ fi
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [[ ! -f $stamp ]]; then
     [[ -x .venv/bin/python ]] || python3 -m venv .venv
-    .venv/bin/pip install -q --upgrade pip >/dev/null
-    .venv/bin/pip install -q -e '.[test]'
+    # (grep: this machine's pip config names local package folders that may not exist; not our concern)
+    .venv/bin/pip install -q --upgrade pip 2>&1 >/dev/null | { grep -v '^WARNING: Location' || true; } >&2
+    .venv/bin/pip install -q -e '.[test]' 2>&1 | { grep -v '^WARNING: Location' || true; } >&2
     rm -f .venv/.installed-*
     touch "$stamp"
 fi
