@@ -17,6 +17,7 @@ from pyinfra.operations import apt, files, server, systemd
 
 from louieops import resources
 from louieops.facts.system import NftTableExists, ResolvedPath
+from louieops.operations import locale
 from louieops.settings import for_host
 
 PACKAGES = [
@@ -76,7 +77,7 @@ def provision_base():
         name="Upload /etc/timezone", src=StringIO(f"{s.base_timezone}\n"), dest="/etc/timezone",
         user="root", group="root", mode="0644",
     )
-    server.locale(name=f"Generate the {s.base_locale} locale", locale=s.base_locale)
+    locale.generated(name=f"Generate the {s.base_locale} locale", locale=s.base_locale)
     locale_file = system_locale_file()
     put_template("base/locale.j2", locale_file, name=f"Upload {locale_file}", locale=s.base_locale)
 

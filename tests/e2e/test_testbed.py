@@ -151,6 +151,18 @@ def test_pyinfra_connects_with_the_inventory(tb):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_dry_plan_of_the_bare_server_lists_the_whole_deploy_and_changes_nothing(tb):
+    """The CI plan step works before the first deploy: facts of packages not yet installed don't break it."""
+    from tests.e2e.conftest import run_deploy
+
+    plan = run_deploy(tb, "--dry")
+    assert plan.returncode == 0, plan.explain()
+    assert plan.report.get("results") is None
+    assert "Base system | Install the base Debian packages" in plan.planned_changes
+    assert len(plan.planned_changes) > 50
+    assert tb.ssh("dpkg -s nginx", check=False).returncode != 0  # nothing was installed
+
+
 def test_reboot(tb):
     boots = tb.boots
     seconds = tb.reboot()
