@@ -6,9 +6,19 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))  # tests.standins and tasks are imported from the repo
+
+
+@pytest.fixture
+def clock():
+    """A fake clock for the API clients: rate-limit and retry waits advance it instead of sleeping."""
+    from tests.standins.fixtures import FakeClock
+
+    return FakeClock()
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -6,7 +6,7 @@ import pytest
 
 from louieops.clients.plan import PlanError
 from louieops.clients.sentry import Reconciler
-from tests.standins.fixtures import SLACK, FakeClock, project_settings, sentry_client
+from tests.standins.fixtures import SLACK, project_settings, sentry_client
 from tests.standins.openapi import SENTRY, load, validate_request
 from tests.standins.sentry import SentryStandIn
 
@@ -29,11 +29,6 @@ OPENAPI_PATHS = {
 def standin():
     with SentryStandIn() as server:
         yield server
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
 
 
 def settings_for(standin, **overrides):

@@ -6,7 +6,7 @@ import pytest
 
 from louieops.clients.plan import PlanError
 from louieops.clients.uptimerobot import Executor, reconcile_plan
-from tests.standins.fixtures import FakeClock, project_settings, uptimerobot_client
+from tests.standins.fixtures import project_settings, uptimerobot_client
 from tests.standins.openapi import UPTIMEROBOT, load, validate_request
 from tests.standins.uptimerobot import UptimeRobotStandIn
 
@@ -18,11 +18,6 @@ LISTS = {"GET /monitors", "GET /alert-contacts", "GET /integrations"}
 def standin():
     with UptimeRobotStandIn() as server:
         yield server
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
 
 
 def deploy(standin, clock, settings=None, **client_options):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import json
 import runpy
 import socket
@@ -19,20 +17,11 @@ import yaml
 
 from louieops.resources import REPO_ROOT, file, template
 from louieops.settings import SettingsError, validate
+from tests.unit.helpers import load_script
 
 
 def _script(relative):
-    path = file(relative)
-    name = relative.replace("/", "_").replace("-", "_")
-    loader = importlib.machinery.SourceFileLoader(name, path)
-    spec = importlib.util.spec_from_loader(name, loader)
-    module = importlib.util.module_from_spec(spec)
-    previous, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ in files/
-    try:
-        loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = previous
-    return module
+    return load_script(file(relative), relative.replace("/", "_").replace("-", "_"))
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,6 @@ sendmail stand-in and SMS through the Twilio API shape."""
 from __future__ import annotations
 
 import base64
-import importlib.machinery
-import importlib.util
 import json
 import os
 import socket
@@ -22,6 +20,7 @@ import pytest
 
 from louieops.resources import file
 from louieops.testbed.recorder import serve
+from tests.unit.helpers import load_script
 
 SCRIPT = file("alerts/send-alert")
 ROUTES = {
@@ -33,15 +32,7 @@ ROUTES = {
 
 
 def _load_module():
-    loader = importlib.machinery.SourceFileLoader("send_alert", SCRIPT)
-    spec = importlib.util.spec_from_loader("send_alert", loader)
-    module = importlib.util.module_from_spec(spec)
-    previous, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ in files/
-    try:
-        loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = previous
-    return module
+    return load_script(str(SCRIPT), "send_alert")
 
 
 @pytest.fixture()

@@ -21,11 +21,6 @@ def standin():
         yield server
 
 
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
 def client(standin, clock, **options) -> HttpClient:
     return HttpClient(standin.url, TOKEN, clock=clock, sleep=clock.sleep, random=lambda: 1.0, **options)
 

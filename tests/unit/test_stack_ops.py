@@ -12,17 +12,7 @@ from louieops.facts.npm import NpmGlobalPackageVersion, parse_npm_ls_version
 from louieops.facts.pm2 import Pm2Apps, parse_jlist
 from louieops.facts.system import CertbotCertificate, parse_certbot_certificate, parse_meminfo_total_mb
 from louieops.operations import npm, pm2
-
-
-class FakeHost:
-    def __init__(self, facts):
-        self.facts, self.noops = facts, []
-
-    def get_fact(self, cls, **kwargs):
-        return self.facts[cls]
-
-    def noop(self, text):
-        self.noops.append(text)
+from tests.unit.helpers import FakeHost
 
 
 def run(monkeypatch, module, operation, facts, **kwargs):

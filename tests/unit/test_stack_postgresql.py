@@ -11,26 +11,13 @@ from pyinfra.api.exceptions import FactProcessError
 from louieops.facts.postgresql import PostgresRoleAuth, parse_role_auth, sql_literal
 from louieops.operations import postgresql as op
 from tasks.postgresql import memory_settings
+from tests.unit.helpers import FakeHost
 
 # Made by PostgreSQL 15 itself: CREATE ROLE louieops_vector PASSWORD 'pencil'; SELECT rolpassword ...
 PG15_VERIFIER_OF_PENCIL = (
     "SCRAM-SHA-256$4096:i247n1tVPQQuISR5jOaYyA==$ayCLAim8Z0HroIAVX/dsFfVfLP2y1kzmqRFmrm2B8+E="
     ":HJdqT2BuYniz+1bN3xfiOR4D3cRQPA13GrGNI/CwIss="
 )
-
-
-class FakeHost:
-    def __init__(self, facts):
-        self.facts, self.noops = facts, []
-
-    def get_fact(self, cls, **kwargs):
-        return self.facts[cls]
-
-    def noop(self, text):
-        self.noops.append(text)
-
-    def get_temp_filename(self, hash_key):
-        return f"/tmp/pyinfra-{hash_key}"
 
 
 def yielded(monkeypatch, fact, **kwargs):
