@@ -16,8 +16,9 @@ from tasks import alerts, app, backups, base, certbot, health, logs, maintenance
 for_host(host)  # validate every setting before any operation is planned
 if host.state.config.DIFF:
     # pyinfra's --diff prints the old and new content of every uploaded file, secret files included.
-    raise PyinfraError("--diff would print the secret files (app.env, S3 and Slack credentials): "
-                       "run the plan with --dry instead")
+    raise PyinfraError(
+        "--diff would print the secret files (app.env, S3 and Slack credentials): run the plan with --dry instead"
+    )
 
 base.provision_base()
 postgresql.provision_postgresql()

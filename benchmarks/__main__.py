@@ -1,7 +1,7 @@
 """Run every benchmark module of this package: each ``benchmarks/<name>_bench.py`` with a ``main(argv)``.
 
-    python -m benchmarks                 # all of them, with their defaults
-    python -m benchmarks backup          # only the ones whose name contains "backup"
+python -m benchmarks                 # all of them, with their defaults
+python -m benchmarks backup          # only the ones whose name contains "backup"
 """
 
 from __future__ import annotations

@@ -86,19 +86,38 @@ class Case:
 def cases(jobs: int) -> list[Case]:
     return [
         Case("floor: pg_dump -Fc -Z0 > /dev/null", f"pg_dump -Fc -Z0 {DB} > /dev/null", None, None),
-        Case("seed: pg_dump | gzip (plain SQL)", f"pg_dump {DB} | gzip > {{file}}", "seed.sql.gz",
-             "gunzip < {file} | psql -X -q -v ON_ERROR_STOP=1 -d {target} > /dev/null"),
-        Case("pg_dump -Fc (built-in gzip -6)", f"pg_dump -Fc {DB} > {{file}}", "builtin.dump",
-             f"pg_restore -j {jobs} --exit-on-error -d {{target}} {{file}}"),
-        Case("ours: pg_dump -Fc -Z0 | zstd -T0 -3", f"pg_dump -Fc -Z0 {DB} | zstd -q -T0 -3 > {{file}}",
-             "ours.dump.zst",
-             f"zstd -q -d -f -o {WORK}/restore.dump {{file}} && pg_restore -j {jobs} --exit-on-error "
-             f"-d {{target}} {WORK}/restore.dump && rm -f {WORK}/restore.dump"),
-        Case("  + verify (zstd -t, pg_restore --list, sha256)",
-             "zstd -q -t {file} && {{ zstd -q -dc {file} || true; }} | pg_restore --list > /dev/null "
-             "&& sha256sum {file} > /dev/null", "ours.dump.zst", None),
-        Case("  restore streamed: zstd -dc | pg_restore (1 job)", None, "ours.dump.zst",
-             "zstd -q -dc {file} | pg_restore --exit-on-error -d {target}"),
+        Case(
+            "seed: pg_dump | gzip (plain SQL)",
+            f"pg_dump {DB} | gzip > {{file}}",
+            "seed.sql.gz",
+            "gunzip < {file} | psql -X -q -v ON_ERROR_STOP=1 -d {target} > /dev/null",
+        ),
+        Case(
+            "pg_dump -Fc (built-in gzip -6)",
+            f"pg_dump -Fc {DB} > {{file}}",
+            "builtin.dump",
+            f"pg_restore -j {jobs} --exit-on-error -d {{target}} {{file}}",
+        ),
+        Case(
+            "ours: pg_dump -Fc -Z0 | zstd -T0 -3",
+            f"pg_dump -Fc -Z0 {DB} | zstd -q -T0 -3 > {{file}}",
+            "ours.dump.zst",
+            f"zstd -q -d -f -o {WORK}/restore.dump {{file}} && pg_restore -j {jobs} --exit-on-error "
+            f"-d {{target}} {WORK}/restore.dump && rm -f {WORK}/restore.dump",
+        ),
+        Case(
+            "  + verify (zstd -t, pg_restore --list, sha256)",
+            "zstd -q -t {file} && {{ zstd -q -dc {file} || true; }} | pg_restore --list > /dev/null "
+            "&& sha256sum {file} > /dev/null",
+            "ours.dump.zst",
+            None,
+        ),
+        Case(
+            "  restore streamed: zstd -dc | pg_restore (1 job)",
+            None,
+            "ours.dump.zst",
+            "zstd -q -dc {file} | pg_restore --exit-on-error -d {target}",
+        ),
         Case("variant: ... | zstd -T0 -1", f"pg_dump -Fc -Z0 {DB} | zstd -q -T0 -1 > {{file}}", "zstd1.dump.zst", None),
     ]
 
@@ -125,9 +144,11 @@ class Server:
 
 
 def prepare(server: Server, size_mb: int) -> dict:
-    server.root("command -v pg_dump >/dev/null && command -v zstd >/dev/null || "
-                "(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql zstd) "
-                ">/dev/null")
+    server.root(
+        "command -v pg_dump >/dev/null && command -v zstd >/dev/null || "
+        "(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql zstd) "
+        ">/dev/null"
+    )
     server.root("systemctl start postgresql && until pg_isready -q; do sleep 0.2; done")
     server.root(f"install -d -o postgres -g postgres -m 0700 {WORK}")
     server.psql(f"DROP DATABASE IF EXISTS {DB};", database="postgres")
@@ -181,10 +202,17 @@ def table(results: list[dict], db: dict) -> str:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.backup_bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--size-mb", type=int, default=int(os.environ.get("BENCH_BACKUP_DB_MB", "1024")),
-                        help="approximate database size (default 1024, env BENCH_BACKUP_DB_MB)")
-    parser.add_argument("--attach", default=os.environ.get("BENCH_TESTBED"),
-                        help="name of a running test server to use instead of booting one (env BENCH_TESTBED)")
+    parser.add_argument(
+        "--size-mb",
+        type=int,
+        default=int(os.environ.get("BENCH_BACKUP_DB_MB", "1024")),
+        help="approximate database size (default 1024, env BENCH_BACKUP_DB_MB)",
+    )
+    parser.add_argument(
+        "--attach",
+        default=os.environ.get("BENCH_TESTBED"),
+        help="name of a running test server to use instead of booting one (env BENCH_TESTBED)",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs of each dump; the median is shown")
     args = parser.parse_args(argv)
 
@@ -196,8 +224,11 @@ def main(argv: list[str]) -> int:
 
 def run(testbed: Testbed, args) -> int:
     server = Server(testbed)
-    print(f"backup benchmark on test server {testbed.name} ({testbed.address}), ~{args.size_mb} MB",
-          file=sys.stderr, flush=True)
+    print(
+        f"backup benchmark on test server {testbed.name} ({testbed.address}), ~{args.size_mb} MB",
+        file=sys.stderr,
+        flush=True,
+    )
     db = prepare(server, args.size_mb)
     jobs = int(server.root("nproc").strip())
     try:
@@ -207,8 +238,10 @@ def run(testbed: Testbed, args) -> int:
         server.psql(f"DROP DATABASE IF EXISTS {DB};", database="postgres")
     cores = server.root("nproc").strip()
     print(table(results, db))
-    print(f"\n{cores} cores; PostgreSQL {server.psql('SHOW server_version', database='postgres').strip()}; "
-          f"restores with pg_restore -j {jobs} into a fresh database (plain SQL: psql, single session)")
+    print(
+        f"\n{cores} cores; PostgreSQL {server.psql('SHOW server_version', database='postgres').strip()}; "
+        f"restores with pg_restore -j {jobs} into a fresh database (plain SQL: psql, single session)"
+    )
     return 0
 
 

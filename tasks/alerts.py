@@ -68,17 +68,29 @@ def install_alert_routing():
     for path in (CONFIG_DIR, s.scripts_dir, "/var/lib/louieops"):
         files.directory(name=f"Create {path}", path=path, user="root", group="root", mode="755")
     files.directory(
-        name=f"Create {STATE_DIR}", path=STATE_DIR, user="root", group=s.alert_group, mode="2770",
+        name=f"Create {STATE_DIR}",
+        path=STATE_DIR,
+        user="root",
+        group=s.alert_group,
+        mode="2770",
     )
     files.put(
         name=f"Upload {send_alert_path(s)}",
-        src=file("alerts/send-alert"), dest=send_alert_path(s), user="root", group="root", mode="755",
+        src=file("alerts/send-alert"),
+        dest=send_alert_path(s),
+        user="root",
+        group="root",
+        mode="755",
     )
 
     # configure
     files.template(
         name=f"Upload {ROUTES_FILE}",
-        src=template("alerts/alerts.json.j2"), dest=ROUTES_FILE, user="root", group="root", mode="644",
+        src=template("alerts/alerts.json.j2"),
+        dest=ROUTES_FILE,
+        user="root",
+        group="root",
+        mode="644",
         managed=MANAGED_HEADER.format(source="templates/alerts/alerts.json.j2"),
         label=s.app_name,
         username=f"{s.app_name} alerts",
@@ -91,5 +103,8 @@ def install_alert_routing():
     files.put(
         name=f"Upload {SECRETS_FILE}",
         src=StringIO(json.dumps(alert_secrets(s), indent=1, sort_keys=True) + "\n"),
-        dest=SECRETS_FILE, user="root", group=s.alert_group, mode="640",
+        dest=SECRETS_FILE,
+        user="root",
+        group=s.alert_group,
+        mode="640",
     )

@@ -60,8 +60,14 @@ def env_file_content(values: dict[str, str | None], header: str) -> str:
 def app_env(s, p) -> dict:
     """Non-secret environment of the app, written into the ecosystem file."""
     return {
-        "NODE_ENV": s.app_node_env, "HOST": "127.0.0.1", "PORT": str(s.app_port), "APP_ENV_FILE": p["env_file"],
-        "PGHOST": "127.0.0.1", "PGPORT": "5432", "PGUSER": s.postgresql_role, "PGDATABASE": s.postgresql_database,
+        "NODE_ENV": s.app_node_env,
+        "HOST": "127.0.0.1",
+        "PORT": str(s.app_port),
+        "APP_ENV_FILE": p["env_file"],
+        "PGHOST": "127.0.0.1",
+        "PGPORT": "5432",
+        "PGUSER": s.postgresql_role,
+        "PGDATABASE": s.postgresql_database,
         "ADMIN_DOMAIN": s.domain_admin,
     }
 
@@ -74,54 +80,94 @@ def provision_app():
 
     # install: Node.js and the pinned pm2
     install_nodejs(s)
-    pm2_install = npm.global_package(name=f"Install pm2 {s.pm2_version} with npm", package="pm2",
-                                     version=s.pm2_version)
+    pm2_install = npm.global_package(name=f"Install pm2 {s.pm2_version} with npm", package="pm2", version=s.pm2_version)
 
     # configure: code, secrets, ecosystem file
     code_changes = deploy_code(s, p)
     files.directory(name=f"Create {p['env_dir']}", path=p["env_dir"], user="root", group=s.app_user, mode="0750")
     db_password = secrets.require("LOUIE_DB_PASSWORD")
     env_file = files.put(
-        name=f"Upload {p['env_file']}", dest=p["env_file"], user=s.app_user, group=s.app_user, mode="0600",
-        src=StringIO(env_file_content({
-            "LOUIE_DB_PASSWORD": db_password,
-            "LOUIE_ADMIN_TOKEN": secrets.require("LOUIE_ADMIN_TOKEN"),
-            "DATABASE_URL": f"postgresql://{s.postgresql_role}:{quote(db_password, safe='')}@127.0.0.1:5432/"
-                            f"{s.postgresql_database}",
-            "SENTRY_DSN": secrets.get("SENTRY_DSN"),
-        }, resources.MANAGED_HEADER.format(source="tasks/app.py"))),
+        name=f"Upload {p['env_file']}",
+        dest=p["env_file"],
+        user=s.app_user,
+        group=s.app_user,
+        mode="0600",
+        src=StringIO(
+            env_file_content(
+                {
+                    "LOUIE_DB_PASSWORD": db_password,
+                    "LOUIE_ADMIN_TOKEN": secrets.require("LOUIE_ADMIN_TOKEN"),
+                    "DATABASE_URL": f"postgresql://{s.postgresql_role}:{quote(db_password, safe='')}@127.0.0.1:5432/"
+                    f"{s.postgresql_database}",
+                    "SENTRY_DSN": secrets.get("SENTRY_DSN"),
+                },
+                resources.MANAGED_HEADER.format(source="tasks/app.py"),
+            )
+        ),
     )
     ecosystem = put_template(
-        "app/ecosystem.config.js.j2", p["ecosystem"], name=f"Upload {p['ecosystem']}",
-        process=f"{s.app_name}-api", script="server.js", cwd=p["code"], instances=s.app_instances,
-        max_memory_restart=s.app_max_memory_restart, log_dir=s.app_log_dir, env=app_env(s, p),
+        "app/ecosystem.config.js.j2",
+        p["ecosystem"],
+        name=f"Upload {p['ecosystem']}",
+        process=f"{s.app_name}-api",
+        script="server.js",
+        cwd=p["code"],
+        instances=s.app_instances,
+        max_memory_restart=s.app_max_memory_restart,
+        log_dir=s.app_log_dir,
+        env=app_env(s, p),
     )
-    put_template("app/logrotate.j2", f"/etc/logrotate.d/{s.app_name}", name=f"Upload /etc/logrotate.d/{s.app_name}",
-                 log_dir=s.app_log_dir, app_user=s.app_user, pm2_home=p["pm2_home"],
-                 rotate_days=LOG_ROTATE_DAYS)
+    put_template(
+        "app/logrotate.j2",
+        f"/etc/logrotate.d/{s.app_name}",
+        name=f"Upload /etc/logrotate.d/{s.app_name}",
+        log_dir=s.app_log_dir,
+        app_user=s.app_user,
+        pm2_home=p["pm2_home"],
+        rotate_days=LOG_ROTATE_DAYS,
+    )
 
     # configure: the pm2 daemon of the app user, started by systemd at boot
     unit_name = f"pm2-{s.app_user}.service"
     unit = put_template(
-        "app/pm2.service.j2", f"/etc/systemd/system/{unit_name}", name=f"Upload /etc/systemd/system/{unit_name}",
-        app_user=s.app_user, home=home_of(s.app_user), pm2_home=p["pm2_home"], pm2=p["pm2"], node_bin_dir="/usr/bin",
+        "app/pm2.service.j2",
+        f"/etc/systemd/system/{unit_name}",
+        name=f"Upload /etc/systemd/system/{unit_name}",
+        app_user=s.app_user,
+        home=home_of(s.app_user),
+        pm2_home=p["pm2_home"],
+        pm2=p["pm2"],
+        node_bin_dir="/usr/bin",
     )
     systemd.daemon_reload(name=f"Reload systemd for {unit_name}", _if=unit.did_change)
     started = systemd.service(name=f"Enable and start {unit_name}", service=unit_name, running=True, enabled=True)
     # a new pm2 on disk only runs once its daemon restarts: restart the unit (it kills the daemon and
     # resurrects the saved apps with the new pm2), unless it was only just started by the new pm2
-    systemd.service(name=f"Restart {unit_name} for pm2 {s.pm2_version}", service=unit_name, running=True,
-                    restarted=True, _if=lambda: pm2_install.did_change() and not started.did_change())
+    systemd.service(
+        name=f"Restart {unit_name} for pm2 {s.pm2_version}",
+        service=unit_name,
+        running=True,
+        restarted=True,
+        _if=lambda: pm2_install.did_change() and not started.did_change(),
+    )
 
     # activate: reload only when code, secrets or ecosystem changed; start if the app is not online
     process = f"{s.app_name}-api"
     server.shell(
         name=f"Start or reload pm2 app {process} and save the process list",
         commands=pm2.start_commands(p["ecosystem"], p["pm2_home"]),
-        _if=any_changed(ecosystem, env_file, *code_changes), _chdir="/", **as_app_user,
+        _if=any_changed(ecosystem, env_file, *code_changes),
+        _chdir="/",
+        **as_app_user,
     )
-    pm2.app(name=f"Ensure pm2 app {process} is online", app=process, ecosystem=p["ecosystem"],
-            pm2_home=p["pm2_home"], _chdir="/", **as_app_user)
+    pm2.app(
+        name=f"Ensure pm2 app {process} is online",
+        app=process,
+        ecosystem=p["ecosystem"],
+        pm2_home=p["pm2_home"],
+        _chdir="/",
+        **as_app_user,
+    )
 
 
 def install_nodejs(s):
@@ -129,11 +175,16 @@ def install_nodejs(s):
         apt.packages(name="Install Node.js and npm from Debian", packages=["nodejs", "npm"])
         return
     key = gpg.key(name="Install the NodeSource signing key", src=NODESOURCE_KEY_URL, dest=NODESOURCE_KEYRING)
-    repo = put_template("app/nodesource.sources.j2", "/etc/apt/sources.list.d/nodesource.sources",
-                        name="Upload /etc/apt/sources.list.d/nodesource.sources",
-                        major=s.nodejs_nodesource_major, keyring=NODESOURCE_KEYRING)
-    pin = put_template("app/nodesource.pref.j2", "/etc/apt/preferences.d/nodesource",
-                       name="Upload /etc/apt/preferences.d/nodesource")
+    repo = put_template(
+        "app/nodesource.sources.j2",
+        "/etc/apt/sources.list.d/nodesource.sources",
+        name="Upload /etc/apt/sources.list.d/nodesource.sources",
+        major=s.nodejs_nodesource_major,
+        keyring=NODESOURCE_KEYRING,
+    )
+    pin = put_template(
+        "app/nodesource.pref.j2", "/etc/apt/preferences.d/nodesource", name="Upload /etc/apt/preferences.d/nodesource"
+    )
     apt.update(name="Update the package lists for NodeSource", _if=any_changed(key, repo, pin))
     apt.packages(name=f"Install Node.js {s.nodejs_nodesource_major} from NodeSource", packages=["nodejs"])
 
@@ -143,8 +194,14 @@ def deploy_code(s, p) -> list:
     if s.app_git_url is None:
         files.directory(name=f"Create {p['code']}", path=p["code"], user="root", group="root", mode="0755")
         return [
-            files.put(name=f"Upload {p['code']}/{filename}", src=resources.file(f"app/{filename}"),
-                      dest=f"{p['code']}/{filename}", user="root", group="root", mode="0644")
+            files.put(
+                name=f"Upload {p['code']}/{filename}",
+                src=resources.file(f"app/{filename}"),
+                dest=f"{p['code']}/{filename}",
+                user="root",
+                group="root",
+                mode="0644",
+            )
             for filename in REFERENCE_APP_FILES
         ]
     as_app_user = {"_sudo": True, "_sudo_user": s.app_user}
@@ -152,16 +209,24 @@ def deploy_code(s, p) -> list:
     # the checkout belongs to the app user, so that `npm ci` (and the install scripts of the
     # dependencies) run as that user, not root; git runs as its owner (git refuses a repository
     # owned by another user)
-    files.directory(name=f"Create {p['code']}", path=p["code"], user=s.app_user, group=s.app_user, mode="0755",
-                    recursive=True)
-    checkout = git.repo(name=f"Check out {s.app_git_url} ({s.app_git_ref}) into {p['code']}", src=s.app_git_url,
-                        dest=p["code"], branch=s.app_git_ref, **as_app_user)
+    files.directory(
+        name=f"Create {p['code']}", path=p["code"], user=s.app_user, group=s.app_user, mode="0755", recursive=True
+    )
+    checkout = git.repo(
+        name=f"Check out {s.app_git_url} ({s.app_git_ref}) into {p['code']}",
+        src=s.app_git_url,
+        dest=p["code"],
+        branch=s.app_git_ref,
+        **as_app_user,
+    )
     lock, stamp = f"{p['code']}/package-lock.json", f"{p['code']}/{NPM_STAMP}"
     dependencies = server.shell(
         name=f"Install the app's npm dependencies in {p['code']}",
         commands=[npm_ci_command(stamp)],
         _if=lambda: npm_dependencies_stale(lock, stamp),
-        _chdir=p["code"], _env={"HOME": home_of(s.app_user)}, **as_app_user,
+        _chdir=p["code"],
+        _env={"HOME": home_of(s.app_user)},
+        **as_app_user,
     )
     return [checkout, dependencies]
 
@@ -170,7 +235,8 @@ def npm_ci_command(stamp: str) -> StringCommand:
     """``npm ci`` then, only if it succeeded, the stamp with the sha256 of the lock file it installed."""
     return StringCommand(
         "npm ci --omit=dev --no-audit --no-fund --no-update-notifier && mkdir -p node_modules &&",
-        "sha256sum package-lock.json | cut -d ' ' -f 1 >", QuoteString(stamp),
+        "sha256sum package-lock.json | cut -d ' ' -f 1 >",
+        QuoteString(stamp),
     )
 
 

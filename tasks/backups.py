@@ -43,8 +43,13 @@ CREDENTIALS_FILE = f"{CONFIG_DIR}/backup-s3-credentials"
 CRON_FILE = "/etc/cron.d/louieops-backup"
 STATUS_DIR = "/var/lib/louieops/backup-status"  # default of BACKUP_STATUS_DIR in backup-lib.sh
 SCRIPTS = {  # file in files/backup -> mode
-    "backup-lib.sh": "0644", "backup-db": "0755", "backup-files": "0755", "backup-s3": "0755",
-    "backup-verify": "0755", "restore-db": "0755", "restore-drill": "0755",
+    "backup-lib.sh": "0644",
+    "backup-db": "0755",
+    "backup-files": "0755",
+    "backup-s3": "0755",
+    "backup-verify": "0755",
+    "restore-db": "0755",
+    "restore-drill": "0755",
 }
 KINDS = ("db", "uploads", "logs")
 # A backup may be this much older than its schedule's longest gap before the daily check complains
@@ -62,58 +67,96 @@ def install_backups():
     packages = ["zstd", "cron"] + (["python3-boto3"] if s.backup_s3_bucket else [])
     apt.packages(name=f"Install {', '.join(packages)}", packages=packages)
     server.user(
-        name=f"Create the backup user {s.backup_user}", user=s.backup_user, system=True,
-        home=f"/var/lib/{s.backup_user}", create_home=True, shell="/usr/sbin/nologin",
+        name=f"Create the backup user {s.backup_user}",
+        user=s.backup_user,
+        system=True,
+        home=f"/var/lib/{s.backup_user}",
+        create_home=True,
+        shell="/usr/sbin/nologin",
         groups=[s.app_user, "adm", s.alert_group],
     )
-    postgres.role(name=f"Create PostgreSQL role {s.backup_user} (peer login)", role=s.backup_user,
-                  login=True, **as_postgres)
+    postgres.role(
+        name=f"Create PostgreSQL role {s.backup_user} (peer login)", role=s.backup_user, login=True, **as_postgres
+    )
     # postgres.sql always reports a change: only plan it while the membership is missing (and keep
     # --dry clean, which an _if= guard would not: _if is evaluated only when executing).
     if READ_ROLE not in host.get_fact(PostgresRoleMemberOf, role=s.backup_user, _sudo=True):
-        postgres.sql(name=f"Grant {READ_ROLE} to PostgreSQL role {s.backup_user}",
-                     sql=f'GRANT {READ_ROLE} TO "{s.backup_user}"', **as_postgres)
+        postgres.sql(
+            name=f"Grant {READ_ROLE} to PostgreSQL role {s.backup_user}",
+            sql=f'GRANT {READ_ROLE} TO "{s.backup_user}"',
+            **as_postgres,
+        )
 
     # configure: directories and scripts
     files.directory(name=f"Create {s.backup_dir}", path=s.backup_dir, user="root", group="root", mode="0711")
     for kind in KINDS:
-        files.directory(name=f"Create {s.backup_dir}/{kind}", path=f"{s.backup_dir}/{kind}",
-                        user=s.backup_user, group=s.backup_user, mode="0750")
-    files.directory(name=f"Create {STATUS_DIR}", path=STATUS_DIR, user=s.backup_user, group=s.backup_user,
-                    mode="0755")
+        files.directory(
+            name=f"Create {s.backup_dir}/{kind}",
+            path=f"{s.backup_dir}/{kind}",
+            user=s.backup_user,
+            group=s.backup_user,
+            mode="0750",
+        )
+    files.directory(name=f"Create {STATUS_DIR}", path=STATUS_DIR, user=s.backup_user, group=s.backup_user, mode="0755")
     files.directory(name=f"Create {s.scripts_dir}", path=s.scripts_dir, user="root", group="root", mode="0755")
     for script, mode in SCRIPTS.items():
-        files.put(name=f"Upload {s.scripts_dir}/{script}", src=resources.file(f"backup/{script}"),
-                  dest=f"{s.scripts_dir}/{script}", user="root", group="root", mode=mode)
+        files.put(
+            name=f"Upload {s.scripts_dir}/{script}",
+            src=resources.file(f"backup/{script}"),
+            dest=f"{s.scripts_dir}/{script}",
+            user="root",
+            group="root",
+            mode=mode,
+        )
 
     # configure: settings, credentials, schedule
     files.directory(name=f"Create {CONFIG_DIR}", path=CONFIG_DIR, user="root", group="root", mode="0755")
     put_template(
-        "backup/backup.conf.j2", CONFIG_FILE, name=f"Upload {CONFIG_FILE}",
-        app_name=s.app_name, app_service=f"pm2-{s.app_user}.service", db_name=s.postgresql_database,
-        backup_dir=s.backup_dir, scripts_dir=s.scripts_dir, uploads_dir=s.app_uploads_dir, log_dir=s.app_log_dir,
-        local_retention_days=s.backup_local_retention_days, s3_bucket=s.backup_s3_bucket,
-        s3_endpoint_url=s.backup_s3_endpoint_url, s3_region=s.backup_s3_region,
-        s3_credentials_file=CREDENTIALS_FILE, max_age_minutes=max_age_minutes(s),
+        "backup/backup.conf.j2",
+        CONFIG_FILE,
+        name=f"Upload {CONFIG_FILE}",
+        app_name=s.app_name,
+        app_service=f"pm2-{s.app_user}.service",
+        db_name=s.postgresql_database,
+        backup_dir=s.backup_dir,
+        scripts_dir=s.scripts_dir,
+        uploads_dir=s.app_uploads_dir,
+        log_dir=s.app_log_dir,
+        local_retention_days=s.backup_local_retention_days,
+        s3_bucket=s.backup_s3_bucket,
+        s3_endpoint_url=s.backup_s3_endpoint_url,
+        s3_region=s.backup_s3_region,
+        s3_credentials_file=CREDENTIALS_FILE,
+        max_age_minutes=max_age_minutes(s),
     )
     if s.backup_s3_bucket:
         files.put(
-            name=f"Upload {CREDENTIALS_FILE}", src=StringIO(credentials_file_content()), dest=CREDENTIALS_FILE,
-            user=s.backup_user, group=s.backup_user, mode="0600",
+            name=f"Upload {CREDENTIALS_FILE}",
+            src=StringIO(credentials_file_content()),
+            dest=CREDENTIALS_FILE,
+            user=s.backup_user,
+            group=s.backup_user,
+            mode="0600",
         )
     else:
         files.file(name=f"Remove {CREDENTIALS_FILE}", path=CREDENTIALS_FILE, present=False)
     put_template(
-        "backup/louieops-backup.j2", CRON_FILE, name=f"Upload {CRON_FILE}",
-        backup_user=s.backup_user, scripts_dir=s.scripts_dir, schedules=schedules(s),
+        "backup/louieops-backup.j2",
+        CRON_FILE,
+        name=f"Upload {CRON_FILE}",
+        backup_user=s.backup_user,
+        scripts_dir=s.scripts_dir,
+        schedules=schedules(s),
     )
 
     # activate: the bucket (controller side)
     if s.backup_s3_bucket:
         s3.bucket_lifecycle(
             name=f"Set the lifecycle rules of S3 bucket {s.backup_s3_bucket}",
-            bucket=s.backup_s3_bucket, retention_days=dict(s.backup_s3_retention_days),
-            endpoint_url=s.backup_s3_endpoint_url, region=s.backup_s3_region,
+            bucket=s.backup_s3_bucket,
+            retention_days=dict(s.backup_s3_retention_days),
+            endpoint_url=s.backup_s3_endpoint_url,
+            region=s.backup_s3_region,
             access_key_id=secrets.require("AWS_ACCESS_KEY_ID"),
             secret_access_key=secrets.require("AWS_SECRET_ACCESS_KEY"),
         )
@@ -131,8 +174,11 @@ def credentials_file_content() -> str:
 
 def schedules(s) -> dict:
     return {
-        "db": s.backup_db_schedule, "uploads": s.backup_uploads_schedule, "logs": s.backup_logs_schedule,
-        "verify": s.backup_verify_schedule, "drill": s.backup_restore_drill_schedule,
+        "db": s.backup_db_schedule,
+        "uploads": s.backup_uploads_schedule,
+        "logs": s.backup_logs_schedule,
+        "verify": s.backup_verify_schedule,
+        "drill": s.backup_restore_drill_schedule,
     }
 
 

@@ -21,20 +21,37 @@ from louieops.operations import locale
 from louieops.settings import for_host
 
 PACKAGES = [
-    "ca-certificates", "cron", "curl", "gnupg", "locales", "logrotate", "nftables", "openssl",
-    "procps", "sudo", "tzdata", "unattended-upgrades",
+    "ca-certificates",
+    "cron",
+    "curl",
+    "gnupg",
+    "locales",
+    "logrotate",
+    "nftables",
+    "openssl",
+    "procps",
+    "sudo",
+    "tzdata",
+    "unattended-upgrades",
 ]
 SSH_HARDENING = "/etc/ssh/sshd_config.d/10-louieops-hardening.conf"
 FIREWALL_TABLE = ("inet", "louieops_filter")  # the table templates/base/nftables.conf.j2 defines
 INBOUND_TCP_PORTS = [22, 80, 443]
 
 
-def put_template(relative: str, dest: str, *, name: str, mode: str = "0644", user: str = "root",
-                 group: str = "root", **data):
+def put_template(
+    relative: str, dest: str, *, name: str, mode: str = "0644", user: str = "root", group: str = "root", **data
+):
     """``files.template`` of templates/<relative> with the managed header and explicit variables."""
     return files.template(
-        name=name, src=resources.template(relative), dest=dest, user=user, group=group, mode=mode,
-        managed=resources.MANAGED_HEADER.format(source=f"templates/{relative}"), **data,
+        name=name,
+        src=resources.template(relative),
+        dest=dest,
+        user=user,
+        group=group,
+        mode=mode,
+        managed=resources.MANAGED_HEADER.format(source=f"templates/{relative}"),
+        **data,
     )
 
 
@@ -60,22 +77,34 @@ def home_of(user: str) -> str:
 def provision_base():
     s = for_host(host)
     if host.data.get("ssh_user") == "root":
-        raise PyinfraError("the deploy connects as root, but the base step disables root logins over SSH: "
-                           "connect as a user with sudo (ssh_user) instead")
+        raise PyinfraError(
+            "the deploy connects as root, but the base step disables root logins over SSH: "
+            "connect as a user with sudo (ssh_user) instead"
+        )
 
     # install
     apt.packages(
         name="Install the base Debian packages",
-        packages=PACKAGES + list(s.base_extra_packages), update=True, cache_time=s.apt_cache_time,
+        packages=PACKAGES + list(s.base_extra_packages),
+        update=True,
+        cache_time=s.apt_cache_time,
     )
 
     # configure: time zone and locale
     zone = f"/usr/share/zoneinfo/{s.base_timezone}"
-    files.link(name=f"Link /etc/localtime to the {s.base_timezone} zone", path="/etc/localtime", target=zone,
-               _if=lambda: resolved("/etc/localtime") != resolved(zone))
+    files.link(
+        name=f"Link /etc/localtime to the {s.base_timezone} zone",
+        path="/etc/localtime",
+        target=zone,
+        _if=lambda: resolved("/etc/localtime") != resolved(zone),
+    )
     files.put(
-        name="Upload /etc/timezone", src=StringIO(f"{s.base_timezone}\n"), dest="/etc/timezone",
-        user="root", group="root", mode="0644",
+        name="Upload /etc/timezone",
+        src=StringIO(f"{s.base_timezone}\n"),
+        dest="/etc/timezone",
+        user="root",
+        group="root",
+        mode="0644",
     )
     locale.generated(name=f"Generate the {s.base_locale} locale", locale=s.base_locale)
     locale_file = system_locale_file()
@@ -83,23 +112,32 @@ def provision_base():
 
     # configure: the app user and the directories
     server.user(
-        name=f"Create the app user {s.app_user}", user=s.app_user, system=True,
-        home=home_of(s.app_user), create_home=True, shell="/usr/sbin/nologin",
+        name=f"Create the app user {s.app_user}",
+        user=s.app_user,
+        system=True,
+        home=home_of(s.app_user),
+        create_home=True,
+        shell="/usr/sbin/nologin",
     )
-    files.directory(name=f"Create {home_of(s.app_user)}", path=home_of(s.app_user),
-                    user=s.app_user, group=s.app_user, mode="0750")
+    files.directory(
+        name=f"Create {home_of(s.app_user)}", path=home_of(s.app_user), user=s.app_user, group=s.app_user, mode="0750"
+    )
     files.directory(name=f"Create {s.app_root}", path=s.app_root, user="root", group="root", mode="0755")
-    files.directory(name=f"Create {s.app_uploads_dir}", path=s.app_uploads_dir,
-                    user=s.app_user, group=s.app_user, mode="0750")
-    files.directory(name=f"Create {s.app_log_dir}", path=s.app_log_dir,
-                    user=s.app_user, group="adm", mode="2750")
+    files.directory(
+        name=f"Create {s.app_uploads_dir}", path=s.app_uploads_dir, user=s.app_user, group=s.app_user, mode="0750"
+    )
+    files.directory(name=f"Create {s.app_log_dir}", path=s.app_log_dir, user=s.app_user, group="adm", mode="2750")
     files.directory(name=f"Create {s.scripts_dir}", path=s.scripts_dir, user="root", group="root", mode="0755")
     # Owner and mode of the backup directory belong to the backups step; only make sure it exists.
     files.directory(name=f"Create {s.backup_dir}", path=s.backup_dir)
 
     # configure: unattended security upgrades
-    put_template("base/20auto-upgrades.j2", "/etc/apt/apt.conf.d/20auto-upgrades",
-                 name="Upload /etc/apt/apt.conf.d/20auto-upgrades", enabled=s.base_unattended_upgrades)
+    put_template(
+        "base/20auto-upgrades.j2",
+        "/etc/apt/apt.conf.d/20auto-upgrades",
+        name="Upload /etc/apt/apt.conf.d/20auto-upgrades",
+        enabled=s.base_unattended_upgrades,
+    )
 
     harden_ssh()
     if s.base_firewall_enabled:
@@ -110,21 +148,32 @@ def provision_base():
 
 def harden_ssh():
     """No root logins, no passwords; checked with `sshd -t` before the reload."""
-    dropin = put_template(f"base/{SSH_HARDENING.rsplit('/', 1)[1]}.j2", SSH_HARDENING,
-                          name=f"Upload {SSH_HARDENING}", mode="0644")
-    server.shell(name="Check the sshd configuration and reload ssh",
-                 commands=["sshd -t", "systemctl reload ssh"], _if=dropin.did_change)
+    dropin = put_template(
+        f"base/{SSH_HARDENING.rsplit('/', 1)[1]}.j2", SSH_HARDENING, name=f"Upload {SSH_HARDENING}", mode="0644"
+    )
+    server.shell(
+        name="Check the sshd configuration and reload ssh",
+        commands=["sshd -t", "systemctl reload ssh"],
+        _if=dropin.did_change,
+    )
 
 
 def install_firewall():
     """nftables: drop inbound except SSH, HTTP, HTTPS. Checked with `nft -c` before it is loaded."""
-    conf = put_template("base/nftables.conf.j2", "/etc/nftables.conf", name="Upload /etc/nftables.conf",
-                        mode="0755", tcp_ports=INBOUND_TCP_PORTS)
+    conf = put_template(
+        "base/nftables.conf.j2",
+        "/etc/nftables.conf",
+        name="Upload /etc/nftables.conf",
+        mode="0755",
+        tcp_ports=INBOUND_TCP_PORTS,
+    )
     family, table = FIREWALL_TABLE
     # Also load when the table is missing (the firewall was switched off before, or flushed by hand).
-    server.shell(name="Check and load /etc/nftables.conf", commands=["nft -c -f /etc/nftables.conf",
-                 "nft -f /etc/nftables.conf"],
-                 _if=lambda: conf.did_change() or not host.get_fact(NftTableExists, family=family, table=table))
+    server.shell(
+        name="Check and load /etc/nftables.conf",
+        commands=["nft -c -f /etc/nftables.conf", "nft -f /etc/nftables.conf"],
+        _if=lambda: conf.did_change() or not host.get_fact(NftTableExists, family=family, table=table),
+    )
     systemd.service(name="Enable and start nftables", service="nftables.service", running=True, enabled=True)
 
 
@@ -132,6 +181,9 @@ def remove_firewall():
     """base_firewall_enabled = False: drop our table now and stop loading it at boot. nftables.service is
     only disabled, not stopped: its stop flushes the whole ruleset, fail2ban's tables included."""
     family, table = FIREWALL_TABLE
-    server.shell(name=f"Delete the nftables table {family} {table}", commands=[f"nft delete table {family} {table}"],
-                 _if=lambda: host.get_fact(NftTableExists, family=family, table=table))
+    server.shell(
+        name=f"Delete the nftables table {family} {table}",
+        commands=[f"nft delete table {family} {table}"],
+        _if=lambda: host.get_fact(NftTableExists, family=family, table=table),
+    )
     systemd.service(name="Disable nftables at boot", service="nftables.service", enabled=False)

@@ -38,8 +38,16 @@ def certonly_command(s, domains: list[str]) -> StringCommand:
     bits = ["certbot", "certonly", "--webroot", "-w", nginx.ACME_WEBROOT, "--cert-name", QuoteString(s.app_name)]
     for domain in domains:
         bits += ["-d", QuoteString(domain)]
-    bits += ["--server", QuoteString(s.certbot_acme_server), "-m", QuoteString(s.certbot_email),
-             "--agree-tos", "--no-eff-email", "--non-interactive", "--force-renewal"]
+    bits += [
+        "--server",
+        QuoteString(s.certbot_acme_server),
+        "-m",
+        QuoteString(s.certbot_email),
+        "--agree-tos",
+        "--no-eff-email",
+        "--non-interactive",
+        "--force-renewal",
+    ]
     return StringCommand(*bits)
 
 
@@ -53,8 +61,12 @@ def provision_certificates():
 
     # install (Debian's package enables certbot.timer, which renews twice a day when due)
     apt.packages(name="Install certbot", packages=["certbot"])
-    put_template("certbot/cli.ini.j2", "/etc/letsencrypt/cli.ini", name="Upload /etc/letsencrypt/cli.ini",
-                 acme_server=s.certbot_acme_server)
+    put_template(
+        "certbot/cli.ini.j2",
+        "/etc/letsencrypt/cli.ini",
+        name="Upload /etc/letsencrypt/cli.ini",
+        acme_server=s.certbot_acme_server,
+    )
     put_template("certbot/louieops-reload-nginx.j2", DEPLOY_HOOK, name=f"Upload {DEPLOY_HOOK}", mode="0755")
     systemd.service(name="Enable certbot.timer", service="certbot.timer", running=True, enabled=True)
 
@@ -63,8 +75,11 @@ def provision_certificates():
         current = host.get_fact(CertbotCertificate, cert_name=s.app_name, _sudo=True)
         return needs_issuing(current, domains, s.certbot_acme_server)
 
-    server.shell(name=f"Issue the certificate {s.app_name} for {', '.join(domains)}",
-                 commands=[certonly_command(s, domains)], _if=certificate_differs)
+    server.shell(
+        name=f"Issue the certificate {s.app_name} for {', '.join(domains)}",
+        commands=[certonly_command(s, domains)],
+        _if=certificate_differs,
+    )
 
     # activate: the HTTPS site, now that the certificate exists
     nginx.enable_https_sites()

@@ -46,8 +46,12 @@ def ensure_monitor_user(settings) -> None:
     """The unprivileged user of the health check and maintenance jobs (idempotent; safe to call twice)."""
     server.user(
         name=f"Create system user {settings.health_user}",
-        user=settings.health_user, system=True, home=MONITOR_HOME, shell="/usr/sbin/nologin",
-        groups=[settings.alert_group, "adm"], create_home=True,
+        user=settings.health_user,
+        system=True,
+        home=MONITOR_HOME,
+        shell="/usr/sbin/nologin",
+        groups=[settings.alert_group, "adm"],
+        create_home=True,
     )
 
 
@@ -58,20 +62,32 @@ def install_health_check():
     # install
     ensure_monitor_user(s)
     files.directory(
-        name=f"Create {STATE_DIR}", path=STATE_DIR, user=s.health_user, group=s.health_user, mode="755",
+        name=f"Create {STATE_DIR}",
+        path=STATE_DIR,
+        user=s.health_user,
+        group=s.health_user,
+        mode="755",
     )
     postgres.role(
         name=f"Create PostgreSQL login role {s.health_user} (peer authentication, no grants)",
-        role=s.health_user, login=True, **AS_POSTGRES,
+        role=s.health_user,
+        login=True,
+        **AS_POSTGRES,
     )
     files.put(
         name=f"Upload {health_check_path(s)}",
-        src=file("health/health-check"), dest=health_check_path(s), user="root", group="root", mode="755",
+        src=file("health/health-check"),
+        dest=health_check_path(s),
+        user="root",
+        group="root",
+        mode="755",
     )
 
     # configure
     put_template(
-        "health/health.json.j2", CONFIG_FILE, name=f"Upload {CONFIG_FILE}",
+        "health/health.json.j2",
+        CONFIG_FILE,
+        name=f"Upload {CONFIG_FILE}",
         api_domain=s.domain_api,
         api_scheme="https" if s.certbot_enabled else "http",
         app_port=s.app_port,
@@ -88,6 +104,11 @@ def install_health_check():
 
     # activate (cron reads /etc/cron.d itself)
     put_template(
-        "health/louieops-health-check.j2", CRON_FILE, name=f"Upload {CRON_FILE}",
-        schedule=s.health_schedule, run_as=s.health_user, state_dir=STATE_DIR, script=health_check_path(s),
+        "health/louieops-health-check.j2",
+        CRON_FILE,
+        name=f"Upload {CRON_FILE}",
+        schedule=s.health_schedule,
+        run_as=s.health_user,
+        state_dir=STATE_DIR,
+        script=health_check_path(s),
     )

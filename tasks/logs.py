@@ -66,7 +66,10 @@ def _rsyslog(s, enabled: bool) -> None:
     if not enabled:
         removed = files.file(name=f"Remove {RSYSLOG_CONF}", path=RSYSLOG_CONF, present=False)
         systemd.service(
-            name="Restart rsyslog", service="rsyslog.service", restarted=True, _if=removed.did_change,
+            name="Restart rsyslog",
+            service="rsyslog.service",
+            restarted=True,
+            _if=removed.did_change,
         )
         return
 
@@ -76,8 +79,11 @@ def _rsyslog(s, enabled: bool) -> None:
     # configure
     conf = files.template(
         name=f"Upload {RSYSLOG_CONF}",
-        src=template("rsyslog/60-louieops-papertrail.conf.j2"), dest=RSYSLOG_CONF,
-        user="root", group="root", mode="644",
+        src=template("rsyslog/60-louieops-papertrail.conf.j2"),
+        dest=RSYSLOG_CONF,
+        user="root",
+        group="root",
+        mode="644",
         managed=_managed("rsyslog/60-louieops-papertrail.conf.j2"),
         host=s.papertrail_host,
         port=s.papertrail_port,
@@ -114,8 +120,10 @@ def _remote_syslog2(s, enabled: bool) -> None:
     if not enabled:
         if host.get_fact(File, path=REMOTE_SYSLOG_UNIT) is not None:
             systemd.service(
-                name="Stop and disable remote_syslog", service="remote_syslog.service",
-                running=False, enabled=False,
+                name="Stop and disable remote_syslog",
+                service="remote_syslog.service",
+                running=False,
+                enabled=False,
             )
         unit = files.file(name=f"Remove {REMOTE_SYSLOG_UNIT}", path=REMOTE_SYSLOG_UNIT, present=False)
         systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
@@ -145,32 +153,52 @@ def _remote_syslog2(s, enabled: bool) -> None:
     files.directory(name=f"Create {release}", path=release, mode="755")
     files.unarchive(
         name=f"Unpack remote_syslog2 {version} into {release}",
-        src=cached, dest=release, remote_src=True, creates=f"{release}/remote_syslog/remote_syslog",
+        src=cached,
+        dest=release,
+        remote_src=True,
+        creates=f"{release}/remote_syslog/remote_syslog",
     )
     binary = files.link(
-        name=f"Link {REMOTE_SYSLOG_LINK}", path=REMOTE_SYSLOG_LINK, target=f"{release}/remote_syslog/remote_syslog",
+        name=f"Link {REMOTE_SYSLOG_LINK}",
+        path=REMOTE_SYSLOG_LINK,
+        target=f"{release}/remote_syslog/remote_syslog",
     )
 
     # configure
     config = files.template(
         name=f"Upload {LOG_FILES_YML}",
-        src=template("remote_syslog2/log_files.yml.j2"), dest=LOG_FILES_YML, user="root", group="root", mode="644",
+        src=template("remote_syslog2/log_files.yml.j2"),
+        dest=LOG_FILES_YML,
+        user="root",
+        group="root",
+        mode="644",
         managed=_managed("remote_syslog2/log_files.yml.j2"),
-        app_log_dir=s.app_log_dir, tag=s.app_name, host=s.papertrail_host, port=s.papertrail_port,
+        app_log_dir=s.app_log_dir,
+        tag=s.app_name,
+        host=s.papertrail_host,
+        port=s.papertrail_port,
     )
     unit = files.template(
         name=f"Upload {REMOTE_SYSLOG_UNIT}",
-        src=template("remote_syslog2/remote_syslog.service.j2"), dest=REMOTE_SYSLOG_UNIT, mode="644",
+        src=template("remote_syslog2/remote_syslog.service.j2"),
+        dest=REMOTE_SYSLOG_UNIT,
+        mode="644",
         managed=_managed("remote_syslog2/remote_syslog.service.j2"),
-        version=version, ca_file=s.papertrail_ca_file,
+        version=version,
+        ca_file=s.papertrail_ca_file,
     )
 
     # activate
     systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
     systemd.service(
-        name="Restart remote_syslog", service="remote_syslog.service", restarted=True,
+        name="Restart remote_syslog",
+        service="remote_syslog.service",
+        restarted=True,
         _if=any_changed(binary, config, unit),
     )
     systemd.service(
-        name="Start and enable remote_syslog", service="remote_syslog.service", running=True, enabled=True,
+        name="Start and enable remote_syslog",
+        service="remote_syslog.service",
+        running=True,
+        enabled=True,
     )

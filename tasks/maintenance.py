@@ -68,13 +68,22 @@ def _fail2ban(s) -> None:
 
     # configure
     jail_filter = files.put(
-        name=f"Upload {FAIL2BAN_FILTER}", src=file("fail2ban/louieops-app-auth.conf"), dest=FAIL2BAN_FILTER,
-        user="root", group="root", mode="644",
+        name=f"Upload {FAIL2BAN_FILTER}",
+        src=file("fail2ban/louieops-app-auth.conf"),
+        dest=FAIL2BAN_FILTER,
+        user="root",
+        group="root",
+        mode="644",
     )
     jails = put_template(
-        "fail2ban/louieops.local.j2", FAIL2BAN_JAILS, name=f"Upload {FAIL2BAN_JAILS}",
-        maxretry=s.fail2ban_maxretry, findtime=s.fail2ban_findtime, bantime=s.fail2ban_bantime,
-        ignoreip=s.fail2ban_ignoreip, app_log_dir=s.app_log_dir,
+        "fail2ban/louieops.local.j2",
+        FAIL2BAN_JAILS,
+        name=f"Upload {FAIL2BAN_JAILS}",
+        maxretry=s.fail2ban_maxretry,
+        findtime=s.fail2ban_findtime,
+        bantime=s.fail2ban_bantime,
+        ignoreip=s.fail2ban_ignoreip,
+        app_log_dir=s.app_log_dir,
     )
 
     # activate: test the configuration, then reload
@@ -87,18 +96,37 @@ def _fail2ban(s) -> None:
 def _jobs(s) -> None:
     script = f"{s.scripts_dir}/{SCRIPT_NAME}"
     files.directory(name=f"Create {STATE_DIR}", path=STATE_DIR, user=s.health_user, group=s.health_user, mode="755")
-    files.put(name=f"Upload {script}", src=file(f"maintenance/{SCRIPT_NAME}"), dest=script,
-              user="root", group="root", mode="755")
-    put_template(
-        "maintenance/maintenance.json.j2", CONFIG_FILE, name=f"Upload {CONFIG_FILE}",
-        app_log_dir=s.app_log_dir, app_root=app.paths(s)["code"], home=health.MONITOR_HOME, backup_dir=s.backup_dir,
-        domains=sorted({s.domain_homepage, s.domain_api, s.domain_admin, s.domain_websocket}),
-        scheme="https" if s.certbot_enabled else "http", send_alert=alerts.send_alert_path(s), state_dir=STATE_DIR,
-        alert_state=f"{alerts.STATE_DIR}/state.json", health_state=f"{health.STATE_DIR}/last.json",
+    files.put(
+        name=f"Upload {script}",
+        src=file(f"maintenance/{SCRIPT_NAME}"),
+        dest=script,
+        user="root",
+        group="root",
+        mode="755",
     )
     put_template(
-        "maintenance/louieops-maintenance.j2", CRON_FILE, name=f"Upload {CRON_FILE}",
-        jobs=jobs(s), run_as=s.health_user, state_dir=STATE_DIR, script=script,
+        "maintenance/maintenance.json.j2",
+        CONFIG_FILE,
+        name=f"Upload {CONFIG_FILE}",
+        app_log_dir=s.app_log_dir,
+        app_root=app.paths(s)["code"],
+        home=health.MONITOR_HOME,
+        backup_dir=s.backup_dir,
+        domains=sorted({s.domain_homepage, s.domain_api, s.domain_admin, s.domain_websocket}),
+        scheme="https" if s.certbot_enabled else "http",
+        send_alert=alerts.send_alert_path(s),
+        state_dir=STATE_DIR,
+        alert_state=f"{alerts.STATE_DIR}/state.json",
+        health_state=f"{health.STATE_DIR}/last.json",
+    )
+    put_template(
+        "maintenance/louieops-maintenance.j2",
+        CRON_FILE,
+        name=f"Upload {CRON_FILE}",
+        jobs=jobs(s),
+        run_as=s.health_user,
+        state_dir=STATE_DIR,
+        script=script,
     )
 
 
@@ -106,11 +134,22 @@ def _status(s) -> None:
     script = f"{s.scripts_dir}/status"
     files.put(name=f"Upload {script}", src=file("status/status"), dest=script, user="root", group="root", mode="755")
     put_template(
-        "maintenance/status.json.j2", STATUS_CONFIG, name=f"Upload {STATUS_CONFIG}",
-        app_name=s.app_name, app_user=s.app_user, pm2=app.paths(s)["pm2"], pm2_home=app.paths(s)["pm2_home"],
-        services=status_services(s), disk_mounts=s.health_disk_mounts, cert_domains=health.cert_domains(s),
-        backup_dir=s.backup_dir, health_state=f"{health.STATE_DIR}/last.json",
-        alert_state=f"{alerts.STATE_DIR}/state.json", alert_log=f"{alerts.STATE_DIR}/alerts.log",
-        log_method=logs.shipping_method(s), log_host=s.papertrail_host, log_port=s.papertrail_port,
+        "maintenance/status.json.j2",
+        STATUS_CONFIG,
+        name=f"Upload {STATUS_CONFIG}",
+        app_name=s.app_name,
+        app_user=s.app_user,
+        pm2=app.paths(s)["pm2"],
+        pm2_home=app.paths(s)["pm2_home"],
+        services=status_services(s),
+        disk_mounts=s.health_disk_mounts,
+        cert_domains=health.cert_domains(s),
+        backup_dir=s.backup_dir,
+        health_state=f"{health.STATE_DIR}/last.json",
+        alert_state=f"{alerts.STATE_DIR}/state.json",
+        alert_log=f"{alerts.STATE_DIR}/alerts.log",
+        log_method=logs.shipping_method(s),
+        log_host=s.papertrail_host,
+        log_port=s.papertrail_port,
     )
     files.link(name=f"Link {STATUS_LINK}", path=STATUS_LINK, target=script)

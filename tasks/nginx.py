@@ -38,8 +38,12 @@ def sites(s) -> list[dict]:
 
 def site_variables(s, tls: bool) -> dict:
     return {
-        "sites": sites(s), "tls": tls, "cert_name": s.app_name, "acme_webroot": ACME_WEBROOT,
-        "hsts_max_age": s.nginx_hsts_max_age, "api_rate_burst": s.nginx_api_rate_burst,
+        "sites": sites(s),
+        "tls": tls,
+        "cert_name": s.app_name,
+        "acme_webroot": ACME_WEBROOT,
+        "hsts_max_age": s.nginx_hsts_max_age,
+        "api_rate_burst": s.nginx_api_rate_burst,
         "proxy_read_timeout": s.nginx_proxy_read_timeout,
         # the site templates include _server.conf.j2 from their own folder
         "jinja_env_kwargs": {"loader": FileSystemLoader(resources.TEMPLATES / "nginx")},
@@ -51,8 +55,10 @@ def site(s, kind: str, tls: bool, present: bool = True) -> list:
     available = f"/etc/nginx/sites-available/{s.app_name}-{kind}.conf"
     enabled = f"/etc/nginx/sites-enabled/{s.app_name}-{kind}.conf"
     if not present:
-        return [files.link(name=f"Remove {enabled}", path=enabled, present=False),
-                files.file(name=f"Remove {available}", path=available, present=False)]
+        return [
+            files.link(name=f"Remove {enabled}", path=enabled, present=False),
+            files.file(name=f"Remove {available}", path=available, present=False),
+        ]
     conf = put_template(f"nginx/{kind}.conf.j2", available, name=f"Upload {available}", **site_variables(s, tls))
     link = files.link(name=f"Enable {available}", path=enabled, target=available)
     return [conf, link]
@@ -72,14 +78,21 @@ def provision_nginx():
 
     # configure
     changes = [
-        put_template("nginx/nginx.conf.j2", "/etc/nginx/nginx.conf", name="Upload /etc/nginx/nginx.conf",
-                     client_max_body_size=s.nginx_client_max_body_size, api_rate_limit=s.nginx_api_rate_limit),
-        put_template("nginx/louieops-proxy.conf.j2", PROXY_SNIPPET, name=f"Upload {PROXY_SNIPPET}",
-                     app_port=s.app_port),
+        put_template(
+            "nginx/nginx.conf.j2",
+            "/etc/nginx/nginx.conf",
+            name="Upload /etc/nginx/nginx.conf",
+            client_max_body_size=s.nginx_client_max_body_size,
+            api_rate_limit=s.nginx_api_rate_limit,
+        ),
+        put_template(
+            "nginx/louieops-proxy.conf.j2", PROXY_SNIPPET, name=f"Upload {PROXY_SNIPPET}", app_port=s.app_port
+        ),
         files.link(name="Disable the Debian default site", path="/etc/nginx/sites-enabled/default", present=False),
     ]
-    files.directory(name=f"Create the ACME webroot {ACME_WEBROOT}", path=ACME_WEBROOT,
-                    user="root", group="root", mode="0755")
+    files.directory(
+        name=f"Create the ACME webroot {ACME_WEBROOT}", path=ACME_WEBROOT, user="root", group="root", mode="0755"
+    )
     changes += site(s, "http", tls=s.certbot_enabled)
 
     # activate

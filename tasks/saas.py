@@ -36,7 +36,6 @@ def register_external_monitors():
     else:
         _skip("UPTIMEROBOT_API_KEY", "UptimeRobot monitors")
     if secrets.get("SENTRY_AUTH_TOKEN"):
-        saas.sentry_alerts(name="Register the Sentry alerts and metric monitors", settings=settings,
-                           _run_once=True)
+        saas.sentry_alerts(name="Register the Sentry alerts and metric monitors", settings=settings, _run_once=True)
     else:
         _skip("SENTRY_AUTH_TOKEN", "Sentry alerts and metric monitors")

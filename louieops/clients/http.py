@@ -37,8 +37,9 @@ _BODY_CLIP = 300
 class ApiError(Exception):
     """An API call failed. ``status`` is None for transport errors (no HTTP answer)."""
 
-    def __init__(self, method: str, path: str, status: int | None, message: str, *, code: str | None = None,
-                 body: str = ""):
+    def __init__(
+        self, method: str, path: str, status: int | None, message: str, *, code: str | None = None, body: str = ""
+    ):
         self.method, self.path, self.status, self.code, self.body = method, path, status, code, body
         self.message = message
         where = f"HTTP {status}" if status is not None else "no answer"
@@ -83,8 +84,13 @@ class RateLimiter:
 
     WINDOW = 60.0
 
-    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        per_minute: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.per_minute, self.clock, self.sleep = per_minute, clock, sleep
         self._sent: deque[float] = deque()
         self._blocked_until = 0.0
@@ -118,10 +124,19 @@ class HttpClient:
     BACKOFF_CAP = 30.0
     RETRY_AFTER_CAP = 300.0  # never wait longer than this on one Retry-After
 
-    def __init__(self, base_url: str, token: str, *, timeout: tuple[float, float] = (5.0, 30.0),
-                 limiter: RateLimiter | None = None, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic, random: Callable[[], float] = _random.random,
-                 session: requests.Session | None = None, wall_clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: tuple[float, float] = (5.0, 30.0),
+        limiter: RateLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        random: Callable[[], float] = _random.random,
+        session: requests.Session | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ):
         self.base_url = base_url.rstrip("/")
         self._token = token
         self.timeout = timeout
@@ -137,8 +152,9 @@ class HttpClient:
     def url(self, path_or_url: str) -> str:
         return path_or_url if "://" in path_or_url else self.base_url + path_or_url
 
-    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                json_body: Any = None) -> requests.Response:
+    def request(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json_body: Any = None
+    ) -> requests.Response:
         """Send one logical request (with retries) and return the 2xx response, or raise ``ApiError``."""
         method = method.upper()
         url = self.url(path)
@@ -152,7 +168,11 @@ class HttpClient:
             try:
                 self.requests_sent += 1
                 response = self.session.request(
-                    method, url, params=params, json=json_body, timeout=self.timeout,
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    timeout=self.timeout,
                     headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json"},
                 )
             except requests.RequestException as exc:
@@ -162,8 +182,9 @@ class HttpClient:
                     self.sleep(self._backoff(attempt))
                     continue
                 raise error from exc
-            log.debug("%s %s attempt %d -> %d in %.2fs", method, shown, attempt, response.status_code,
-                      self.clock() - started)
+            log.debug(
+                "%s %s attempt %d -> %d in %.2fs", method, shown, attempt, response.status_code, self.clock() - started
+            )
             self._note_rate_headers(response)
             if response.status_code < 300:
                 return response
@@ -191,13 +212,18 @@ class HttpClient:
         try:
             return response.json()
         except ValueError as exc:
-            raise ApiError(method, urlsplit(self.url(path)).path, response.status_code,
-                           "answer is not JSON", body=_clip_body(response.text)) from exc
+            raise ApiError(
+                method,
+                urlsplit(self.url(path)).path,
+                response.status_code,
+                "answer is not JSON",
+                body=_clip_body(response.text),
+            ) from exc
 
     # --- helpers ----------------------------------------------------------------------------------
 
     def _backoff(self, attempt: int) -> float:
-        return self.random() * min(self.BACKOFF_CAP, self.BACKOFF_BASE * 2 ** attempt)
+        return self.random() * min(self.BACKOFF_CAP, self.BACKOFF_BASE * 2**attempt)
 
     def _retry_after(self, response: requests.Response, count: int) -> float:
         value = response.headers.get("Retry-After")
@@ -234,10 +260,15 @@ class HttpClient:
         deprecated = response.headers.get("X-Sentry-Deprecation-Date")
         if deprecated and deprecated not in self._deprecations_seen:
             self._deprecations_seen.add(deprecated)
-            log.warning("%s is deprecated since %s (replacement: %s)", urlsplit(response.url).path, deprecated,
-                        response.headers.get("X-Sentry-Replacement-Endpoint", "not given"))
+            log.warning(
+                "%s is deprecated since %s (replacement: %s)",
+                urlsplit(response.url).path,
+                deprecated,
+                response.headers.get("X-Sentry-Replacement-Endpoint", "not given"),
+            )
         remaining = response.headers.get("X-RateLimit-Remaining") or response.headers.get(
-            "X-Sentry-Rate-Limit-Remaining")
+            "X-Sentry-Rate-Limit-Remaining"
+        )
         if self.limiter and remaining == "0" and response.status_code != 429:
             reset = self._reset_seconds(response)
             if reset:

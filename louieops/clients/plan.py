@@ -46,8 +46,9 @@ class Plan:
         return [action.describe() for action in self.actions]
 
 
-def index_by_name(objects: Iterable[Any], name_of: Callable[[Any], str], wanted: Iterable[str],
-                  kind: str) -> dict[str, Any]:
+def index_by_name(
+    objects: Iterable[Any], name_of: Callable[[Any], str], wanted: Iterable[str], kind: str
+) -> dict[str, Any]:
     """Objects by exact name, for the wanted names only; two objects with one wanted name is an error."""
     wanted = set(wanted)
     found: dict[str, Any] = {}
@@ -65,7 +66,7 @@ def index_by_name(objects: Iterable[Any], name_of: Callable[[Any], str], wanted:
 
 
 def field_changes(current: Mapping[str, Any], desired: Mapping[str, Any]) -> tuple[str, ...]:
-    """"key: old -> new" for every key of ``desired`` whose value differs in ``current``."""
+    """ "key: old -> new" for every key of ``desired`` whose value differs in ``current``."""
     lines = []
     for key, want in desired.items():
         have = current.get(key)

@@ -35,7 +35,9 @@ class PostgresRoleMemberOf(FactBase[list]):
             f"JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = '{role}' ORDER BY 1"
         )
         return StringCommand(
-            "! id -u postgres >/dev/null 2>&1 ||", "runuser -u postgres -- psql -X -At -c", QuoteString(sql),
+            "! id -u postgres >/dev/null 2>&1 ||",
+            "runuser -u postgres -- psql -X -At -c",
+            QuoteString(sql),
         )
 
     @staticmethod

@@ -25,8 +25,14 @@ class Pm2Apps(FactBase[dict]):
     def command(self, pm2_home: str) -> StringCommand:
         pid_file = f"{pm2_home}/pm2.pid"
         return StringCommand(
-            "if test -f", QuoteString(pid_file), "&& kill -0 \"$(cat", QuoteString(pid_file), ')" 2>/dev/null;',
-            "then", StringCommand("PM2_HOME=", QuoteString(pm2_home), _separator=""), "pm2 jlist; fi",
+            "if test -f",
+            QuoteString(pid_file),
+            '&& kill -0 "$(cat',
+            QuoteString(pid_file),
+            ')" 2>/dev/null;',
+            "then",
+            StringCommand("PM2_HOME=", QuoteString(pm2_home), _separator=""),
+            "pm2 jlist; fi",
         )
 
     @staticmethod

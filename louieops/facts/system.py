@@ -54,10 +54,22 @@ class CertbotCertificate(FactBase[dict]):
         live = f"/etc/letsencrypt/live/{cert_name}/cert.pem"
         renewal = f"/etc/letsencrypt/renewal/{cert_name}.conf"
         return StringCommand(
-            "if test -f", QuoteString(live), "&& test -f", QuoteString(renewal), "; then",
-            "echo", QuoteString(_SERVER_MARK), "; grep -E '^server *=' ", QuoteString(renewal), "|| true;",
-            "echo", QuoteString(_DNS_MARK), ";",
-            "openssl x509 -noout -ext subjectAltName -in", QuoteString(live), "; fi",
+            "if test -f",
+            QuoteString(live),
+            "&& test -f",
+            QuoteString(renewal),
+            "; then",
+            "echo",
+            QuoteString(_SERVER_MARK),
+            "; grep -E '^server *=' ",
+            QuoteString(renewal),
+            "|| true;",
+            "echo",
+            QuoteString(_DNS_MARK),
+            ";",
+            "openssl x509 -noout -ext subjectAltName -in",
+            QuoteString(live),
+            "; fi",
         )
 
     @staticmethod
@@ -124,8 +136,21 @@ class NftTableExists(FactBase[bool]):
         return False
 
     def command(self, family: str, table: str) -> StringCommand:
-        return StringCommand("nft", "list", "table", QuoteString(family), QuoteString(table), ">/dev/null", "2>&1",
-                             "&&", "echo", "yes", "||", "echo", "no")
+        return StringCommand(
+            "nft",
+            "list",
+            "table",
+            QuoteString(family),
+            QuoteString(table),
+            ">/dev/null",
+            "2>&1",
+            "&&",
+            "echo",
+            "yes",
+            "||",
+            "echo",
+            "no",
+        )
 
     def process(self, output: list[str]) -> bool:
         return output == ["yes"]

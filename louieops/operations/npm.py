@@ -41,6 +41,11 @@ def global_package(package: str, version: str):
         host.noop(f"npm package {package} {version} is installed globally")
         return
     yield StringCommand(
-        "npm", "install", "--global", "--no-audit", "--no-fund", "--no-update-notifier",
+        "npm",
+        "install",
+        "--global",
+        "--no-audit",
+        "--no-fund",
+        "--no-update-notifier",
         QuoteString(f"{package}@{version}"),
     )

@@ -104,8 +104,11 @@ def role(role: str, password: str):
         return
 
     sql = role_sql(role, scram_verifier(password), exists=bool(current))
-    yield from sql_file_commands(sql, f"{POSTGRES_HOME}/.louieops-role-{role}.sql",
-                                 host.get_temp_filename(f"louieops-role-{role}-{os.urandom(16).hex()}"))
+    yield from sql_file_commands(
+        sql,
+        f"{POSTGRES_HOME}/.louieops-role-{role}.sql",
+        host.get_temp_filename(f"louieops-role-{role}-{os.urandom(16).hex()}"),
+    )
 
 
 def sql_file_commands(sql: str, dest: str, temp: str) -> list:
@@ -123,6 +126,21 @@ def sql_file_commands(sql: str, dest: str, temp: str) -> list:
         StringCommand("install", "-m", "0600", "/dev/null", QuoteString(temp), _sudo=False),
         StringCommand("install", "-m", "0600", "/dev/null", quoted_dest),
         FileUploadCommand(StringIO(sql), dest, remote_temp_filename=temp, _sudo_user=None),
-        StringCommand("psql", "-X", "-v", "ON_ERROR_STOP=1", "-q", "-f", quoted_dest, ";",
-                      "rc=$?;", "rm", "-f", quoted_dest, ";", "exit", "$rc"),
+        StringCommand(
+            "psql",
+            "-X",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-q",
+            "-f",
+            quoted_dest,
+            ";",
+            "rc=$?;",
+            "rm",
+            "-f",
+            quoted_dest,
+            ";",
+            "exit",
+            "$rc",
+        ),
     ]

@@ -34,13 +34,15 @@ def expiry_rules(retention_days: Mapping[str, int], abort_multipart_days: int = 
             raise OperationValueError(f"invalid key prefix {kind!r} for an S3 lifecycle rule")
         if not isinstance(days, int) or isinstance(days, bool) or days < 1:
             raise OperationValueError(f"retention of {kind!r} must be a whole number of days >= 1, got {days!r}")
-        rules.append({
-            "ID": f"{MANAGED_PREFIX}expire-{kind}",
-            "Status": "Enabled",
-            "Filter": {"Prefix": f"{kind}/"},
-            "Expiration": {"Days": days},
-            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": abort_multipart_days},
-        })
+        rules.append(
+            {
+                "ID": f"{MANAGED_PREFIX}expire-{kind}",
+                "Status": "Enabled",
+                "Filter": {"Prefix": f"{kind}/"},
+                "Expiration": {"Days": days},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": abort_multipart_days},
+            }
+        )
     return rules
 
 
@@ -76,8 +78,11 @@ def _client(endpoint_url, region, access_key_id, secret_access_key):
     from botocore.config import Config
 
     return boto3.session.Session().client(
-        "s3", endpoint_url=endpoint_url, region_name=region,
-        aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
         config=Config(connect_timeout=10, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"}),
     )
 

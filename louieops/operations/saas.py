@@ -50,8 +50,9 @@ def uptimerobot_monitors(settings):
 
         saas.uptimerobot_monitors(name="Register the UptimeRobot monitors", settings=s, _run_once=True)
     """
-    client = uptimerobot.make_client(settings.uptimerobot_api_url, secrets.require("UPTIMEROBOT_API_KEY"),
-                                     settings.uptimerobot_requests_per_minute)
+    client = uptimerobot.make_client(
+        settings.uptimerobot_api_url, secrets.require("UPTIMEROBOT_API_KEY"), settings.uptimerobot_requests_per_minute
+    )
     plan = _checked(uptimerobot.reconcile_plan, client, settings)
     if not plan:
         host.noop(f"UptimeRobot monitors are up to date ({len(plan.unchanged)} checked)")
@@ -72,8 +73,9 @@ def sentry_alerts(settings):
 
         saas.sentry_alerts(name="Register the Sentry alerts and metric monitors", settings=s, _run_once=True)
     """
-    client = sentry.make_client(settings.sentry_api_url, secrets.require("SENTRY_AUTH_TOKEN"),
-                                settings.sentry_org, settings.sentry_project)
+    client = sentry.make_client(
+        settings.sentry_api_url, secrets.require("SENTRY_AUTH_TOKEN"), settings.sentry_org, settings.sentry_project
+    )
     reconciler = sentry.Reconciler(client, settings)
     plan = _checked(reconciler.plan)
     if not plan:

@@ -1,7 +1,7 @@
 """Render the README's settings reference from inventory/group_data/all.py, so the two never drift.
 
-    python -m louieops.settings.docs          # print the markdown
-    python -m louieops.settings.docs --write  # replace the blocks between the markers in README.md
+python -m louieops.settings.docs          # print the markdown
+python -m louieops.settings.docs --write  # replace the blocks between the markers in README.md
 """
 
 from __future__ import annotations

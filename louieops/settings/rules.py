@@ -188,8 +188,10 @@ def record(required: Mapping[str, Rule], optional_keys: Mapping[str, Rule] | Non
     """A dict with known keys: every required key present, no unknown keys (catches typos)."""
     optional_keys = dict(optional_keys or {})
     known = {**required, **optional_keys}
-    what = "a mapping with keys " + ", ".join(required) + (
-        " (optional: " + ", ".join(optional_keys) + ")" if optional_keys else ""
+    what = (
+        "a mapping with keys "
+        + ", ".join(required)
+        + (" (optional: " + ", ".join(optional_keys) + ")" if optional_keys else "")
     )
 
     def check(value):

@@ -29,8 +29,9 @@ def _san(name: str) -> x509.GeneralName:
         return x509.DNSName(name)
 
 
-def write_pki(directory: Path, *, ca_name: str, subject: str, sans: list[str], prefix: str = "",
-              days: int = 825) -> tuple[Path, Path, Path]:
+def write_pki(
+    directory: Path, *, ca_name: str, subject: str, sans: list[str], prefix: str = "", days: int = 825
+) -> tuple[Path, Path, Path]:
     """A throwaway CA and a server certificate for ``sans`` (IP addresses or DNS names) signed by it.
 
     Writes ``<prefix>ca.pem``, ``<prefix>cert.pem`` and ``<prefix>key.pem`` (0600) into ``directory``;
@@ -51,9 +52,15 @@ def write_pki(directory: Path, *, ca_name: str, subject: str, sans: list[str], p
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -72,9 +79,7 @@ def write_pki(directory: Path, *, ca_name: str, subject: str, sans: list[str], p
         .add_extension(x509.SubjectAlternativeName([_san(name) for name in sans]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     ca_path, cert_path, key_path = (directory / f"{prefix}{kind}.pem" for kind in ("ca", "cert", "key"))
@@ -90,5 +95,4 @@ def write_listener_pki(directory: Path, ip: str, label: str) -> tuple[Path, Path
 
     The CA is trusted inside the test server so certbot can talk to pebble.
     """
-    return write_pki(directory, ca_name=f"louieops testbed listener CA ({label})", subject=ip,
-                     sans=[ip, "localhost"])
+    return write_pki(directory, ca_name=f"louieops testbed listener CA ({label})", subject=ip, sans=[ip, "localhost"])

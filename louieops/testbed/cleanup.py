@@ -63,9 +63,9 @@ def leftovers() -> dict[str, list[str]]:
     found = network.leftovers()
     found["processes"] = [str(p) for p in stray_processes()]
     found["mounts"] = stray_mounts()
-    found["instances"] = [
-        p.name for p in STATE_DIR.glob("*") if p.is_dir() and not p.name.startswith(".")
-    ] if STATE_DIR.is_dir() else []
+    found["instances"] = (
+        [p.name for p in STATE_DIR.glob("*") if p.is_dir() and not p.name.startswith(".")] if STATE_DIR.is_dir() else []
+    )
     return found
 
 

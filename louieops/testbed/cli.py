@@ -38,7 +38,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
   peers on {tb.peer_address}:
     ACME (pebble)   {tb.acme_directory_url}   (listener CA: {tb.listener_ca})
-    DNS             {tb.peer_address}:{peers.CHALLTESTSRV_DNS_PORT} (pebble-challtestsrv: {', '.join(tb.domains)})
+    DNS             {tb.peer_address}:{peers.CHALLTESTSRV_DNS_PORT} (pebble-challtestsrv: {", ".join(tb.domains)})
     S3 (moto)       {tb.s3_endpoint}
     recorder        {tb.recorder.url}/_recorded
   logs:       {tb.log_dir}
@@ -70,8 +70,10 @@ def cmd_status(args: argparse.Namespace) -> int:
             state = "starting"
         else:
             state = "stopped"
-        print(f"{name:20} {state:8} {tb.state['release']:9} {tb.address:12} boots={tb.boots} "
-              f"inventory={_rel(tb.inventory_path)}")
+        print(
+            f"{name:20} {state:8} {tb.state['release']:9} {tb.address:12} boots={tb.boots} "
+            f"inventory={_rel(tb.inventory_path)}"
+        )
     return 0
 
 

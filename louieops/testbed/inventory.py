@@ -48,7 +48,7 @@ def render_inventory(name: str, address: str, data: Mapping[str, object]) -> str
     items = "".join(f"            {key!r}: {value!r},\n" for key, value in data.items())
     return (
         f'"""pyinfra inventory of test server {name!r}: written by `python -m louieops.testbed up`.\n\n'
-        'Regenerated on every `up`; edits are lost. Group data comes from ./group_data\n'
+        "Regenerated on every `up`; edits are lost. Group data comes from ./group_data\n"
         '(a link to the project\'s inventory/group_data, including testbed.py)."""\n\n'
         f"testbed = [\n    (\n        {address!r},\n        {{\n{items}        }},\n    ),\n]\n"
     )

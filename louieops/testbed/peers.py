@@ -87,13 +87,20 @@ def default_peers(peer: str, instance_dir: Path, cert: Path, key: Path) -> list[
             "challtestsrv",
             (
                 "pebble-challtestsrv",
-                "-defaultIPv4", "",
-                "-defaultIPv6", "",
-                "-dns01", f"{peer}:{CHALLTESTSRV_DNS_PORT}",
-                "-http01", "",
-                "-https01", "",
-                "-tlsalpn01", "",
-                "-management", f"{peer}:{CHALLTESTSRV_MANAGEMENT_PORT}",
+                "-defaultIPv4",
+                "",
+                "-defaultIPv6",
+                "",
+                "-dns01",
+                f"{peer}:{CHALLTESTSRV_DNS_PORT}",
+                "-http01",
+                "",
+                "-https01",
+                "",
+                "-tlsalpn01",
+                "",
+                "-management",
+                f"{peer}:{CHALLTESTSRV_MANAGEMENT_PORT}",
             ),
             CHALLTESTSRV_MANAGEMENT_PORT,
             peer,
@@ -107,11 +114,17 @@ def default_peers(peer: str, instance_dir: Path, cert: Path, key: Path) -> list[
         ),
         PeerSpec("moto", (sys.executable, "-m", "moto.server", "-H", peer, "-p", str(MOTO_PORT)), MOTO_PORT, peer),
         PeerSpec.python_module(
-            "recorder", "louieops.testbed.recorder", peer, RECORDER_PORT,
-            "--log", str(instance_dir / "recorded.jsonl"),
+            "recorder",
+            "louieops.testbed.recorder",
+            peer,
+            RECORDER_PORT,
+            "--log",
+            str(instance_dir / "recorded.jsonl"),
         ),
         # Stand-ins for the UptimeRobot and Sentry APIs (tests/standins), so the demo registers monitors too.
-        PeerSpec.python_module("uptimerobot", "tests.standins.uptimerobot", peer, UPTIMEROBOT_PORT, "--token", SAAS_TOKEN),
+        PeerSpec.python_module(
+            "uptimerobot", "tests.standins.uptimerobot", peer, UPTIMEROBOT_PORT, "--token", SAAS_TOKEN
+        ),
         PeerSpec.python_module("sentry", "tests.standins.sentry", peer, SENTRY_PORT, "--token", SAAS_TOKEN),
     ]
 
@@ -120,9 +133,7 @@ def add_dns_records(peer: str, domains: Iterable[str], address: str) -> None:
     """Make pebble-challtestsrv answer A ``address`` for each domain (no AAAA: default answers are off)."""
     for domain in domains:
         body = json.dumps({"host": domain, "addresses": [address]}).encode()
-        req = urllib.request.Request(
-            f"http://{peer}:{CHALLTESTSRV_MANAGEMENT_PORT}/add-a", data=body, method="POST"
-        )
+        req = urllib.request.Request(f"http://{peer}:{CHALLTESTSRV_MANAGEMENT_PORT}/add-a", data=body, method="POST")
         with urllib.request.urlopen(req, timeout=5) as resp:
             resp.read()
 

@@ -122,9 +122,7 @@ def cmdline(pid: int) -> list[str]:
         return []
 
 
-def wait_for(
-    predicate: Callable[[], object], timeout: float, what: str, *, interval: float = 0.1
-) -> object:
+def wait_for(predicate: Callable[[], object], timeout: float, what: str, *, interval: float = 0.1) -> object:
     """Poll ``predicate`` until it returns something truthy; raise WaitTimeout naming ``what``."""
     deadline = time.monotonic() + timeout
     while True:

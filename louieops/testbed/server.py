@@ -249,8 +249,18 @@ class Testbed:
             shutil.rmtree(self.workdir)
         self.workdir.mkdir(parents=True)
         subprocess.run(
-            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"deploy@louieops-testbed-{self.name}",
-             "-f", str(self.ssh_key)],
+            [
+                "ssh-keygen",
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                f"deploy@louieops-testbed-{self.name}",
+                "-f",
+                str(self.ssh_key),
+            ],
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -305,7 +315,10 @@ class Testbed:
         self._save_state()
         log.info(
             "test server %r (%s) up: boot to SSH %.1f s, total %.1f s",
-            self.name, self.release, self.boot_seconds, time.monotonic() - started,
+            self.name,
+            self.release,
+            self.boot_seconds,
+            time.monotonic() - started,
         )
 
     def _start_peer(self, spec: peers.PeerSpec) -> None:
@@ -318,8 +331,10 @@ class Testbed:
 
         def ready() -> bool:
             if not procs.alive(rec):
-                raise TestbedError(f"peer {spec.name} exited; see {self.log_dir / (spec.name + '.log')}:\n"
-                                   + _tail(self.log_dir / f"{spec.name}.log"))
+                raise TestbedError(
+                    f"peer {spec.name} exited; see {self.log_dir / (spec.name + '.log')}:\n"
+                    + _tail(self.log_dir / f"{spec.name}.log")
+                )
             return procs.tcp_open(spec.host, spec.port, timeout=0.3)
 
         procs.wait_for(ready, timeout, f"peer {spec.name} on {spec.host}:{spec.port}", interval=0.05)
@@ -332,7 +347,8 @@ class Testbed:
         return [
             "systemd-nspawn",
             "--quiet",
-            "--directory", str(self.root),
+            "--directory",
+            str(self.root),
             "--boot",
             "--register=no",
             "--keep-unit",
@@ -357,8 +373,12 @@ class Testbed:
         proc = procs.spawn(argv, self.log_dir / "nspawn.log", env={"PYTHONPATH": str(REPO_ROOT)}, cwd=REPO_ROOT)
         self.state["supervisor"] = procs.record(proc.pid)
         self._save_state()
-        procs.wait_for(lambda: status.exists() or not procs.alive(self.state["supervisor"]), 30,
-                       "the supervisor to start systemd-nspawn", interval=0.02)
+        procs.wait_for(
+            lambda: status.exists() or not procs.alive(self.state["supervisor"]),
+            30,
+            "the supervisor to start systemd-nspawn",
+            interval=0.02,
+        )
 
     def container_status(self) -> dict[str, Any]:
         try:
@@ -381,14 +401,23 @@ class Testbed:
 
     def ssh_argv(self, command: str | None = None, *, user: str = rootfs.DEPLOY_USER) -> list[str]:
         argv = [
-            "ssh", "-F", "/dev/null",
-            "-i", str(self.ssh_key),
-            "-o", "IdentitiesOnly=yes",
-            "-o", f"UserKnownHostsFile={self.known_hosts}",
-            "-o", "StrictHostKeyChecking=yes",
-            "-o", "BatchMode=yes",
-            "-o", "ConnectTimeout=3",
-            "-o", "LogLevel=ERROR",
+            "ssh",
+            "-F",
+            "/dev/null",
+            "-i",
+            str(self.ssh_key),
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            f"UserKnownHostsFile={self.known_hosts}",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "ConnectTimeout=3",
+            "-o",
+            "LogLevel=ERROR",
             f"{user}@{self.address}",
         ]
         if command is not None:
@@ -396,12 +425,21 @@ class Testbed:
         return argv
 
     def ssh(
-        self, command: str, *, check: bool = True, timeout: float = 300.0, user: str = rootfs.DEPLOY_USER,
+        self,
+        command: str,
+        *,
+        check: bool = True,
+        timeout: float = 300.0,
+        user: str = rootfs.DEPLOY_USER,
         input: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``command`` on the server as ``user`` (a shell command line); return the completed process."""
         proc = subprocess.run(
-            self.ssh_argv(command, user=user), text=True, capture_output=True, timeout=timeout, input=input,
+            self.ssh_argv(command, user=user),
+            text=True,
+            capture_output=True,
+            timeout=timeout,
+            input=input,
             stdin=None if input is not None else subprocess.DEVNULL,
         )
         if check and proc.returncode != 0:
@@ -416,12 +454,18 @@ class Testbed:
 
         def ready() -> bool:
             if not procs.alive(self.state.get("supervisor")):
-                raise TestbedError(f"the container stopped while booting; see {self.log_dir / 'nspawn.log'}:\n"
-                                   + _tail(self.log_dir / "nspawn.log"))
+                raise TestbedError(
+                    f"the container stopped while booting; see {self.log_dir / 'nspawn.log'}:\n"
+                    + _tail(self.log_dir / "nspawn.log")
+                )
             if not procs.tcp_open(self.address, SSH_PORT, timeout=0.5):
                 return False
-            return subprocess.run(self.ssh_argv("true"), capture_output=True, stdin=subprocess.DEVNULL,
-                                  timeout=30).returncode == 0
+            return (
+                subprocess.run(
+                    self.ssh_argv("true"), capture_output=True, stdin=subprocess.DEVNULL, timeout=30
+                ).returncode
+                == 0
+            )
 
         procs.wait_for(ready, timeout or self.boot_timeout, f"SSH on {self.address}", interval=0.1)
         return time.monotonic() - started
@@ -447,8 +491,10 @@ class Testbed:
 
         def restarted() -> bool:
             if not procs.alive(self.state.get("supervisor")):
-                raise TestbedError(f"the container powered off instead of rebooting; see "
-                                   f"{self.log_dir / 'nspawn.log'}:\n" + _tail(self.log_dir / "nspawn.log"))
+                raise TestbedError(
+                    f"the container powered off instead of rebooting; see "
+                    f"{self.log_dir / 'nspawn.log'}:\n" + _tail(self.log_dir / "nspawn.log")
+                )
             return self.boots > previous_boots
 
         procs.wait_for(restarted, timeout, f"test server {self.name!r} to restart", interval=0.1)
@@ -628,7 +674,10 @@ def _remove_tree(path: Path) -> None:
     os.rename(path, trash)
     subprocess.Popen(
         ["nice", "-n", "19", "ionice", "-c", "2", "-n", "7", "rm", "-rf", "--one-file-system", "--", str(trash)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
 
 

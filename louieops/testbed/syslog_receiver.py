@@ -190,8 +190,16 @@ def write_pki(directory: Path, hostname: str, label: str = "syslog") -> Pki:
     """A throwaway CA (``<label>-ca.pem``) and a server certificate for ``hostname`` signed by it."""
     from .certs import write_pki as write_ca_and_cert  # needs cryptography (test extras) only here
 
-    return Pki(*write_ca_and_cert(directory, ca_name=f"louieops test {label} CA", subject=hostname,
-                                  sans=[hostname], prefix=f"{label}-", days=30))
+    return Pki(
+        *write_ca_and_cert(
+            directory,
+            ca_name=f"louieops test {label} CA",
+            subject=hostname,
+            sans=[hostname],
+            prefix=f"{label}-",
+            days=30,
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

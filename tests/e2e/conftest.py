@@ -67,8 +67,12 @@ def run_deploy(testbed: Testbed, *args: str, deploy_file: str = "deploy.py", env
     argv = [PYINFRA, "--json", *args, str(testbed.inventory_path), deploy_file]
     started = time.monotonic()
     proc = subprocess.run(
-        argv, cwd=REPO_ROOT, env={**os.environ, **testbed.env, **(env or {})},
-        capture_output=True, text=True, timeout=DEPLOY_TIMEOUT,
+        argv,
+        cwd=REPO_ROOT,
+        env={**os.environ, **testbed.env, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=DEPLOY_TIMEOUT,
     )
     run = DeployRun(argv[1:], proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
     try:

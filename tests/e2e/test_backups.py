@@ -44,8 +44,9 @@ def as_backup_user(deployed, command: str, check: bool = True) -> subprocess.Com
 
 def psql(deployed, sql: str, database: str | None = None) -> str:
     database = database or deployed.settings.postgresql_database
-    out = root(deployed, f"cd / && sudo -u postgres psql -X -q -A -t -v ON_ERROR_STOP=1 -d {database} "
-                         f"-c {shlex.quote(sql)}")
+    out = root(
+        deployed, f"cd / && sudo -u postgres psql -X -q -A -t -v ON_ERROR_STOP=1 -d {database} -c {shlex.quote(sql)}"
+    )
     return out.stdout.strip()
 
 
@@ -53,7 +54,9 @@ def s3_client(deployed):
     import boto3
 
     return boto3.client(
-        "s3", endpoint_url=deployed.settings.backup_s3_endpoint_url, region_name=deployed.settings.backup_s3_region,
+        "s3",
+        endpoint_url=deployed.settings.backup_s3_endpoint_url,
+        region_name=deployed.settings.backup_s3_region,
         aws_access_key_id=deployed.env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=deployed.env["AWS_SECRET_ACCESS_KEY"],
     )
@@ -69,8 +72,10 @@ def s3_objects(deployed, prefix: str) -> dict[str, str]:
 
 def local_state(deployed, kind: str = "db") -> dict[str, str]:
     """Every file in <backup_dir>/<kind> (hidden ones too) -> its sha256."""
-    out = root(deployed, f"cd {deployed.settings.backup_dir}/{kind} && find . -maxdepth 1 -type f -print0 | "
-                         "xargs -0r sha256sum").stdout
+    out = root(
+        deployed,
+        f"cd {deployed.settings.backup_dir}/{kind} && find . -maxdepth 1 -type f -print0 | xargs -0r sha256sum",
+    ).stdout
     return {line.split(None, 1)[1].removeprefix("./"): line.split(None, 1)[0] for line in out.splitlines()}
 
 
@@ -86,8 +91,10 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.2):
 
 def alert_after(deployed, since: float, *needles: str, timeout: float = 20.0) -> dict:
     """The first webhook recorded after ``since`` whose body contains every needle."""
+
     def match(entry):
         return entry["time"] >= since and all(n in entry["body"] for n in needles)
+
     return deployed.recorder.wait_for(match, timeout=timeout)
 
 
@@ -132,31 +139,60 @@ def start_blocked_backup(deployed, marker: str):
     s = deployed.settings
     psql(deployed, "CREATE TABLE IF NOT EXISTS louieops_test_lock (x int)")
     root(deployed, HOLD_LOCK.format(db=s.postgresql_database))
-    wait_until(lambda: psql(deployed, f"SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-                                      f"WHERE a.application_name = '{LOCK_HOLDER}' AND l.granted "
-                                      f"AND l.mode = 'AccessExclusiveLock'") == "1", 30, "the test lock")
-    root(deployed, f"rm -f /tmp/{marker}.rc; setsid -f bash -c 'cd / && sudo -u {s.backup_user} "
-                   f"{s.scripts_dir}/backup-db >/tmp/{marker}.log 2>&1; echo $? >/tmp/{marker}.rc' "
-                   "</dev/null >/dev/null 2>&1")
-    wait_until(lambda: psql(deployed, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump' "
-                                      "AND wait_event_type = 'Lock'") == "1", 30, "pg_dump waiting on the lock")
+    wait_until(
+        lambda: (
+            psql(
+                deployed,
+                f"SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                f"WHERE a.application_name = '{LOCK_HOLDER}' AND l.granted "
+                f"AND l.mode = 'AccessExclusiveLock'",
+            )
+            == "1"
+        ),
+        30,
+        "the test lock",
+    )
+    root(
+        deployed,
+        f"rm -f /tmp/{marker}.rc; setsid -f bash -c 'cd / && sudo -u {s.backup_user} "
+        f"{s.scripts_dir}/backup-db >/tmp/{marker}.log 2>&1; echo $? >/tmp/{marker}.rc' "
+        "</dev/null >/dev/null 2>&1",
+    )
+    wait_until(
+        lambda: (
+            psql(
+                deployed,
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump' AND wait_event_type = 'Lock'",
+            )
+            == "1"
+        ),
+        30,
+        "pg_dump waiting on the lock",
+    )
 
 
 def finish_background_backup(deployed, marker: str) -> subprocess.CompletedProcess:
-    rc = wait_until(lambda: root(deployed, f"cat /tmp/{marker}.rc 2>/dev/null", check=False).stdout.strip(),
-                    60, "the backup run to end")
+    rc = wait_until(
+        lambda: root(deployed, f"cat /tmp/{marker}.rc 2>/dev/null", check=False).stdout.strip(),
+        60,
+        "the backup run to end",
+    )
     log = root(deployed, f"cat /tmp/{marker}.log; rm -f /tmp/{marker}.rc /tmp/{marker}.log").stdout
     return subprocess.CompletedProcess(["backup-db"], int(rc), log, "")
 
 
 def release_lock(deployed):
-    psql(deployed, f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                   f"WHERE application_name = '{LOCK_HOLDER}'", database="postgres")
+    psql(
+        deployed,
+        f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '{LOCK_HOLDER}'",
+        database="postgres",
+    )
 
 
 def wait_for_postgresql(deployed):
-    wait_until(lambda: root(deployed, "pg_isready -q", check=False).returncode == 0, 60,
-               "PostgreSQL to accept connections")
+    wait_until(
+        lambda: root(deployed, "pg_isready -q", check=False).returncode == 0, 60, "PostgreSQL to accept connections"
+    )
 
 
 # --- a good run -------------------------------------------------------------------------------------------
@@ -187,27 +223,41 @@ def test_the_database_cron_line_runs_as_written(deployed, good_backup):
     assert fields[:6] == [*s.backup_db_schedule.split(), s.backup_user]
     path = next(l.split("=", 1)[1] for l in cron.splitlines() if l.startswith("PATH="))
     before = set(local_state(deployed))
-    root(deployed, f"cd / && /usr/sbin/runuser -u {s.backup_user} -- env -i PATH={path} "
-                   f"HOME=/var/lib/{s.backup_user} /bin/sh -c {shlex.quote(fields[6])}")
+    root(
+        deployed,
+        f"cd / && /usr/sbin/runuser -u {s.backup_user} -- env -i PATH={path} "
+        f"HOME=/var/lib/{s.backup_user} /bin/sh -c {shlex.quote(fields[6])}",
+    )
     new = set(local_state(deployed)) - before
     assert len([n for n in new if n.endswith(".dump.zst")]) == 1, new
 
 
 def test_restore_drill_passes_and_reports(deployed):
     s = deployed.settings
-    psql(deployed, "CREATE TABLE louieops_test_drill AS SELECT i AS id, md5(i::text) AS note "
-                   "FROM generate_series(1, 1234) i")
+    psql(
+        deployed,
+        "CREATE TABLE louieops_test_drill AS SELECT i AS id, md5(i::text) AS note FROM generate_series(1, 1234) i",
+    )
     try:
-        tables = int(psql(deployed, "SELECT count(*) FROM pg_tables "
-                                    "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"))
+        tables = int(
+            psql(
+                deployed, "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+            )
+        )
         run_backup_db(deployed)
         since = time.time()
         root(deployed, f"cd / && {s.scripts_dir}/restore-drill")
         alert = alert_after(deployed, since, "[P4]", "restore-drill: passed")
         assert f"from s3: {tables} tables," in alert["body"]
         assert "all equal to the dumped snapshot" in alert["body"]
-        assert psql(deployed, "SELECT count(*) FROM pg_database WHERE datname LIKE "
-                              f"'{s.postgresql_database}_restore%'", database="postgres") == "0"
+        assert (
+            psql(
+                deployed,
+                f"SELECT count(*) FROM pg_database WHERE datname LIKE '{s.postgresql_database}_restore%'",
+                database="postgres",
+            )
+            == "0"
+        )
     finally:
         drop_test_table(deployed, "louieops_test_drill")
 
@@ -231,15 +281,19 @@ def test_a_good_backup_is_recorded_where_the_monitor_user_can_read_it(deployed, 
     assert status["size"] == int(root(deployed, f"stat -c %s {s.backup_dir}/db/{latest}").stdout)
     assert time.time() - 600 < status["time"] <= time.time() + 60  # the server's clock, a little slack
     assert root(deployed, f"stat -c '%U %a' {STATUS_DIR} {STATUS_DIR}/db.json").stdout.split("\n")[:2] == [
-        f"{s.backup_user} 755", f"{s.backup_user} 644",
+        f"{s.backup_user} 755",
+        f"{s.backup_user} 644",
     ]
 
 
 def test_bucket_lifecycle_rules_match_the_settings(deployed):
     s = deployed.settings
     rules = s3_client(deployed).get_bucket_lifecycle_configuration(Bucket=s.backup_s3_bucket)["Rules"]
-    got = {r["Filter"]["Prefix"]: (r["Expiration"]["Days"], r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
-           for r in rules if r["ID"].startswith("louieops-")}
+    got = {
+        r["Filter"]["Prefix"]: (r["Expiration"]["Days"], r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+        for r in rules
+        if r["ID"].startswith("louieops-")
+    }
     assert got == {f"{kind}/": (days, 1) for kind, days in s.backup_s3_retention_days.items()}
 
 
@@ -249,8 +303,12 @@ def test_backup_files_and_credentials_are_private(deployed):
     assert out[0] == f"{s.backup_user} 600"
     assert out[1] == f"{s.backup_user} 750"
     # the backup role reads everything and writes nothing
-    denied = root(deployed, f"cd / && sudo -u {s.backup_user} psql -X -d {s.postgresql_database} "
-                            "-c 'CREATE TABLE louieops_test_denied (x int)'", check=False)
+    denied = root(
+        deployed,
+        f"cd / && sudo -u {s.backup_user} psql -X -d {s.postgresql_database} "
+        "-c 'CREATE TABLE louieops_test_denied (x int)'",
+        check=False,
+    )
     assert denied.returncode != 0 and "permission denied" in denied.stderr
 
 
@@ -295,8 +353,11 @@ def test_backup_fails_cleanly_when_the_backup_disk_is_full(deployed, good_backup
     s = deployed.settings
     db_dir = f"{s.backup_dir}/db"
     since = time.time()
-    root(deployed, f"mount -t tmpfs -o size=1m,uid=$(id -u {s.backup_user}),gid=$(id -g {s.backup_user}),mode=0750 "
-                   f"louieops-test-full {db_dir} && (dd if=/dev/zero of={db_dir}/.filler bs=64k 2>/dev/null || true)")
+    root(
+        deployed,
+        f"mount -t tmpfs -o size=1m,uid=$(id -u {s.backup_user}),gid=$(id -g {s.backup_user}),mode=0750 "
+        f"louieops-test-full {db_dir} && (dd if=/dev/zero of={db_dir}/.filler bs=64k 2>/dev/null || true)",
+    )
     try:
         proc = run_backup_db(deployed, check=False)
         left = root(deployed, f"ls -A {db_dir}").stdout.split()
@@ -329,15 +390,20 @@ def test_live_restore_returns_the_database_to_the_backup_and_restarts_the_app(de
 
     root(deployed, f"cd / && {s.scripts_dir}/restore-db --force")
     try:
-        assert psql(deployed, "SELECT string_agg(id || ':' || note, ',' ORDER BY id) FROM louieops_test_restore") \
+        assert (
+            psql(deployed, "SELECT string_agg(id || ':' || note, ',' ORDER BY id) FROM louieops_test_restore")
             == expected
+        )
         assert psql(deployed, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == tables_before
         assert root(deployed, f"systemctl is-active {unit}", check=False).stdout.strip() == "active"
         health = f"curl -fsS http://127.0.0.1:{s.app_port}/health"
         wait_until(lambda: root(deployed, health, check=False).returncode == 0, 60, "the app to answer /health again")
     finally:
-        old = psql(deployed, "SELECT string_agg(datname, ' ') FROM pg_database "
-                             f"WHERE datname LIKE '{db}_before_restore_%'", database="postgres")
+        old = psql(
+            deployed,
+            f"SELECT string_agg(datname, ' ') FROM pg_database WHERE datname LIKE '{db}_before_restore_%'",
+            database="postgres",
+        )
         for name in old.split():
             root(deployed, f"cd / && sudo -u postgres dropdb {name}")
         drop_test_table(deployed, "louieops_test_restore")

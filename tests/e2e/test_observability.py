@@ -104,7 +104,8 @@ def health_run(deployed) -> subprocess.CompletedProcess:
 def slack_since(deployed, since: float, *needles: str) -> list[dict]:
     """Slack webhook posts at the recorder since ``since`` whose body contains every needle."""
     return [
-        r for r in deployed.recorder.requests()
+        r
+        for r in deployed.recorder.requests()
         if r["path"].startswith("/slack/") and r["time"] >= since and all(n in r["body"] for n in needles)
     ]
 
@@ -155,7 +156,7 @@ def app_login_failure(deployed, user: str, ip: str | None = None) -> None:
     root(
         deployed,
         f"curl -sS -m 5 -o /dev/null {header}-H 'Content-Type: application/json' "
-        f"-d '{{\"username\":\"{user}\",\"password\":\"wrong\"}}' http://127.0.0.1:{deployed.settings.app_port}/login",
+        f'-d \'{{"username":"{user}","password":"wrong"}}\' http://127.0.0.1:{deployed.settings.app_port}/login',
     )
 
 
@@ -208,7 +209,7 @@ def test_app_log_lines_reach_the_tls_receiver_and_a_wrong_ca_is_refused(observed
 
 def _fake_remote_syslog_tarball(path: Path) -> str:
     """A stand-in for remote_syslog_linux_amd64.tar.gz: same layout, a shell script as the binary."""
-    script = b"#!/bin/sh\necho \"fake remote_syslog $*\" >&2\nexec sleep infinity\n"
+    script = b'#!/bin/sh\necho "fake remote_syslog $*" >&2\nexec sleep infinity\n'
     with tarfile.open(path, "w:gz") as tar:
         info = tarfile.TarInfo("remote_syslog/remote_syslog")
         info.size, info.mode = len(script), 0o755
@@ -220,8 +221,11 @@ def test_remote_syslog2_is_installed_only_with_the_pinned_checksum(observed, tmp
     tarball = tmp_path / "remote_syslog_linux_amd64.tar.gz"
     digest = _fake_remote_syslog_tarball(tarball)
     overrides = {
-        "papertrail_method": "remote_syslog2", "papertrail_host": LOG_HOST, "papertrail_port": 6514,
-        "papertrail_ca_file": "/etc/ssl/certs/ca-certificates.crt", "remote_syslog2_source": str(tarball),
+        "papertrail_method": "remote_syslog2",
+        "papertrail_host": LOG_HOST,
+        "papertrail_port": 6514,
+        "papertrail_ca_file": "/etc/ssl/certs/ca-certificates.crt",
+        "remote_syslog2_source": str(tarball),
     }
     try:
         refused = redeploy(observed, tmp_path, "logs", remote_syslog2_sha256="ab" * 32, **overrides)
@@ -271,8 +275,11 @@ def test_remote_syslog2_download_is_checked_against_the_pinned_checksum(observed
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"https://{observed.peer_address}:{server.server_address[1]}/v{{version}}/remote_syslog_linux_amd64.tar.gz"
     overrides = {
-        "papertrail_method": "remote_syslog2", "papertrail_host": LOG_HOST, "papertrail_port": 6514,
-        "papertrail_ca_file": "/etc/ssl/certs/ca-certificates.crt", "remote_syslog2_source": url,
+        "papertrail_method": "remote_syslog2",
+        "papertrail_host": LOG_HOST,
+        "papertrail_port": 6514,
+        "papertrail_ca_file": "/etc/ssl/certs/ca-certificates.crt",
+        "remote_syslog2_source": url,
     }
     try:
         refused = redeploy(observed, tmp_path, "logs", remote_syslog2_sha256="ab" * 32, **overrides)
@@ -315,8 +322,9 @@ def test_app_down_alerts_once_and_recovery_is_sent_once(observed):
         root(observed, f"systemctl start {unit}")
         poll(lambda: app_healthy(observed), timeout=60, what="the app to answer again")
     health_run(observed)
-    recovered = poll(lambda: slack_since(observed, since, "RESOLVED", "API healthy"), timeout=30,
-                     what="the recovery message")
+    recovered = poll(
+        lambda: slack_since(observed, since, "RESOLVED", "API healthy"), timeout=30, what="the recovery message"
+    )
     assert len(recovered) == 1 and "was: CRITICAL: API down" in recovered[0]["body"]
     health_run(observed)
     assert len(slack_since(observed, since, "RESOLVED", "API healthy")) == 1
@@ -384,8 +392,11 @@ def test_fail2ban_bans_an_address_after_five_failed_logins(observed):
     try:
         for _ in range(observed.settings.fail2ban_maxretry):
             app_login_failure(observed, "mallory", ip=address)
-        poll(lambda: address in root(observed, f"fail2ban-client status {jail}").stdout, timeout=60,
-             what=f"{address} to be banned by {jail}")
+        poll(
+            lambda: address in root(observed, f"fail2ban-client status {jail}").stdout,
+            timeout=60,
+            what=f"{address} to be banned by {jail}",
+        )
         assert address in root(observed, "nft list ruleset").stdout
     finally:
         root(observed, f"fail2ban-client set {jail} unbanip {address}", check=False)

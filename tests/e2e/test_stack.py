@@ -55,13 +55,27 @@ def pebble_root(deployed, tmp_path_factory):
     return str(path)
 
 
-def https(deployed, pebble_root: str, domain: str, path: str, method: str = "GET", headers=None, body=None,
-          redirect: bool = False):
+def https(
+    deployed,
+    pebble_root: str,
+    domain: str,
+    path: str,
+    method: str = "GET",
+    headers=None,
+    body=None,
+    redirect: bool = False,
+):
     """Request https://<domain><path> from the server's address, verifying the certificate for <domain>
     against pebble's root."""
     pool = urllib3.HTTPSConnectionPool(
-        deployed.address, 443, server_hostname=domain, assert_hostname=domain, cert_reqs="CERT_REQUIRED",
-        ca_certs=pebble_root, timeout=urllib3.Timeout(connect=5, read=15), retries=False,
+        deployed.address,
+        443,
+        server_hostname=domain,
+        assert_hostname=domain,
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=pebble_root,
+        timeout=urllib3.Timeout(connect=5, read=15),
+        retries=False,
     )
     try:
         return pool.request(method, path, headers={"Host": domain, **(headers or {})}, body=body, redirect=redirect)
@@ -71,8 +85,13 @@ def https(deployed, pebble_root: str, domain: str, path: str, method: str = "GET
 
 def https_api(deployed, pebble_root: str, path: str, **kwargs):
     """Like https() on the API domain, but waits out a 429 left by the rate-limit test (bounded)."""
-    return wait_for(lambda: (lambda r: r if r.status != 429 else None)(
-        https(deployed, pebble_root, deployed.settings.domain_api, path, **kwargs)), 20, f"{path} without 429")
+    return wait_for(
+        lambda: (lambda r: r if r.status != 429 else None)(
+            https(deployed, pebble_root, deployed.settings.domain_api, path, **kwargs)
+        ),
+        20,
+        f"{path} without 429",
+    )
 
 
 def http(deployed, domain: str, path: str):
@@ -171,7 +190,9 @@ def test_dotfiles_are_not_served(deployed, pebble_root, path):
 def test_websocket_echo_round_trip_through_nginx(deployed, pebble_root):
     domain = deployed.settings.domain_websocket
     ws = websocket.create_connection(
-        f"wss://{deployed.address}/ws", host=domain, timeout=10,
+        f"wss://{deployed.address}/ws",
+        host=domain,
+        timeout=10,
         sslopt={"ca_certs": pebble_root, "server_hostname": domain, "check_hostname": True},
     )
     try:
@@ -186,13 +207,17 @@ def test_api_answers_429_under_a_burst(deployed, pebble_root):
     s = deployed.settings
     total = s.nginx_api_rate_burst + 40
     with ThreadPoolExecutor(max_workers=20) as pool:
-        statuses = list(pool.map(
-            lambda _: https(deployed, pebble_root, s.domain_api, "/api/claude/status").status, range(total)))
+        statuses = list(
+            pool.map(lambda _: https(deployed, pebble_root, s.domain_api, "/api/claude/status").status, range(total))
+        )
     assert statuses.count(429) > 0, statuses
     assert statuses.count(200) > s.nginx_api_rate_burst // 2, statuses
     # leave the limiter drained for the other tests
-    wait_for(lambda: https(deployed, pebble_root, s.domain_api, "/api/claude/status").status == 200, 30,
-             "the API rate limit to recover")
+    wait_for(
+        lambda: https(deployed, pebble_root, s.domain_api, "/api/claude/status").status == 200,
+        30,
+        "the API rate limit to recover",
+    )
 
 
 def test_app_routes_admin_metrics_behind_the_bearer_token(deployed, pebble_root):
@@ -200,8 +225,13 @@ def test_app_routes_admin_metrics_behind_the_bearer_token(deployed, pebble_root)
     status = https_api(deployed, pebble_root, "/api/claude/status")
     assert json.loads(status.data) == {"success": True, "data": {"status": "operational", "version": "1.0.0"}}
     assert https(deployed, pebble_root, s.domain_admin, "/admin/metrics/system").status == 401
-    response = https(deployed, pebble_root, s.domain_admin, "/admin/metrics/system",
-                     headers={"Authorization": f"Bearer {deployed.env['LOUIE_ADMIN_TOKEN']}"})
+    response = https(
+        deployed,
+        pebble_root,
+        s.domain_admin,
+        "/admin/metrics/system",
+        headers={"Authorization": f"Bearer {deployed.env['LOUIE_ADMIN_TOKEN']}"},
+    )
     data = json.loads(response.data)
     assert response.status == 200 and data["success"] is True
     assert {"uptime", "memory", "cpu", "activeConnections", "requestsPerMinute"} <= set(data["data"])
@@ -210,9 +240,14 @@ def test_app_routes_admin_metrics_behind_the_bearer_token(deployed, pebble_root)
 def test_failed_login_is_logged_with_the_client_address(deployed, pebble_root):
     s = deployed.settings
     user = f"nobody{int(time.time())}"
-    response = https_api(deployed, pebble_root, "/login", method="POST",
-                         headers={"Content-Type": "application/json"},
-                         body=json.dumps({"username": user, "password": "wrong"}))
+    response = https_api(
+        deployed,
+        pebble_root,
+        "/login",
+        method="POST",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps({"username": user, "password": "wrong"}),
+    )
     assert response.status == 401
     expected = f"Login failed for {user} from {deployed.peer_address}"
     wait_for(lambda: expected in root(deployed, f"cat {s.app_log_dir}/out.log").stdout, 10, expected)
@@ -243,8 +278,11 @@ def test_certbot_renew_dry_run_succeeds(deployed):
 
 def test_zz_reboot_brings_the_whole_stack_back_without_a_manual_step(deployed, pebble_root):
     deployed.testbed.reboot()
-    wait_for(lambda: https(deployed, pebble_root, deployed.settings.domain_api, "/health").status == 200, 120,
-             "the API health through nginx after the reboot")
+    wait_for(
+        lambda: https(deployed, pebble_root, deployed.settings.domain_api, "/health").status == 200,
+        120,
+        "the API health through nginx after the reboot",
+    )
     wait_for(lambda: assert_services_active(deployed) is None, 60, "all services active after the reboot")
     assert_health_over_https(deployed, pebble_root)
     test_websocket_echo_round_trip_through_nginx(deployed, pebble_root)

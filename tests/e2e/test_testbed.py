@@ -95,11 +95,14 @@ def test_apt_reaches_the_debian_mirror(tb):
 
 
 def test_pebble_directory_over_verified_https_from_inside(tb):
-    out = _in_server(tb, f"""
+    out = _in_server(
+        tb,
+        f"""
 import json, urllib.request
 d = json.load(urllib.request.urlopen("{tb.acme_directory_url}", timeout=10))
 print(d["newOrder"])
-""")
+""",
+    )
     assert out.strip() == f"https://{tb.peer_address}:14100/order-plz"
 
 
@@ -110,21 +113,27 @@ def test_controller_cas_and_npm_node_trust(tb):
 
 
 def test_moto_s3_from_inside(tb):
-    out = _in_server(tb, f"""
+    out = _in_server(
+        tb,
+        f"""
 import urllib.request
 r = urllib.request.urlopen(urllib.request.Request("{tb.s3_endpoint}/", headers={{"Host": "s3.amazonaws.com"}}))
 print(r.status, b"ListAllMyBucketsResult" in r.read())
-""")
+""",
+    )
     assert out.split() == ["200", "True"]
 
 
 def test_recorder_from_inside(tb):
     tb.recorder.clear()
     url = tb.env["SLACK_WEBHOOK_CRITICAL"]
-    _in_server(tb, f"""
+    _in_server(
+        tb,
+        f"""
 import urllib.request
 urllib.request.urlopen(urllib.request.Request("{url}", data=b'{{"text": "hello"}}', method="POST"))
-""")
+""",
+    )
     entry = tb.recorder.wait_for(lambda r: r["path"] == "/slack/critical")
     assert entry["body"] == '{"text": "hello"}'
     tb.recorder.clear()
@@ -143,9 +152,18 @@ def test_pebble_root_is_a_certificate(tb):
 
 def test_pyinfra_connects_with_the_inventory(tb):
     proc = subprocess.run(
-        [os.path.join(os.path.dirname(os.sys.executable), "pyinfra"), "-y", str(tb.inventory_path),
-         "exec", "--", "sudo -n true"],
-        capture_output=True, text=True, timeout=120, cwd=tb.inventory_path.parents[2],
+        [
+            os.path.join(os.path.dirname(os.sys.executable), "pyinfra"),
+            "-y",
+            str(tb.inventory_path),
+            "exec",
+            "--",
+            "sudo -n true",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tb.inventory_path.parents[2],
         env={**os.environ, **tb.env},
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -22,8 +22,9 @@ KEY_ID, SECRET = "AKIATESTTOOL", "tool-secret-d0-not-print"
 
 @pytest.fixture
 def s3(moto_url):
-    client = boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1",
-                          aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET)
+    client = boto3.client(
+        "s3", endpoint_url=moto_url, region_name="us-east-1", aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET
+    )
     client.create_bucket(Bucket=BUCKET)
     return client
 
@@ -33,15 +34,22 @@ def conf(tmp_path, moto_url):
     credentials = tmp_path / "credentials"
     credentials.write_text(f"[default]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n")
     path = tmp_path / "backup.conf"
-    path.write_text(f"# comment\nS3_BUCKET={BUCKET}\nS3_ENDPOINT_URL={moto_url}\nS3_REGION=us-east-1\n"
-                    f"S3_CREDENTIALS_FILE={credentials}\n")
+    path.write_text(
+        f"# comment\nS3_BUCKET={BUCKET}\nS3_ENDPOINT_URL={moto_url}\nS3_REGION=us-east-1\n"
+        f"S3_CREDENTIALS_FILE={credentials}\n"
+    )
     return path
 
 
 def tool(conf: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    return subprocess.run([sys.executable, TOOL, *args], env={**clean, "BACKUP_CONF": str(conf), **(env or {})},
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, TOOL, *args],
+        env={**clean, "BACKUP_CONF": str(conf), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_put_encrypts_records_the_sha256_and_get_verifies_it(tmp_path, conf, s3):

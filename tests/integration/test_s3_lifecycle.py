@@ -39,13 +39,15 @@ s3.bucket_lifecycle(
 
 @pytest.fixture
 def client(moto_url):
-    return boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1",
-                        aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET)
+    return boto3.client(
+        "s3", endpoint_url=moto_url, region_name="us-east-1", aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET
+    )
 
 
 def run(tmp_path: Path, moto_url: str, retention: dict, *args: str) -> dict:
     (tmp_path / "inventory.py").write_text(
-        f"hosts = [('@local', {{'endpoint': {moto_url!r}, 'retention': {retention!r}}})]\n")
+        f"hosts = [('@local', {{'endpoint': {moto_url!r}, 'retention': {retention!r}}})]\n"
+    )
     (tmp_path / "deploy.py").write_text(DEPLOY)
     env = {**os.environ, "PYTHONPATH": str(REPO), "AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET}
     argv = [str(PYINFRA), "--json", *args, str(tmp_path / "inventory.py"), str(tmp_path / "deploy.py")]
@@ -62,8 +64,14 @@ def changed(report: dict) -> list[str]:
 
 def managed(client) -> dict:
     rules = client.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
-    return {r["ID"]: (r["Filter"]["Prefix"], r["Expiration"]["Days"],
-                      r.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation")) for r in rules}
+    return {
+        r["ID"]: (
+            r["Filter"]["Prefix"],
+            r["Expiration"]["Days"],
+            r.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation"),
+        )
+        for r in rules
+    }
 
 
 def test_first_run_creates_the_bucket_and_rules_and_the_second_changes_nothing(tmp_path, moto_url, client):
@@ -85,8 +93,7 @@ def test_dry_run_writes_nothing(tmp_path, moto_url, client):
 def test_changed_retention_is_applied_and_foreign_rules_are_kept(tmp_path, moto_url, client):
     run(tmp_path, moto_url, {"db": 30, "logs": 90}, "-y")
     rules = client.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
-    foreign = {"ID": "someone-else", "Status": "Enabled", "Filter": {"Prefix": "archive/"},
-               "Expiration": {"Days": 365}}
+    foreign = {"ID": "someone-else", "Status": "Enabled", "Filter": {"Prefix": "archive/"}, "Expiration": {"Days": 365}}
     client.put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={"Rules": rules + [foreign]})
 
     assert changed(run(tmp_path, moto_url, {"db": 30, "logs": 90}, "-y")) == []  # a foreign rule is no drift

@@ -53,8 +53,14 @@ def pyinfra(project: Path, *args: str, keys: bool = True) -> str:
     env["PYTHONPATH"] = str(REPO)
     if keys:
         env.update(UPTIMEROBOT_API_KEY=UR_KEY, SENTRY_AUTH_TOKEN=SENTRY_TOKEN)
-    result = subprocess.run([str(PYINFRA), *args, str(project / "inventory.py"), str(project / "deploy.py")],
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(PYINFRA), *args, str(project / "inventory.py"), str(project / "deploy.py")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert UR_KEY not in output and SENTRY_TOKEN not in output
@@ -117,8 +123,14 @@ def test_a_contact_missing_in_the_account_fails_the_op_before_any_write(project,
     uptimerobot, sentry = standins
     uptimerobot.integrations.clear()
     env = dict(os.environ, PYTHONPATH=str(REPO), UPTIMEROBOT_API_KEY=UR_KEY, SENTRY_AUTH_TOKEN=SENTRY_TOKEN)
-    result = subprocess.run([str(PYINFRA), "-y", str(project / "inventory.py"), str(project / "deploy.py")],
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(PYINFRA), "-y", str(project / "inventory.py"), str(project / "deploy.py")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "uptimerobot_alert_contacts['slack']" in output

@@ -16,12 +16,9 @@ MONITORS = {P + "API p50 latency", P + "API p99 latency", P + "API error rate"}
 WORKFLOWS, DETECTORS = "/api/0/organizations/{org}/workflows/", "/api/0/organizations/{org}/detectors/"
 OPENAPI_PATHS = {
     "/api/0/organizations/{org}/workflows/": "/api/0/organizations/{organization_id_or_slug}/workflows/",
-    "/api/0/organizations/{org}/workflows/{id}/":
-        "/api/0/organizations/{organization_id_or_slug}/workflows/{workflow_id}/",
-    "/api/0/organizations/{org}/projects/{project}/detectors/":
-        "/api/0/organizations/{organization_id_or_slug}/projects/{project_id_or_slug}/detectors/",
-    "/api/0/organizations/{org}/detectors/{id}/":
-        "/api/0/organizations/{organization_id_or_slug}/detectors/{detector_id}/",
+    "/api/0/organizations/{org}/workflows/{id}/": "/api/0/organizations/{organization_id_or_slug}/workflows/{workflow_id}/",
+    "/api/0/organizations/{org}/projects/{project}/detectors/": "/api/0/organizations/{organization_id_or_slug}/projects/{project_id_or_slug}/detectors/",
+    "/api/0/organizations/{org}/detectors/{id}/": "/api/0/organizations/{organization_id_or_slug}/detectors/{detector_id}/",
 }
 
 
@@ -61,8 +58,11 @@ def test_empty_project_gets_exactly_the_alerts_and_monitors_and_a_second_run_onl
     for name in ISSUE_ALERTS:
         assert standin.named(standin.workflows, name)[0]["detectorIds"] == [error_detector]
     p50 = standin.named(standin.detectors, P + "API p50 latency")[0]
-    assert sorted((c["type"], c["comparison"], c["conditionResult"]) for c in p50["conditionGroup"]["conditions"]) \
-        == [("gt", 500, 50), ("gt", 1000, 75), ("lte", 500, 0)]
+    assert sorted((c["type"], c["comparison"], c["conditionResult"]) for c in p50["conditionGroup"]["conditions"]) == [
+        ("gt", 500, 50),
+        ("gt", 1000, 75),
+        ("lte", 500, 0),
+    ]
     rate = standin.named(standin.detectors, P + "API error rate")[0]
     assert sorted(c["comparison"] for c in rate["conditionGroup"]["conditions"]) == [0.01, 0.01, 0.05]
     p50_alert = standin.named(standin.workflows, P + "API p50 latency")[0]
@@ -96,8 +96,17 @@ def test_every_request_body_matches_the_openapi_document(standin, clock):
 def test_drift_is_restored_and_nothing_else_is_touched(standin, clock):
     deploy(standin, clock)
     for i in range(150):  # other people's alerts: more than one page of 100
-        standin._store(standin.workflows, {"name": f"team alert {i}", "enabled": True, "detectorIds": [],
-                                           "triggers": None, "actionFilters": [], "config": {}})
+        standin._store(
+            standin.workflows,
+            {
+                "name": f"team alert {i}",
+                "enabled": True,
+                "detectorIds": [],
+                "triggers": None,
+                "actionFilters": [],
+                "config": {},
+            },
+        )
     others = {k: dict(v) for k, v in standin.workflows.items() if v["name"].startswith("team alert")}
     p99 = standin.named(standin.detectors, P + "API p99 latency")[0]
     high = next(c for c in p99["conditionGroup"]["conditions"] if c["conditionResult"] == 75)
@@ -109,7 +118,9 @@ def test_drift_is_restored_and_nothing_else_is_touched(standin, clock):
     plan = deploy(standin, clock)
 
     assert sorted((a.verb, a.name) for a in plan.actions) == [
-        ("create", P + "Error spike"), ("update", P + "API p99 latency")]
+        ("create", P + "Error spike"),
+        ("update", P + "API p99 latency"),
+    ]
     assert sorted(writes(standin)) == [f"POST {WORKFLOWS}", "PUT /api/0/organizations/{org}/detectors/{id}/"]
     assert standin.counts()[f"GET {WORKFLOWS}"] == 2  # 159 alerts: two pages
     assert {k: v for k, v in standin.workflows.items() if k in others} == others
@@ -119,10 +130,28 @@ def test_drift_is_restored_and_nothing_else_is_touched(standin, clock):
 
 def test_prune_deletes_only_prefixed_objects_and_only_when_asked(standin, clock):
     deploy(standin, clock)
-    standin._store(standin.workflows, {"name": P + "retired alert", "enabled": True, "detectorIds": [],
-                                       "triggers": None, "actionFilters": [], "config": {}})
-    standin._store(standin.workflows, {"name": "someone's alert", "enabled": True, "detectorIds": [],
-                                       "triggers": None, "actionFilters": [], "config": {}})
+    standin._store(
+        standin.workflows,
+        {
+            "name": P + "retired alert",
+            "enabled": True,
+            "detectorIds": [],
+            "triggers": None,
+            "actionFilters": [],
+            "config": {},
+        },
+    )
+    standin._store(
+        standin.workflows,
+        {
+            "name": "someone's alert",
+            "enabled": True,
+            "detectorIds": [],
+            "triggers": None,
+            "actionFilters": [],
+            "config": {},
+        },
+    )
     assert not deploy(standin, clock).actions
     plan = deploy(standin, clock, settings_for(standin, sentry_prune=True))
     assert [(a.verb, a.name) for a in plan.actions] == [("delete", P + "retired alert")]
@@ -133,8 +162,9 @@ def test_faults_leave_no_duplicates_and_the_desired_state(standin, clock):
     standin.faults.add("429", method="GET", path=WORKFLOWS, times=2, retry_after=30)
     standin.faults.add("500", method="GET", path=DETECTORS, times=2)
     standin.faults.add("store_then_500", method="POST", path=WORKFLOWS, times=2)
-    standin.faults.add("slow", method="POST", path="/api/0/organizations/{org}/projects/{project}/detectors/",
-                       times=1, delay=0.6)
+    standin.faults.add(
+        "slow", method="POST", path="/api/0/organizations/{org}/projects/{project}/detectors/", times=1, delay=0.6
+    )
     standin.faults.add("429", method="POST", path=WORKFLOWS, times=1, retry_after=5)
 
     deploy(standin, clock, read_timeout=0.3)
@@ -158,8 +188,9 @@ def test_an_older_sentry_without_workflows_gets_legacy_rules(clock):
         standin.reset_records()
         plan = deploy(standin, clock)
         assert [(a.verb, a.name) for a in plan.actions] == [("update", P + "API p50 latency")]
-        assert [t["id"] for t in standin.named(standin.alert_rules, P + "API p50 latency")[0]["triggers"]] \
-            == trigger_ids  # the PUT kept the triggers
+        assert [
+            t["id"] for t in standin.named(standin.alert_rules, P + "API p50 latency")[0]["triggers"]
+        ] == trigger_ids  # the PUT kept the triggers
         standin.reset_records()
         assert not deploy(standin, clock).actions and writes(standin) == []
 

@@ -17,7 +17,10 @@ def run_deploy_with(tmp_path: Path, extra: str, *flags: str) -> subprocess.Compl
     (tmp_path / "local.py").write_text('local = ["@local"]\n')
     return subprocess.run(
         [str(PYINFRA), *(flags or ("-y",)), str(tmp_path / "local.py"), "deploy.py"],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

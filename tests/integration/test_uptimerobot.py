@@ -42,7 +42,10 @@ def test_empty_account_gets_exactly_the_seed_monitors_and_a_second_run_only_list
     assert {m["friendlyName"] for m in standin.monitors.values()} == SEED_NAMES
     keyword = standin.by_name("API Health Check")[0]
     assert (keyword["type"], keyword["keywordType"], keyword["keywordValue"]) == (
-        "KEYWORD", "ALERT_NOT_EXISTS", '"status":"healthy"')
+        "KEYWORD",
+        "ALERT_NOT_EXISTS",
+        '"status":"healthy"',
+    )
     port = standin.by_name("WebSocket Endpoint")[0]
     assert (port["type"], port["url"], port["port"]) == ("PORT", "ws.simplylouie.com", 443)
     for monitor in standin.monitors.values():
@@ -73,8 +76,10 @@ def test_every_request_body_matches_the_openapi_document(standin, clock):
 
 
 def test_drift_is_restored_and_nothing_else_is_touched(standin, clock):
-    unmanaged = [standin.add_monitor(friendlyName=f"customer site {i}", url=f"https://c{i}.example.com",
-                                     interval=600) for i in range(120)]
+    unmanaged = [
+        standin.add_monitor(friendlyName=f"customer site {i}", url=f"https://c{i}.example.com", interval=600)
+        for i in range(120)
+    ]
     before = {m["id"]: dict(m) for m in unmanaged}
     deploy(standin, clock)
     homepage = standin.by_name("simplylouie.com - Homepage")[0]
@@ -86,7 +91,9 @@ def test_drift_is_restored_and_nothing_else_is_touched(standin, clock):
     plan = deploy(standin, clock)
 
     assert sorted((a.verb, a.name) for a in plan.actions) == [
-        ("create", "Admin Dashboard"), ("update", "simplylouie.com - Homepage")]
+        ("create", "Admin Dashboard"),
+        ("update", "simplylouie.com - Homepage"),
+    ]
     assert writes(standin) == ["PATCH /monitors/{id}", "POST /monitors"]
     patch = next(r for r in standin.recorded if r.method == "PATCH")
     assert patch.body == {"interval": 300}  # drifted fields only
@@ -107,8 +114,9 @@ def test_pagination_follows_next_links_to_the_end(standin, clock):
 
 
 def test_a_same_named_monitor_is_adopted_not_duplicated(standin, clock):
-    existing = standin.add_monitor(friendlyName="Admin Dashboard", url="https://louiesystem.com", interval=300,
-                                   timeout=30)
+    existing = standin.add_monitor(
+        friendlyName="Admin Dashboard", url="https://louiesystem.com", interval=300, timeout=30
+    )
     plan = deploy(standin, clock)
     adopted = next(a for a in plan.actions if a.name == "Admin Dashboard")
     assert (adopted.verb, adopted.adopt) == ("update", True)
@@ -165,8 +173,10 @@ def test_the_client_never_sends_more_than_the_plan_allows(clock):
 
 
 def test_an_unknown_contact_in_the_account_fails_before_any_write(standin, clock):
-    contacts = {"email": {"type": "email", "value": "ops@simplylouie.com"},
-                "slack": {"type": "slack", "name": "alerts-nowhere"}}
+    contacts = {
+        "email": {"type": "email", "value": "ops@simplylouie.com"},
+        "slack": {"type": "slack", "name": "alerts-nowhere"},
+    }
     settings = project_settings(uptimerobot_api_url=standin.url, uptimerobot_alert_contacts=contacts)
     with pytest.raises(PlanError, match=r"uptimerobot_alert_contacts\['slack'\].*alerts-nowhere"):
         deploy(standin, clock, settings)

@@ -92,8 +92,10 @@ class StandIn:
         self.faults = Faults()
         self.recorded: list[Recorded] = []
         self.lock = threading.RLock()
-        self._routes = [(method, template, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"),
-                         handler) for (method, template), handler in self.ROUTES.items()]
+        self._routes = [
+            (method, template, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"), handler)
+            for (method, template), handler in self.ROUTES.items()
+        ]
         self.server = ThreadingHTTPServer((host, port), self._handler_class())
         self.server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -106,8 +108,7 @@ class StandIn:
         return f"http://{host}:{port}"
 
     def start(self) -> StandIn:
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
 

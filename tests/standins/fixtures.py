@@ -12,9 +12,14 @@ from louieops.settings import validate
 from .base import StandIn
 
 ALL_PY = Path(__file__).resolve().parents[2] / "inventory" / "group_data" / "all.py"
-SLACK = {"sentry_slack_integration_id": "24680",
-         "sentry_slack_channel_ids": {"alerts-critical": "C0CRIT001", "alerts-high": "C0HIGH001",
-                                      "alerts-general": "C0GENE001"}}
+SLACK = {
+    "sentry_slack_integration_id": "24680",
+    "sentry_slack_channel_ids": {
+        "alerts-critical": "C0CRIT001",
+        "alerts-high": "C0HIGH001",
+        "alerts-general": "C0GENE001",
+    },
+}
 
 
 @lru_cache(maxsize=1)
@@ -43,10 +48,18 @@ class FakeClock:
 
 
 def uptimerobot_client(standin: StandIn, clock: FakeClock, per_minute: int = 10, read_timeout: float = 2.0):
-    return uptimerobot.make_client(standin.url, StandIn.TOKEN, per_minute, clock=clock, sleep=clock.sleep,
-                                   timeout=(2.0, read_timeout))
+    return uptimerobot.make_client(
+        standin.url, StandIn.TOKEN, per_minute, clock=clock, sleep=clock.sleep, timeout=(2.0, read_timeout)
+    )
 
 
 def sentry_client(standin: StandIn, settings, clock: FakeClock, read_timeout: float = 2.0):
-    return sentry.make_client(standin.url, StandIn.TOKEN, settings.sentry_org, settings.sentry_project,
-                              clock=clock, sleep=clock.sleep, timeout=(2.0, read_timeout))
+    return sentry.make_client(
+        standin.url,
+        StandIn.TOKEN,
+        settings.sentry_org,
+        settings.sentry_project,
+        clock=clock,
+        sleep=clock.sleep,
+        timeout=(2.0, read_timeout),
+    )

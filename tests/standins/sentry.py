@@ -55,8 +55,16 @@ class SentryStandIn(StandIn):
         ("PUT", _O + "/alert-rules/{id}/"): "update_alert_rule",
         ("DELETE", _O + "/alert-rules/{id}/"): "delete_alert_rule",
     }
-    LEGACY = {"list_rules", "create_rule", "update_rule", "delete_rule", "list_alert_rules", "create_alert_rule",
-              "update_alert_rule", "delete_alert_rule"}
+    LEGACY = {
+        "list_rules",
+        "create_rule",
+        "update_rule",
+        "delete_rule",
+        "list_alert_rules",
+        "create_alert_rule",
+        "update_alert_rule",
+        "delete_alert_rule",
+    }
 
     def __init__(self, *args, mode: str = "workflows", **kwargs):
         super().__init__(*args, **kwargs)
@@ -67,9 +75,19 @@ class SentryStandIn(StandIn):
         self.alert_rules: dict[str, dict] = {}
         self._next = 100
         for name, kind in (("Error Monitor", "error"), ("Issue Stream", "issue_stream")):
-            self._store(self.detectors, {"name": name, "type": kind, "enabled": True, "dataSources": [],
-                                         "conditionGroup": None, "config": {}, "workflowIds": [],
-                                         "projectId": PROJECT_ID})
+            self._store(
+                self.detectors,
+                {
+                    "name": name,
+                    "type": kind,
+                    "enabled": True,
+                    "dataSources": [],
+                    "conditionGroup": None,
+                    "config": {},
+                    "workflowIds": [],
+                    "projectId": PROJECT_ID,
+                },
+            )
 
     # --- routing by mode --------------------------------------------------------------------------
 
@@ -77,8 +95,11 @@ class SentryStandIn(StandIn):
         if self.mode in ("legacy", "gone") and handler not in self.LEGACY:
             return Reply(404, {"detail": "The requested resource does not exist"})
         if self.mode == "gone" and handler in self.LEGACY:
-            return Reply(410, {"message": "This API no longer exists."},
-                         {"X-Sentry-Deprecation-Date": "2026-05-14T00:00:00+00:00"})
+            return Reply(
+                410,
+                {"message": "This API no longer exists."},
+                {"X-Sentry-Deprecation-Date": "2026-05-14T00:00:00+00:00"},
+            )
         return None
 
     def not_found(self, method, path):
@@ -101,7 +122,7 @@ class SentryStandIn(StandIn):
     def _page(self, items: list[dict], query: dict, path: str) -> Reply:
         per_page = min(int(query.get("per_page", ["100"])[0]), 100)
         offset = int(query.get("cursor", ["0:0:0"])[0].split(":")[1])
-        page = items[offset:offset + per_page]
+        page = items[offset : offset + per_page]
         more = offset + per_page < len(items)
 
         def link(rel: str, cursor_offset: int, results: bool) -> str:
@@ -110,8 +131,9 @@ class SentryStandIn(StandIn):
             url = f"{self.url}{path}?{urlencode({**params, 'cursor': cursor})}"
             return f'<{url}>; rel="{rel}"; results="{str(results).lower()}"; cursor="{cursor}"'
 
-        header = ", ".join([link("previous", max(offset - per_page, 0), offset > 0),
-                            link("next", offset + per_page, more)])
+        header = ", ".join(
+            [link("previous", max(offset - per_page, 0), offset > 0), link("next", offset + per_page, more)]
+        )
         return Reply(200, page, {"Link": header})
 
     @staticmethod
@@ -144,16 +166,32 @@ class SentryStandIn(StandIn):
                 if action.get("type") == "slack" and not action.get("integrationId"):
                     return Reply(400, {"actionFilters": ["Slack actions need an integrationId"]})
                 actions.append(action)
-            filters.append({"id": self._id(), "organizationId": "1", "logicType": action_filter.get("logicType"),
-                            "conditions": self._nodes(action_filter.get("conditions")),
-                            "actions": self._nodes(actions)})
+            filters.append(
+                {
+                    "id": self._id(),
+                    "organizationId": "1",
+                    "logicType": action_filter.get("logicType"),
+                    "conditions": self._nodes(action_filter.get("conditions")),
+                    "actions": self._nodes(actions),
+                }
+            )
         record = {
-            "name": body["name"], "organizationId": "1", "createdBy": "1", "enabled": body.get("enabled", True),
-            "environment": body.get("environment"), "config": body.get("config") or {},
-            "detectorIds": [str(d) for d in body.get("detectorIds") or []], "lastTriggered": None,
+            "name": body["name"],
+            "organizationId": "1",
+            "createdBy": "1",
+            "enabled": body.get("enabled", True),
+            "environment": body.get("environment"),
+            "config": body.get("config") or {},
+            "detectorIds": [str(d) for d in body.get("detectorIds") or []],
+            "lastTriggered": None,
             "owner": body.get("owner"),
-            "triggers": {"id": self._id(), "organizationId": "1", "logicType": triggers["logicType"],
-                         "conditions": self._nodes(triggers.get("conditions")), "actions": []},
+            "triggers": {
+                "id": self._id(),
+                "organizationId": "1",
+                "logicType": triggers["logicType"],
+                "conditions": self._nodes(triggers.get("conditions")),
+                "actions": [],
+            },
             "actionFilters": list(reversed(filters)),
         }
         if existing:
@@ -163,8 +201,11 @@ class SentryStandIn(StandIn):
         return self._store(self.workflows, record)
 
     def list_workflows(self, params, query, body):
-        return self._page(sorted(self.workflows.values(), key=lambda w: int(w["id"])), query,
-                          f"/api/0/organizations/{params['org']}/workflows/")
+        return self._page(
+            sorted(self.workflows.values(), key=lambda w: int(w["id"])),
+            query,
+            f"/api/0/organizations/{params['org']}/workflows/",
+        )
 
     def create_workflow(self, params, query, body):
         record = self._workflow(body, None)
@@ -196,21 +237,50 @@ class SentryStandIn(StandIn):
             return Reply(400, {"conditionGroup": ["Resolution condition required for metric issue detector."]})
         sources = []
         for source in body.get("dataSources") or []:
-            snuba = {"id": self._id(), "dataset": source.get("dataset"), "query": source.get("query", ""),
-                     "aggregate": source.get("aggregate"), "timeWindow": source.get("timeWindow"),
-                     "environment": source.get("environment"), "eventTypes": source.get("eventTypes") or [],
-                     "extrapolationMode": source.get("extrapolationMode", "unknown")}
-            sources.append({"id": self._id(), "organizationId": "1", "type": "snuba_query_subscription",
-                            "sourceId": self._id(), "queryObj": {"id": self._id(), "status": 0,
-                                                                 "subscription": "sub-1", "snubaQuery": snuba,
-                                                                 "queryType": source.get("queryType")}})
-        record = {"name": body["name"], "type": "metric_issue", "enabled": body.get("enabled", True),
-                  "projectId": PROJECT_ID, "createdBy": "1", "owner": None, "latestGroup": None,
-                  "workflowIds": [], "dataSources": sources,
-                  "conditionGroup": {"id": self._id(), "organizationId": "1", "logicType": group.get("logicType"),
-                                     "conditions": self._nodes(conditions), "actions": []},
-                  "config": {"thresholdPeriod": 1, "sensitivity": None, "seasonality": None,
-                             **(body.get("config") or {})}}
+            snuba = {
+                "id": self._id(),
+                "dataset": source.get("dataset"),
+                "query": source.get("query", ""),
+                "aggregate": source.get("aggregate"),
+                "timeWindow": source.get("timeWindow"),
+                "environment": source.get("environment"),
+                "eventTypes": source.get("eventTypes") or [],
+                "extrapolationMode": source.get("extrapolationMode", "unknown"),
+            }
+            sources.append(
+                {
+                    "id": self._id(),
+                    "organizationId": "1",
+                    "type": "snuba_query_subscription",
+                    "sourceId": self._id(),
+                    "queryObj": {
+                        "id": self._id(),
+                        "status": 0,
+                        "subscription": "sub-1",
+                        "snubaQuery": snuba,
+                        "queryType": source.get("queryType"),
+                    },
+                }
+            )
+        record = {
+            "name": body["name"],
+            "type": "metric_issue",
+            "enabled": body.get("enabled", True),
+            "projectId": PROJECT_ID,
+            "createdBy": "1",
+            "owner": None,
+            "latestGroup": None,
+            "workflowIds": [],
+            "dataSources": sources,
+            "conditionGroup": {
+                "id": self._id(),
+                "organizationId": "1",
+                "logicType": group.get("logicType"),
+                "conditions": self._nodes(conditions),
+                "actions": [],
+            },
+            "config": {"thresholdPeriod": 1, "sensitivity": None, "seasonality": None, **(body.get("config") or {})},
+        }
         if existing:
             record.update(id=existing["id"], dateCreated=existing["dateCreated"], dateUpdated=_NOW)
             self.detectors[existing["id"]] = record
@@ -219,8 +289,11 @@ class SentryStandIn(StandIn):
 
     def list_detectors(self, params, query, body):
         projects = query.get("project")
-        items = [d for d in sorted(self.detectors.values(), key=lambda d: int(d["id"]))
-                 if not projects or PROJECT in projects or PROJECT_ID in projects]
+        items = [
+            d
+            for d in sorted(self.detectors.values(), key=lambda d: int(d["id"]))
+            if not projects or PROJECT in projects or PROJECT_ID in projects
+        ]
         return self._page(items, query, f"/api/0/organizations/{params['org']}/detectors/")
 
     def create_detector(self, params, query, body):
@@ -259,16 +332,28 @@ class SentryStandIn(StandIn):
                 item["value"] = str(item["value"])
             return item
 
-        return {"name": body["name"], "actionMatch": body.get("actionMatch"),
-                "filterMatch": body.get("filterMatch") or "all", "frequency": body["frequency"],
-                "environment": body.get("environment"), "conditions": [node(c) for c in body.get("conditions", [])],
-                "filters": [node(f) for f in body.get("filters") or []],
-                "actions": [node(a) for a in reversed(body["actions"])], "owner": None, "status": "active",
-                "snooze": False, "projects": [PROJECT], "createdBy": {"id": 1}}
+        return {
+            "name": body["name"],
+            "actionMatch": body.get("actionMatch"),
+            "filterMatch": body.get("filterMatch") or "all",
+            "frequency": body["frequency"],
+            "environment": body.get("environment"),
+            "conditions": [node(c) for c in body.get("conditions", [])],
+            "filters": [node(f) for f in body.get("filters") or []],
+            "actions": [node(a) for a in reversed(body["actions"])],
+            "owner": None,
+            "status": "active",
+            "snooze": False,
+            "projects": [PROJECT],
+            "createdBy": {"id": 1},
+        }
 
     def list_rules(self, params, query, body):
-        return self._page(sorted(self.rules.values(), key=lambda r: -int(r["id"])), query,
-                          f"/api/0/projects/{params['org']}/{params['project']}/rules/")
+        return self._page(
+            sorted(self.rules.values(), key=lambda r: -int(r["id"])),
+            query,
+            f"/api/0/projects/{params['org']}/{params['project']}/rules/",
+        )
 
     def create_rule(self, params, query, body):
         record = self._rule(body)
@@ -299,8 +384,16 @@ class SentryStandIn(StandIn):
             if trigger.get("id") is not None and trigger["id"] not in old_ids:
                 return Reply(400, {"triggers": ["unknown trigger id"]})
             actions = [dict(a, id=a.get("id") or self._id(), desc="Send a notification") for a in trigger["actions"]]
-            stored.append(dict(trigger, id=trigger.get("id") or self._id(), actions=actions, thresholdType=0,
-                               resolveThreshold=None, alertRuleId="?"))
+            stored.append(
+                dict(
+                    trigger,
+                    id=trigger.get("id") or self._id(),
+                    actions=actions,
+                    thresholdType=0,
+                    resolveThreshold=None,
+                    alertRuleId="?",
+                )
+            )
         record = {k: v for k, v in body.items() if k != "triggers"}
         record.update(triggers=stored, resolveThreshold=None, thresholdPeriod=1, status=0, createdBy={"id": 1})
         if existing:
@@ -310,8 +403,11 @@ class SentryStandIn(StandIn):
         return self._store(self.alert_rules, record)
 
     def list_alert_rules(self, params, query, body):
-        return self._page(sorted(self.alert_rules.values(), key=lambda r: int(r["id"])), query,
-                          f"/api/0/organizations/{params['org']}/alert-rules/")
+        return self._page(
+            sorted(self.alert_rules.values(), key=lambda r: int(r["id"])),
+            query,
+            f"/api/0/organizations/{params['org']}/alert-rules/",
+        )
 
     def create_alert_rule(self, params, query, body):
         record = self._alert_rule(body, None)

@@ -20,9 +20,12 @@ import time
 from .base import Reply, StandIn, main
 
 _TYPES = ("HTTP", "KEYWORD", "PING", "PORT", "HEARTBEAT", "DNS", "API", "UDP", "VISUAL_COMPARISON")
-_REQUIRED = {"HTTP": ["url", "timeout"], "KEYWORD": ["url", "timeout", "keywordType", "keywordCaseType",
-                                                     "keywordValue"],
-             "PORT": ["url", "port", "timeout"], "PING": ["url"]}
+_REQUIRED = {
+    "HTTP": ["url", "timeout"],
+    "KEYWORD": ["url", "timeout", "keywordType", "keywordCaseType", "keywordValue"],
+    "PORT": ["url", "port", "timeout"],
+    "PING": ["url"],
+}
 
 
 class UptimeRobotStandIn(StandIn):
@@ -55,9 +58,20 @@ class UptimeRobotStandIn(StandIn):
 
     def add_monitor(self, **fields) -> dict:
         """Store a monitor directly (as if made in the dashboard); returns the stored record."""
-        record = {"friendlyName": "m", "type": "HTTP", "url": "https://example.com", "interval": 300,
-                  "timeout": 30, "assignedAlertContacts": [], "tags": [], "httpMethodType": None,
-                  "keywordType": None, "keywordCaseType": None, "keywordValue": None, "port": None}
+        record = {
+            "friendlyName": "m",
+            "type": "HTTP",
+            "url": "https://example.com",
+            "interval": 300,
+            "timeout": 30,
+            "assignedAlertContacts": [],
+            "tags": [],
+            "httpMethodType": None,
+            "keywordType": None,
+            "keywordCaseType": None,
+            "keywordValue": None,
+            "port": None,
+        }
         record.update(fields)
         record["id"] = self.next_id
         self.next_id += 1
@@ -78,9 +92,16 @@ class UptimeRobotStandIn(StandIn):
         self._window_count += 1
         reset = max(1, int(60 - (now - self._window_start)))
         if self._window_count > self.requests_per_minute:
-            return Reply(429, "ThrottlerException: Too Many Requests",
-                         {"Retry-After": str(reset), "X-RateLimit-Limit": str(self.requests_per_minute),
-                          "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)})
+            return Reply(
+                429,
+                "ThrottlerException: Too Many Requests",
+                {
+                    "Retry-After": str(reset),
+                    "X-RateLimit-Limit": str(self.requests_per_minute),
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset": str(reset),
+                },
+            )
         return None
 
     def _page(self, items: list[dict], query: dict, path: str, render) -> Reply:
@@ -118,9 +139,14 @@ class UptimeRobotStandIn(StandIn):
             return Reply(400, {"message": errors})
         case = body.get("keywordCaseType")
         record = self.add_monitor(
-            friendlyName=body["friendlyName"], type=kind, url=self._url(kind, body["url"]),
-            interval=body["interval"], timeout=body.get("timeout"), port=body.get("port"),
-            keywordType=body.get("keywordType"), keywordValue=(body.get("keywordValue") or "").strip() or None,
+            friendlyName=body["friendlyName"],
+            type=kind,
+            url=self._url(kind, body["url"]),
+            interval=body["interval"],
+            timeout=body.get("timeout"),
+            port=body.get("port"),
+            keywordType=body.get("keywordType"),
+            keywordValue=(body.get("keywordValue") or "").strip() or None,
             keywordCaseType={"CaseSensitive": 0, "CaseInsensitive": 1}.get(case, case),
             assignedAlertContacts=list(body.get("assignedAlertContacts") or []),
             tags=self._tags(body.get("tagNames") or []),
@@ -135,8 +161,16 @@ class UptimeRobotStandIn(StandIn):
         errors = self._check(body or {}, monitor["type"], create=False)
         if errors:
             return Reply(400, {"message": errors})
-        for key in ("friendlyName", "interval", "timeout", "port", "keywordType", "keywordCaseType",
-                    "httpMethodType", "assignedAlertContacts"):
+        for key in (
+            "friendlyName",
+            "interval",
+            "timeout",
+            "port",
+            "keywordType",
+            "keywordCaseType",
+            "httpMethodType",
+            "assignedAlertContacts",
+        ):
             if key in body:
                 monitor[key] = body[key]
         if "url" in body:
@@ -194,20 +228,49 @@ class UptimeRobotStandIn(StandIn):
         if monitor.get("keywordValue"):
             out["keywordValue"] = html.escape(monitor["keywordValue"])
         out["assignedAlertContacts"] = list(reversed(monitor["assignedAlertContacts"]))
-        out.update(status="STARTED", sslBrand=None, checkSSLErrors=False, followRedirections=True,
-                   authType="HTTP_BASIC", customHttpHeaders={}, successHttpResponseCodes=["2xx", "3xx"],
-                   responseTimeThreshold=0, config={}, userId=1, createDateTime="2026-01-01T00:00:00.000Z",
-                   lastDayUptimes={}, apiKey=None, maintenanceWindows=[], psps=[], gracePeriod=0,
-                   regionalData={}, currentStateDuration=0, lastIncidentId=None, postValueData=None,
-                   postValueType=None, sslExpiryDateTime=None, domainExpireDate=None,
-                   sslExpirationReminder=False, domainExpirationReminder=False)
+        out.update(
+            status="STARTED",
+            sslBrand=None,
+            checkSSLErrors=False,
+            followRedirections=True,
+            authType="HTTP_BASIC",
+            customHttpHeaders={},
+            successHttpResponseCodes=["2xx", "3xx"],
+            responseTimeThreshold=0,
+            config={},
+            userId=1,
+            createDateTime="2026-01-01T00:00:00.000Z",
+            lastDayUptimes={},
+            apiKey=None,
+            maintenanceWindows=[],
+            psps=[],
+            gracePeriod=0,
+            regionalData={},
+            currentStateDuration=0,
+            lastIncidentId=None,
+            postValueData=None,
+            postValueType=None,
+            sslExpiryDateTime=None,
+            domainExpireDate=None,
+            sslExpirationReminder=False,
+            domainExpirationReminder=False,
+        )
         return out
 
     @staticmethod
     def _contact(contact: dict) -> dict:
-        return {**contact, "status": "Active", "customValue": None, "enableNotificationsFor": 3,
-                "sslExpirationReminder": False, "httpUsername": None, "httpPassword": None, "authType": None,
-                "mobileProviderId": None, "orgAlertContactId": None}
+        return {
+            **contact,
+            "status": "Active",
+            "customValue": None,
+            "enableNotificationsFor": 3,
+            "sslExpirationReminder": False,
+            "httpUsername": None,
+            "httpPassword": None,
+            "authType": None,
+            "mobileProviderId": None,
+            "orgAlertContactId": None,
+        }
 
     @staticmethod
     def _missing() -> Reply:

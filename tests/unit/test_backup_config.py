@@ -17,8 +17,11 @@ from tasks import backups
 
 @pytest.fixture
 def settings():
-    data = {k: v for k, v in runpy.run_path(str(REPO_ROOT / "inventory/group_data/all.py")).items()
-            if not k.startswith("__")}
+    data = {
+        k: v
+        for k, v in runpy.run_path(str(REPO_ROOT / "inventory/group_data/all.py")).items()
+        if not k.startswith("__")
+    }
     return validate(data)
 
 
@@ -28,8 +31,12 @@ def render(relative: str, **data) -> str:
 
 
 def test_cron_file_runs_each_job_as_its_user_with_its_schedule(settings):
-    text = render("backup/louieops-backup.j2", backup_user=settings.backup_user,
-                  scripts_dir=settings.scripts_dir, schedules=backups.schedules(settings))
+    text = render(
+        "backup/louieops-backup.j2",
+        backup_user=settings.backup_user,
+        scripts_dir=settings.scripts_dir,
+        schedules=backups.schedules(settings),
+    )
     jobs = [line for line in text.splitlines() if line and not line.startswith("#") and "=" not in line]
     slow = "nice -n 10 ionice -c2 -n7 /opt/scripts"
     log = "2>&1 | logger -t louie-backup"
@@ -44,12 +51,22 @@ def test_cron_file_runs_each_job_as_its_user_with_its_schedule(settings):
 
 def test_scripts_config_is_plain_key_value_without_secrets(settings, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-in-the-config")
-    text = render("backup/backup.conf.j2", app_name="simplylouie", app_service="pm2-simplylouie.service",
-                  db_name=settings.postgresql_database, backup_dir=settings.backup_dir,
-                  scripts_dir=settings.scripts_dir, uploads_dir=settings.app_uploads_dir,
-                  log_dir=settings.app_log_dir, local_retention_days=settings.backup_local_retention_days,
-                  s3_bucket=settings.backup_s3_bucket, s3_endpoint_url=None, s3_region=settings.backup_s3_region,
-                  s3_credentials_file=backups.CREDENTIALS_FILE, max_age_minutes=backups.max_age_minutes(settings))
+    text = render(
+        "backup/backup.conf.j2",
+        app_name="simplylouie",
+        app_service="pm2-simplylouie.service",
+        db_name=settings.postgresql_database,
+        backup_dir=settings.backup_dir,
+        scripts_dir=settings.scripts_dir,
+        uploads_dir=settings.app_uploads_dir,
+        log_dir=settings.app_log_dir,
+        local_retention_days=settings.backup_local_retention_days,
+        s3_bucket=settings.backup_s3_bucket,
+        s3_endpoint_url=None,
+        s3_region=settings.backup_s3_region,
+        s3_credentials_file=backups.CREDENTIALS_FILE,
+        max_age_minutes=backups.max_age_minutes(settings),
+    )
     pairs = dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
     assert pairs["S3_ENDPOINT_URL"] == ""  # None: AWS
     assert pairs["DB_MAX_AGE_MINUTES"] == str(6 * 60 + backups.MAX_AGE_MARGIN_MINUTES)
@@ -62,7 +79,8 @@ def test_credentials_file_is_in_aws_format(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cr3t")
     assert backups.credentials_file_content() == (
-        "[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s3cr3t\n")
+        "[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s3cr3t\n"
+    )
 
 
 def test_credentials_with_a_line_break_are_refused(monkeypatch):

@@ -10,10 +10,20 @@ from louieops.operations.s3 import expiry_rules, plan_lifecycle, rule_signature
 
 def test_one_expiry_rule_per_prefix_with_multipart_cleanup():
     assert expiry_rules({"logs": 90, "db": 30}) == [
-        {"ID": "louieops-expire-db", "Status": "Enabled", "Filter": {"Prefix": "db/"},
-         "Expiration": {"Days": 30}, "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
-        {"ID": "louieops-expire-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/"},
-         "Expiration": {"Days": 90}, "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
+        {
+            "ID": "louieops-expire-db",
+            "Status": "Enabled",
+            "Filter": {"Prefix": "db/"},
+            "Expiration": {"Days": 30},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        },
+        {
+            "ID": "louieops-expire-logs",
+            "Status": "Enabled",
+            "Filter": {"Prefix": "logs/"},
+            "Expiration": {"Days": 90},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        },
     ]
 
 
@@ -25,9 +35,15 @@ def test_invalid_retention_is_rejected(retention):
 
 def test_no_write_when_the_store_returns_the_same_rules_in_another_shape():
     desired = expiry_rules({"db": 30})
-    returned = [{"ID": "louieops-expire-db", "Status": "Enabled", "Filter": {"And": {"Prefix": "db/", "Tags": []}},
-                 "Expiration": {"Days": 30, "ExpiredObjectDeleteMarker": False},
-                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]
+    returned = [
+        {
+            "ID": "louieops-expire-db",
+            "Status": "Enabled",
+            "Filter": {"And": {"Prefix": "db/", "Tags": []}},
+            "Expiration": {"Days": 30, "ExpiredObjectDeleteMarker": False},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        }
+    ]
     assert rule_signature(returned[0]) == rule_signature(desired[0])
     assert plan_lifecycle(returned, desired) is None
 

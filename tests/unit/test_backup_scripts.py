@@ -57,8 +57,10 @@ def sandbox(tmp_path):
     (scripts / "send-alert").write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {tmp_path}/alerts.log\n')
     (scripts / "send-alert").chmod(0o755)
     conf = tmp_path / "backup.conf"
-    conf.write_text(f"APP_NAME=louie\nDB_NAME=louie\nBACKUP_DIR={backups}\nSCRIPTS_DIR={scripts}\n"
-                    f"LOCAL_RETENTION_DAYS=7\nS3_BUCKET=\nS3_ENDPOINT_URL=\nBACKUP_STATUS_DIR={tmp_path / 'status'}\n")
+    conf.write_text(
+        f"APP_NAME=louie\nDB_NAME=louie\nBACKUP_DIR={backups}\nSCRIPTS_DIR={scripts}\n"
+        f"LOCAL_RETENTION_DAYS=7\nS3_BUCKET=\nS3_ENDPOINT_URL=\nBACKUP_STATUS_DIR={tmp_path / 'status'}\n"
+    )
     return tmp_path
 
 
@@ -95,8 +97,10 @@ def test_a_good_run_publishes_dump_checksum_and_row_counts(sandbox):
 @pytest.mark.parametrize(
     ("env", "reason"),
     [
-        ({"FAKE_PG_DUMP_EXIT": "1", "FAKE_PG_DUMP_ERROR": "connection lost"},
-         "pg_dump exited with 1: pg_dump: error: connection lost"),
+        (
+            {"FAKE_PG_DUMP_EXIT": "1", "FAKE_PG_DUMP_ERROR": "connection lost"},
+            "pg_dump exited with 1: pg_dump: error: connection lost",
+        ),
         ({"FAKE_SNAPSHOT": "psql: error: connection refused"}, "cannot open a snapshot in database louie"),
         ({"PATH_OVERRIDE": "corrupt"}, "pg_restore --list cannot read"),
     ],

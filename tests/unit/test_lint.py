@@ -19,7 +19,10 @@ def test_python_sources_have_no_pyflakes_errors():
     paths = ["deploy.py", "louieops", "tasks", "tests", "benchmarks", "inventory", *map(str, server_scripts())]
     result = subprocess.run(
         [str(RUFF), "check", "--isolated", "--line-length", "120", "--select", "F,E9", *paths],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

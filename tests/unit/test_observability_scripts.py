@@ -53,9 +53,15 @@ THRESHOLDS = _defaults()["kpi_thresholds"]
 @pytest.mark.parametrize(
     "kpi,value,level",
     [
-        ("disk_pct", 79.9, "ok"), ("disk_pct", 85, "warning"), ("disk_pct", 90.1, "critical"),
-        ("api_p50_ms", 150, "ok"), ("api_p50_ms", 600, "warning"), ("api_p50_ms", 1500, "critical"),
-        ("cert_expiry_days", 60, "ok"), ("cert_expiry_days", 10, "warning"), ("cert_expiry_days", 3, "critical"),
+        ("disk_pct", 79.9, "ok"),
+        ("disk_pct", 85, "warning"),
+        ("disk_pct", 90.1, "critical"),
+        ("api_p50_ms", 150, "ok"),
+        ("api_p50_ms", 600, "warning"),
+        ("api_p50_ms", 1500, "critical"),
+        ("cert_expiry_days", 60, "ok"),
+        ("cert_expiry_days", 10, "warning"),
+        ("cert_expiry_days", 3, "critical"),
     ],
 )
 def test_classify_against_the_kpi_table(health, kpi, value, level):
@@ -101,7 +107,7 @@ def test_curl_health_reports_a_refused_connection(health):
 def test_alert_commands_carry_a_key_per_check(health, tmp_path):
     calls = tmp_path / "calls"
     fake = tmp_path / "send-alert"
-    fake.write_text(f"#!/bin/sh\necho \"$@\" >> {calls}\n")
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
     fake.chmod(0o755)
     config = {"send_alert": str(fake), "tiers": _defaults()["health_tiers"]}
     health.alert(config, health.finding("disk_pct", "disk_pct:/", "warning", "disk / 85% used"))
@@ -118,7 +124,7 @@ def _recorder(tmp_path):
     """A stand-in send-alert that appends its arguments to a file; (path, calls reader)."""
     calls = tmp_path / "calls"
     fake = tmp_path / "send-alert"
-    fake.write_text(f"#!/bin/sh\necho \"$@\" >> {calls}\necho sent\n")
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {calls}\necho sent\n')
     fake.chmod(0o755)
     return str(fake), lambda: calls.read_text().splitlines() if calls.exists() else []
 
@@ -127,8 +133,16 @@ def _health_config(tmp_path, send_alert):
     path = tmp_path / "health.json"
     state = tmp_path / "state"
     state.mkdir(exist_ok=True)
-    path.write_text(json.dumps({"send_alert": send_alert, "tiers": _defaults()["health_tiers"],
-                                "thresholds": THRESHOLDS, "state_dir": str(state)}))
+    path.write_text(
+        json.dumps(
+            {
+                "send_alert": send_alert,
+                "tiers": _defaults()["health_tiers"],
+                "thresholds": THRESHOLDS,
+                "state_dir": str(state),
+            }
+        )
+    )
     return path
 
 
@@ -211,30 +225,48 @@ def test_daily_summary_reports_backup_ages_from_the_status_files(maintenance, tm
     for d in (status_dir, logs, state):
         d.mkdir()
     now = time.time()
-    (status_dir / "db.json").write_text(json.dumps(
-        {"kind": "db", "time": now - 2 * 3600, "file": "louie_db_x.dump.zst", "size": 10, "sha256": "0" * 64}))
+    (status_dir / "db.json").write_text(
+        json.dumps(
+            {"kind": "db", "time": now - 2 * 3600, "file": "louie_db_x.dump.zst", "size": 10, "sha256": "0" * 64}
+        )
+    )
     (status_dir / "logs.json").write_text("{broken")
     (logs / "app-err.log").write_text("boom\n")
-    config = {"send_alert": send_alert, "state_dir": str(state), "app_log_dir": str(logs),
-              "backup_dir": str(tmp_path / "unreadable"), "backup_status_dir": str(status_dir),
-              "alert_state": str(tmp_path / "none.json"), "health_state": str(tmp_path / "none.json")}
+    config = {
+        "send_alert": send_alert,
+        "state_dir": str(state),
+        "app_log_dir": str(logs),
+        "backup_dir": str(tmp_path / "unreadable"),
+        "backup_status_dir": str(status_dir),
+        "alert_state": str(tmp_path / "none.json"),
+        "health_state": str(tmp_path / "none.json"),
+    }
     assert maintenance.daily_summary(config) == 0
     (message,) = calls()
     assert message.startswith("--report P4 Daily summary ")
     assert "app error-log lines 1," in message
-    assert ("backup: db 2.0 h old (louie_db_x.dump.zst), uploads none yet, "
-            f"logs unknown ({status_dir}/logs.json: JSONDecodeError);") in message
+    assert (
+        "backup: db 2.0 h old (louie_db_x.dump.zst), uploads none yet, "
+        f"logs unknown ({status_dir}/logs.json: JSONDecodeError);"
+    ) in message
 
 
 def test_status_shows_the_last_backup_of_each_kind(tmp_path, capsys):
     status = _script("status/status")
-    (tmp_path / "db.json").write_text(json.dumps(
-        {"kind": "db", "time": time.time() - 90 * 60, "file": "louie_db_x.dump.zst", "size": 3 * 1024 * 1024}))
-    (tmp_path / "uploads.json").write_text(json.dumps(
-        {"kind": "uploads", "time": time.time() - 3 * 86400, "file": "louie_uploads_x.tar.zst", "size": 2048}))
+    (tmp_path / "db.json").write_text(
+        json.dumps(
+            {"kind": "db", "time": time.time() - 90 * 60, "file": "louie_db_x.dump.zst", "size": 3 * 1024 * 1024}
+        )
+    )
+    (tmp_path / "uploads.json").write_text(
+        json.dumps(
+            {"kind": "uploads", "time": time.time() - 3 * 86400, "file": "louie_uploads_x.tar.zst", "size": 2048}
+        )
+    )
     (tmp_path / "logs.json").write_text("{broken")
     assert status.backup({"backup_status_dir": str(tmp_path)}).splitlines() == [
-        "db: louie_db_x.dump.zst, 1.5h ago, 3.0 MB", "uploads: louie_uploads_x.tar.zst, 3.0d ago, 2.0 KB",
+        "db: louie_db_x.dump.zst, 1.5h ago, 3.0 MB",
+        "uploads: louie_uploads_x.tar.zst, 3.0d ago, 2.0 KB",
         f"logs: unreadable status {tmp_path}/logs.json",
     ]
 
@@ -261,21 +293,37 @@ def test_unknown_job_is_a_usage_error():
 
 def test_rsyslog_forwarding_checks_certificate_and_name():
     conf = _render(
-        "rsyslog/60-louieops-papertrail.conf.j2", host="logs5.papertrailapp.com", port=12345,
-        ca_file="/etc/ssl/certs/ca-certificates.crt", permitted_peer="*.papertrailapp.com", queue_max_disk="1g",
-        app_log_dir="/var/log/simplylouie", tag="simplylouie",
+        "rsyslog/60-louieops-papertrail.conf.j2",
+        host="logs5.papertrailapp.com",
+        port=12345,
+        ca_file="/etc/ssl/certs/ca-certificates.crt",
+        permitted_peer="*.papertrailapp.com",
+        queue_max_disk="1g",
+        app_log_dir="/var/log/simplylouie",
+        tag="simplylouie",
     )
-    for directive in ('StreamDriverMode="1"', 'StreamDriverAuthMode="x509/name"',
-                      'StreamDriverPermittedPeers="*.papertrailapp.com"', 'Target="logs5.papertrailapp.com"',
-                      'Port="12345"', 'queue.filename="louieops_papertrail"', 'queue.saveOnShutdown="on"',
-                      'File="/var/log/simplylouie/*.log"'):
+    for directive in (
+        'StreamDriverMode="1"',
+        'StreamDriverAuthMode="x509/name"',
+        'StreamDriverPermittedPeers="*.papertrailapp.com"',
+        'Target="logs5.papertrailapp.com"',
+        'Port="12345"',
+        'queue.filename="louieops_papertrail"',
+        'queue.saveOnShutdown="on"',
+        'File="/var/log/simplylouie/*.log"',
+    ):
         assert directive in conf
     assert "anon" not in conf
 
 
 def test_remote_syslog2_config_is_tls():
-    rendered = _render("remote_syslog2/log_files.yml.j2", app_log_dir="/var/log/simplylouie", tag="simplylouie",
-                       host="logs5.papertrailapp.com", port=12345)
+    rendered = _render(
+        "remote_syslog2/log_files.yml.j2",
+        app_log_dir="/var/log/simplylouie",
+        tag="simplylouie",
+        host="logs5.papertrailapp.com",
+        port=12345,
+    )
     config = yaml.safe_load(rendered)
     assert config["destination"] == {"host": "logs5.papertrailapp.com", "port": 12345, "protocol": "tls"}
     assert config["files"] == [{"path": "/var/log/simplylouie/*.log", "tag": "simplylouie"}]
@@ -286,8 +334,13 @@ def test_cron_files_are_deterministic_and_list_each_job_once():
 
     settings = validate(_defaults())
     rendered = [
-        _render("maintenance/louieops-maintenance.j2", jobs=jobs(settings), run_as="louie-monitor",
-                state_dir="/var/lib/louieops/maintenance", script="/opt/scripts/louieops-maintenance")
+        _render(
+            "maintenance/louieops-maintenance.j2",
+            jobs=jobs(settings),
+            run_as="louie-monitor",
+            state_dir="/var/lib/louieops/maintenance",
+            script="/opt/scripts/louieops-maintenance",
+        )
         for _ in range(2)
     ]
     assert rendered[0] == rendered[1]
@@ -298,15 +351,35 @@ def test_cron_files_are_deterministic_and_list_each_job_once():
 
 def test_json_templates_render_valid_json():
     settings = validate(_defaults())
-    json.loads(_render(
-        "health/health.json.j2", api_domain="api.x.test", api_scheme="https", app_port=3000, verify_tls=True,
-        probes=5, database="db", disk_mounts=["/"], cert_domains=["x.test"], thresholds=settings.kpi_thresholds,
-        tiers=settings.health_tiers, send_alert="/opt/scripts/send-alert", state_dir="/var/lib/louieops/health",
-    ))
-    json.loads(_render(
-        "alerts/alerts.json.j2", label="x", username="x alerts", routes=settings.alert_routes, email_to=None,
-        sms_to=None, twilio_api_url="https://api.twilio.com", dedup_minutes=60,
-    ))
+    json.loads(
+        _render(
+            "health/health.json.j2",
+            api_domain="api.x.test",
+            api_scheme="https",
+            app_port=3000,
+            verify_tls=True,
+            probes=5,
+            database="db",
+            disk_mounts=["/"],
+            cert_domains=["x.test"],
+            thresholds=settings.kpi_thresholds,
+            tiers=settings.health_tiers,
+            send_alert="/opt/scripts/send-alert",
+            state_dir="/var/lib/louieops/health",
+        )
+    )
+    json.loads(
+        _render(
+            "alerts/alerts.json.j2",
+            label="x",
+            username="x alerts",
+            routes=settings.alert_routes,
+            email_to=None,
+            sms_to=None,
+            twilio_api_url="https://api.twilio.com",
+            dedup_minutes=60,
+        )
+    )
 
 
 def test_remote_syslog2_needs_a_checksum_when_chosen():

@@ -104,4 +104,7 @@ def test_bad_token_is_a_typed_401(standin, clock):
 
 def test_redact_hides_secret_keys_at_any_depth():
     assert redact({"apiKey": "a", "nested": [{"httpPassword": "b", "url": "https://x"}], "token": "c"}) == {
-        "apiKey": "***", "nested": [{"httpPassword": "***", "url": "https://x"}], "token": "***"}
+        "apiKey": "***",
+        "nested": [{"httpPassword": "***", "url": "https://x"}],
+        "token": "***",
+    }

@@ -22,39 +22,89 @@ def test_the_defaults_validate_with_and_without_slack():
     assert project_settings(**SLACK).sentry_slack_integration_id == "24680"
 
 
-@pytest.mark.parametrize("overrides, key, expected", [
-    ({"uptimerobot_monitors": monitors(m0={"alert_contacts": ["email", "pager"]})},
-     "uptimerobot_monitors[0].alert_contacts", "a key of uptimerobot_alert_contacts"),
-    ({"uptimerobot_monitors": monitors(m2={"type": "https"})}, "uptimerobot_monitors[2].type", "one of"),
-    ({"uptimerobot_monitors": monitors(m3={"url": "wss://ws.simplylouie.com:443"})},
-     "uptimerobot_monitors[3].url", "a host name without scheme"),
-    ({"uptimerobot_monitors": monitors(m0={"url": "simplylouie.com"})},
-     "uptimerobot_monitors[0].url", "http:// or https://"),
-    ({"uptimerobot_monitors": monitors(m0={"port": 443})}, "uptimerobot_monitors[0].port", "no key 'port'"),
-    ({"uptimerobot_monitors": monitors(m0={"interval": 10})}, "uptimerobot_monitors[0].interval", ">= 30"),
-    ({"uptimerobot_monitors": monitors(m1={"name": "Admin Dashboard"})}, "uptimerobot_monitors[2].name",
-     "a name used once"),
-    ({"uptimerobot_monitors": monitors(m0={"url": "https://{domain_nowhere}"})}, "uptimerobot_monitors[0].url",
-     "placeholders naming string settings"),
-    ({"uptimerobot_alert_contacts": {"email": {"type": "email"}, "slack": {"type": "slack", "name": "x"}}},
-     "uptimerobot_alert_contacts['email']", "a name or a value"),
-    ({"kpi_thresholds": {**_defaults()["kpi_thresholds"],
-                         "api_p99_ms": {"target": 1000, "warning": 6000, "critical": 5000}}},
-     "kpi_thresholds['api_p99_ms'].warning", "below the critical level"),
-    ({"kpi_thresholds": {**_defaults()["kpi_thresholds"],
-                         "api_p50_ms": {"target": 200, "warning": None, "critical": 1000}}},
-     "kpi_thresholds['api_p50_ms']", "warning and critical levels"),
-    ({"sentry_metric_monitors": [{**_defaults()["sentry_metric_monitors"][0], "kpi": "api_p90_ms"}]},
-     "sentry_metric_monitors[0].kpi", "a KPI of kpi_thresholds"),
-    ({"sentry_issue_alerts": [{"name": "x", "trigger": "spike", "frequency_minutes": 5, "tier": "P1"}]},
-     "sentry_issue_alerts[0]", "'events' and 'interval'"),
-    ({"sentry_issue_alerts": [{"name": "x", "trigger": "new_issue", "frequency_minutes": 7, "tier": "P1"}]},
-     "sentry_issue_alerts[0].frequency_minutes", "one of 0, 5"),
-    ({"sentry_issue_alerts": [{"name": "x", "trigger": "new_issue", "frequency_minutes": 5, "tier": "P3"}]},
-     "sentry_issue_alerts[0].tier", "a tier whose alert_routes entry Sentry can notify"),
-    ({"sentry_slack_integration_id": "24680", "sentry_slack_channel_ids": {"alerts-critical": "C0CRIT001"}},
-     "sentry_slack_channel_ids", "a Slack channel id for 'alerts-high'"),
-])
+@pytest.mark.parametrize(
+    "overrides, key, expected",
+    [
+        (
+            {"uptimerobot_monitors": monitors(m0={"alert_contacts": ["email", "pager"]})},
+            "uptimerobot_monitors[0].alert_contacts",
+            "a key of uptimerobot_alert_contacts",
+        ),
+        ({"uptimerobot_monitors": monitors(m2={"type": "https"})}, "uptimerobot_monitors[2].type", "one of"),
+        (
+            {"uptimerobot_monitors": monitors(m3={"url": "wss://ws.simplylouie.com:443"})},
+            "uptimerobot_monitors[3].url",
+            "a host name without scheme",
+        ),
+        (
+            {"uptimerobot_monitors": monitors(m0={"url": "simplylouie.com"})},
+            "uptimerobot_monitors[0].url",
+            "http:// or https://",
+        ),
+        ({"uptimerobot_monitors": monitors(m0={"port": 443})}, "uptimerobot_monitors[0].port", "no key 'port'"),
+        ({"uptimerobot_monitors": monitors(m0={"interval": 10})}, "uptimerobot_monitors[0].interval", ">= 30"),
+        (
+            {"uptimerobot_monitors": monitors(m1={"name": "Admin Dashboard"})},
+            "uptimerobot_monitors[2].name",
+            "a name used once",
+        ),
+        (
+            {"uptimerobot_monitors": monitors(m0={"url": "https://{domain_nowhere}"})},
+            "uptimerobot_monitors[0].url",
+            "placeholders naming string settings",
+        ),
+        (
+            {"uptimerobot_alert_contacts": {"email": {"type": "email"}, "slack": {"type": "slack", "name": "x"}}},
+            "uptimerobot_alert_contacts['email']",
+            "a name or a value",
+        ),
+        (
+            {
+                "kpi_thresholds": {
+                    **_defaults()["kpi_thresholds"],
+                    "api_p99_ms": {"target": 1000, "warning": 6000, "critical": 5000},
+                }
+            },
+            "kpi_thresholds['api_p99_ms'].warning",
+            "below the critical level",
+        ),
+        (
+            {
+                "kpi_thresholds": {
+                    **_defaults()["kpi_thresholds"],
+                    "api_p50_ms": {"target": 200, "warning": None, "critical": 1000},
+                }
+            },
+            "kpi_thresholds['api_p50_ms']",
+            "warning and critical levels",
+        ),
+        (
+            {"sentry_metric_monitors": [{**_defaults()["sentry_metric_monitors"][0], "kpi": "api_p90_ms"}]},
+            "sentry_metric_monitors[0].kpi",
+            "a KPI of kpi_thresholds",
+        ),
+        (
+            {"sentry_issue_alerts": [{"name": "x", "trigger": "spike", "frequency_minutes": 5, "tier": "P1"}]},
+            "sentry_issue_alerts[0]",
+            "'events' and 'interval'",
+        ),
+        (
+            {"sentry_issue_alerts": [{"name": "x", "trigger": "new_issue", "frequency_minutes": 7, "tier": "P1"}]},
+            "sentry_issue_alerts[0].frequency_minutes",
+            "one of 0, 5",
+        ),
+        (
+            {"sentry_issue_alerts": [{"name": "x", "trigger": "new_issue", "frequency_minutes": 5, "tier": "P3"}]},
+            "sentry_issue_alerts[0].tier",
+            "a tier whose alert_routes entry Sentry can notify",
+        ),
+        (
+            {"sentry_slack_integration_id": "24680", "sentry_slack_channel_ids": {"alerts-critical": "C0CRIT001"}},
+            "sentry_slack_channel_ids",
+            "a Slack channel id for 'alerts-high'",
+        ),
+    ],
+)
 def test_a_bad_setting_names_itself(overrides, key, expected):
     with pytest.raises(SettingsError) as failed:
         project_settings(**overrides)

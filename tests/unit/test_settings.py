@@ -130,7 +130,9 @@ def test_readme_settings_and_secrets_match_all_py_and_secrets_py():
     from louieops.settings.docs import README, updated_readme
 
     current = README.read_text()
-    assert updated_readme(current) == current, "README is stale: run `.venv/bin/python -m louieops.settings.docs --write`"
+    assert updated_readme(current) == current, (
+        "README is stale: run `.venv/bin/python -m louieops.settings.docs --write`"
+    )
 
 
 @pytest.mark.parametrize(

@@ -25,15 +25,17 @@ def run(monkeypatch, module, operation, facts, **kwargs):
 
 
 def test_npm_package_at_the_pinned_version_is_a_noop(monkeypatch):
-    commands, noops = run(monkeypatch, npm, npm.global_package, {NpmGlobalPackageVersion: "7.0.4"},
-                          package="pm2", version="7.0.4")
+    commands, noops = run(
+        monkeypatch, npm, npm.global_package, {NpmGlobalPackageVersion: "7.0.4"}, package="pm2", version="7.0.4"
+    )
     assert commands == [] and noops == ["npm package pm2 7.0.4 is installed globally"]
 
 
 @pytest.mark.parametrize("installed", [None, "6.0.0"])
 def test_npm_package_missing_or_at_another_version_is_installed(monkeypatch, installed):
-    commands, _ = run(monkeypatch, npm, npm.global_package, {NpmGlobalPackageVersion: installed},
-                      package="pm2", version="7.0.4")
+    commands, _ = run(
+        monkeypatch, npm, npm.global_package, {NpmGlobalPackageVersion: installed}, package="pm2", version="7.0.4"
+    )
     assert commands == ["npm install --global --no-audit --no-fund --no-update-notifier pm2@7.0.4"]
 
 
@@ -59,15 +61,23 @@ ECOSYSTEM = "/var/www/louie/ecosystem.config.js"
 
 
 def test_online_pm2_app_is_a_noop(monkeypatch):
-    commands, noops = run(monkeypatch, pm2, pm2.app, {Pm2Apps: {"louie-api": {"status": "online", "instances": 1}}},
-                          app="louie-api", ecosystem=ECOSYSTEM, pm2_home="/home/louie/.pm2")
+    commands, noops = run(
+        monkeypatch,
+        pm2,
+        pm2.app,
+        {Pm2Apps: {"louie-api": {"status": "online", "instances": 1}}},
+        app="louie-api",
+        ecosystem=ECOSYSTEM,
+        pm2_home="/home/louie/.pm2",
+    )
     assert commands == [] and noops == ["pm2 app louie-api is online"]
 
 
 @pytest.mark.parametrize("apps", [{}, {"louie-api": {"status": "stopped", "instances": 1}}, {"other": {}}])
 def test_missing_or_stopped_pm2_app_is_started_and_saved(monkeypatch, apps):
-    commands, _ = run(monkeypatch, pm2, pm2.app, {Pm2Apps: apps},
-                      app="louie-api", ecosystem=ECOSYSTEM, pm2_home="/home/louie/.pm2")
+    commands, _ = run(
+        monkeypatch, pm2, pm2.app, {Pm2Apps: apps}, app="louie-api", ecosystem=ECOSYSTEM, pm2_home="/home/louie/.pm2"
+    )
     assert commands == [
         f"PM2_HOME=/home/louie/.pm2 pm2 startOrReload {ECOSYSTEM} --update-env",
         "PM2_HOME=/home/louie/.pm2 pm2 save",
@@ -86,8 +96,10 @@ def test_pm2_jlist_is_parsed_and_a_stopped_instance_wins():
         {"name": "pm2-logrotate", "pm2_env": {"status": "online"}},
     ]
     apps = parse_jlist(["[PM2] noise", json.dumps(jlist)])
-    assert apps == {"louie-api": {"status": "errored", "instances": 2},
-                    "pm2-logrotate": {"status": "online", "instances": 1}}
+    assert apps == {
+        "louie-api": {"status": "errored", "instances": 2},
+        "pm2-logrotate": {"status": "online", "instances": 1},
+    }
     assert parse_jlist([]) == {}
 
 
@@ -108,11 +120,16 @@ def test_meminfo_total_is_read_in_mib():
 
 def test_certbot_certificate_names_and_server_are_parsed():
     lines = [
-        "#server:", "server = https://acme.test/dir", "#dns:", "X509v3 Subject Alternative Name: ",
+        "#server:",
+        "server = https://acme.test/dir",
+        "#dns:",
+        "X509v3 Subject Alternative Name: ",
         "    DNS:b.example.com, DNS:a.example.com",
     ]
-    assert parse_certbot_certificate(lines) == {"domains": ["a.example.com", "b.example.com"],
-                                                "server": "https://acme.test/dir"}
+    assert parse_certbot_certificate(lines) == {
+        "domains": ["a.example.com", "b.example.com"],
+        "server": "https://acme.test/dir",
+    }
     assert parse_certbot_certificate([]) == {}
 
 
@@ -132,22 +149,27 @@ class FactsByPath(FakeHost):
 LOCK, STAMP = "/srv/app/package-lock.json", "/srv/app/node_modules/.louieops-lock-sha256"
 
 
-@pytest.mark.parametrize("lock_sha, stamp, stale", [
-    (None, None, False),                    # no package-lock.json: nothing for npm ci to install
-    ("abc", None, True),                    # never installed, or npm ci failed before writing the stamp
-    ("abc", ["old"], True),                 # the lock file changed since the last install
-    ("abc", ["abc"], False),                # installed from this lock file: nothing to do
-])
+@pytest.mark.parametrize(
+    "lock_sha, stamp, stale",
+    [
+        (None, None, False),  # no package-lock.json: nothing for npm ci to install
+        ("abc", None, True),  # never installed, or npm ci failed before writing the stamp
+        ("abc", ["old"], True),  # the lock file changed since the last install
+        ("abc", ["abc"], False),  # installed from this lock file: nothing to do
+    ],
+)
 def test_npm_dependencies_are_installed_until_the_stamp_matches_the_lock_file(monkeypatch, lock_sha, stamp, stale):
     from pyinfra.facts.files import FileContents, Sha256File
 
     import tasks.app as app
+
     monkeypatch.setattr(app, "host", FactsByPath({(Sha256File, LOCK): lock_sha, (FileContents, STAMP): stamp}))
     assert app.npm_dependencies_stale(LOCK, STAMP) is stale
 
 
 def test_the_npm_stamp_is_written_only_after_npm_ci_succeeded():
     from tasks.app import npm_ci_command
+
     command = npm_ci_command(STAMP).get_raw_value()
     assert command.startswith("npm ci --omit=dev ") and f"> {STAMP}" in command
     assert command.index("npm ci") < command.index("&& mkdir -p node_modules &&") < command.index("sha256sum")

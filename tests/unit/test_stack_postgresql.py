@@ -29,8 +29,9 @@ def yielded(monkeypatch, fact, **kwargs):
 def run(monkeypatch, fact, **kwargs):
     """The shell commands (raw) and the SQL uploaded, in the order they run."""
     commands, noops = yielded(monkeypatch, fact, **kwargs)
-    return [c.get_raw_value() if isinstance(c, StringCommand) else ("upload", c.src.getvalue(), c.dest)
-            for c in commands], noops
+    return [
+        c.get_raw_value() if isinstance(c, StringCommand) else ("upload", c.src.getvalue(), c.dest) for c in commands
+    ], noops
 
 
 def uploaded_sql(commands) -> str:
@@ -60,8 +61,9 @@ def test_missing_md5_or_malformed_verifiers_never_match(stored):
 
 
 def test_role_with_matching_password_is_a_noop(monkeypatch):
-    commands, noops = run(monkeypatch, {"login": True, "verifier": PG15_VERIFIER_OF_PENCIL},
-                          role="louie", password="pencil")
+    commands, noops = run(
+        monkeypatch, {"login": True, "verifier": PG15_VERIFIER_OF_PENCIL}, role="louie", password="pencil"
+    )
     assert commands == [] and noops == ["postgresql role louie exists with the wanted password"]
 
 
@@ -72,11 +74,14 @@ def test_missing_role_is_created_with_a_verifier_not_the_plaintext(monkeypatch):
     assert not any("pencil" in str(c) for c in commands)
 
 
-@pytest.mark.parametrize("fact", [
-    {"login": True, "verifier": op.scram_verifier("old")},
-    {"login": False, "verifier": PG15_VERIFIER_OF_PENCIL},
-    {"login": True, "verifier": None},
-])
+@pytest.mark.parametrize(
+    "fact",
+    [
+        {"login": True, "verifier": op.scram_verifier("old")},
+        {"login": False, "verifier": PG15_VERIFIER_OF_PENCIL},
+        {"login": True, "verifier": None},
+    ],
+)
 def test_role_with_another_password_or_no_login_is_altered(monkeypatch, fact):
     commands, _ = run(monkeypatch, fact, role="louie", password="pencil")
     assert uploaded_sql(commands).startswith('ALTER ROLE "louie" WITH LOGIN PASSWORD')
@@ -94,9 +99,7 @@ def test_the_sql_goes_through_a_0600_file_removed_whatever_psqls_status(monkeypa
     assert make_dest.get_raw_value() == f"install -m 0600 /dev/null {dest}" and make_dest.connector_arguments == {}
     # root copies into the existing file (no setfacl handover to postgres needed)
     assert upload.connector_arguments == {"_sudo_user": None}
-    assert psql.get_raw_value() == (
-        f"psql -X -v ON_ERROR_STOP=1 -q -f {dest} ; rc=$?; rm -f {dest} ; exit $rc"
-    )
+    assert psql.get_raw_value() == (f"psql -X -v ON_ERROR_STOP=1 -q -f {dest} ; rc=$?; rm -f {dest} ; exit $rc")
 
 
 def test_each_run_uploads_through_a_fresh_unguessable_temp_file(monkeypatch):
@@ -141,10 +144,13 @@ def test_role_auth_fact_quotes_the_role_and_refuses_odd_names():
         PostgresRoleAuth().command(role="x'; DROP TABLE y; --")
 
 
-@pytest.mark.parametrize("ram_mb, ratio, expected", [
-    (4096, 0.25, {"shared_buffers": "1024MB", "effective_cache_size": "3072MB", "work_mem": "16MB"}),
-    (4096, 0.5, {"shared_buffers": "2048MB", "effective_cache_size": "3072MB", "work_mem": "16MB"}),
-    (64, 0.25, {"shared_buffers": "32MB", "effective_cache_size": "48MB", "work_mem": "16MB"}),
-])
+@pytest.mark.parametrize(
+    "ram_mb, ratio, expected",
+    [
+        (4096, 0.25, {"shared_buffers": "1024MB", "effective_cache_size": "3072MB", "work_mem": "16MB"}),
+        (4096, 0.5, {"shared_buffers": "2048MB", "effective_cache_size": "3072MB", "work_mem": "16MB"}),
+        (64, 0.25, {"shared_buffers": "32MB", "effective_cache_size": "48MB", "work_mem": "16MB"}),
+    ],
+)
 def test_memory_settings_follow_the_hosts_ram(ram_mb, ratio, expected):
     assert memory_settings(ram_mb, ratio, 16) == expected

@@ -15,19 +15,34 @@ from louieops import resources
 from tasks import app, certbot, nginx
 
 SETTINGS = types.SimpleNamespace(
-    app_name="louie", app_user="louie", app_root="/var/www/louie", app_log_dir="/var/log/louie", app_port=3000,
-    app_node_env="production", app_instances=2, app_max_memory_restart="400M", nodejs_source="debian",
-    postgresql_role="louie", postgresql_database="louie",
-    domain_homepage="louie.test", domain_api="api.louie.test", domain_admin="admin.test", domain_websocket="ws.louie.test",
-    nginx_hsts_max_age=63072000, nginx_api_rate_burst=20, nginx_proxy_read_timeout=3600,
-    certbot_acme_server="https://acme.test/dir", certbot_email="ops@louie.test",
+    app_name="louie",
+    app_user="louie",
+    app_root="/var/www/louie",
+    app_log_dir="/var/log/louie",
+    app_port=3000,
+    app_node_env="production",
+    app_instances=2,
+    app_max_memory_restart="400M",
+    nodejs_source="debian",
+    postgresql_role="louie",
+    postgresql_database="louie",
+    domain_homepage="louie.test",
+    domain_api="api.louie.test",
+    domain_admin="admin.test",
+    domain_websocket="ws.louie.test",
+    nginx_hsts_max_age=63072000,
+    nginx_api_rate_burst=20,
+    nginx_proxy_read_timeout=3600,
+    certbot_acme_server="https://acme.test/dir",
+    certbot_email="ops@louie.test",
 )
 
 
 def render(relative: str, **data) -> str:
     folder, name = relative.split("/")
-    env = Environment(undefined=StrictUndefined, keep_trailing_newline=True,
-                      loader=FileSystemLoader(resources.TEMPLATES / folder))
+    env = Environment(
+        undefined=StrictUndefined, keep_trailing_newline=True, loader=FileSystemLoader(resources.TEMPLATES / folder)
+    )
     return env.get_template(name).render(managed="Managed by louieops (test)", **data)
 
 
@@ -79,12 +94,24 @@ def test_nginx_conf_has_mozilla_intermediate_tls_websocket_map_and_429():
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node to load the ecosystem file")
 def test_ecosystem_file_loads_in_node_with_the_pm2_fields(tmp_path):
     p = app.paths(SETTINGS)
-    text = render("app/ecosystem.config.js.j2", process="louie-api", script="server.js", cwd=p["code"],
-                  instances=2, max_memory_restart="400M", log_dir="/var/log/louie", env=app.app_env(SETTINGS, p))
+    text = render(
+        "app/ecosystem.config.js.j2",
+        process="louie-api",
+        script="server.js",
+        cwd=p["code"],
+        instances=2,
+        max_memory_restart="400M",
+        log_dir="/var/log/louie",
+        env=app.app_env(SETTINGS, p),
+    )
     path = tmp_path / "ecosystem.config.js"
     path.write_text(text)
-    out = subprocess.run(["node", "-e", f"console.log(JSON.stringify(require({json.dumps(str(path))})))"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["node", "-e", f"console.log(JSON.stringify(require({json.dumps(str(path))})))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     (entry,) = json.loads(out)["apps"]
     assert entry["name"] == "louie-api" and entry["exec_mode"] == "cluster" and entry["instances"] == 2
     assert entry["out_file"] == "/var/log/louie/out.log" and entry["error_file"] == "/var/log/louie/error.log"
@@ -124,8 +151,14 @@ def test_nodesource_repository_is_signed_and_pinned():
 
 
 def test_pm2_unit_runs_as_the_app_user_and_resurrects_the_saved_apps():
-    unit = render("app/pm2.service.j2", app_user="louie", home="/home/louie", pm2_home="/home/louie/.pm2",
-                  pm2="/usr/local/bin/pm2", node_bin_dir="/usr/bin")
+    unit = render(
+        "app/pm2.service.j2",
+        app_user="louie",
+        home="/home/louie",
+        pm2_home="/home/louie/.pm2",
+        pm2="/usr/local/bin/pm2",
+        node_bin_dir="/usr/bin",
+    )
     assert "User=louie" in unit and "Environment=PM2_HOME=/home/louie/.pm2" in unit
     assert "PIDFile=/home/louie/.pm2/pm2.pid" in unit and "ExecStart=/usr/local/bin/pm2 resurrect" in unit
     assert "WantedBy=multi-user.target" in unit

@@ -56,16 +56,22 @@ def test_host_data_keys_are_connector_or_known_prefixes(tmp_path):
 def test_env_round_trip_and_quoting():
     env = inventory.generate_secrets("http://10.231.3.1:9180", "test-token")
     assert set(env) == {
-        "LOUIE_DB_PASSWORD", "LOUIE_ADMIN_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-        "SLACK_WEBHOOK_CRITICAL", "SLACK_WEBHOOK_HIGH", "SLACK_WEBHOOK_GENERAL",
-        "UPTIMEROBOT_API_KEY", "SENTRY_AUTH_TOKEN",
+        "LOUIE_DB_PASSWORD",
+        "LOUIE_ADMIN_TOKEN",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "SLACK_WEBHOOK_CRITICAL",
+        "SLACK_WEBHOOK_HIGH",
+        "SLACK_WEBHOOK_GENERAL",
+        "UPTIMEROBOT_API_KEY",
+        "SENTRY_AUTH_TOKEN",
     }
     from louieops.secrets import SECRETS
 
     assert set(env) <= set(SECRETS)
     assert len({env[k] for k in env if k.startswith("SLACK_")}) == 3
     assert env["SLACK_WEBHOOK_HIGH"] == "http://10.231.3.1:9180/slack/high"
-    tricky = {**env, "LOUIE_DB_PASSWORD": "a'b $c \"d\""}
+    tricky = {**env, "LOUIE_DB_PASSWORD": 'a\'b $c "d"'}
     assert inventory.parse_env(inventory.render_env(tricky)) == tricky
 
 

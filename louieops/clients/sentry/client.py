@@ -52,8 +52,9 @@ class SentryClient:
         return self._pages(f"/api/0/projects/{self.org}/{self.project}/rules/", {})
 
     def create_rule(self, body: dict) -> dict | None:
-        return self._created(self.http.request("POST", f"/api/0/projects/{self.org}/{self.project}/rules/",
-                                               json_body=body))
+        return self._created(
+            self.http.request("POST", f"/api/0/projects/{self.org}/{self.project}/rules/", json_body=body)
+        )
 
     def update_rule(self, rule_id: str, body: dict) -> dict | None:
         path = f"/api/0/projects/{self.org}/{self.project}/rules/{rule_id}/"
@@ -67,8 +68,7 @@ class SentryClient:
         return [r for r in rules if not r.get("projects") or self.project in r["projects"]]
 
     def create_alert_rule(self, body: dict) -> dict | None:
-        return self._created(self.http.request("POST", f"/api/0/organizations/{self.org}/alert-rules/",
-                                               json_body=body))
+        return self._created(self.http.request("POST", f"/api/0/organizations/{self.org}/alert-rules/", json_body=body))
 
     def update_alert_rule(self, rule_id: str, body: dict) -> dict | None:
         path = f"/api/0/organizations/{self.org}/alert-rules/{rule_id}/"

@@ -19,8 +19,10 @@ _SPAN_TO_TRANSACTION = {"span.duration": "transaction.duration"}
 
 
 def _rule_actions(route: Route) -> list[dict]:
-    actions = [{"id": SLACK, "workspace": route.integration_id, "channel": f"#{name}", "channel_id": channel_id}
-               for name, channel_id in route.slack]
+    actions = [
+        {"id": SLACK, "workspace": route.integration_id, "channel": f"#{name}", "channel_id": channel_id}
+        for name, channel_id in route.slack
+    ]
     if route.email:
         actions.append({"id": EMAIL, "targetType": "IssueOwners", "fallthroughType": "ActiveMembers"})
     return actions
@@ -35,14 +37,24 @@ def rule_fields(spec: IssueAlertSpec) -> dict:
     else:
         conditions = [{"id": FIRST_SEEN}, {"id": REGRESSION}, {"id": REAPPEARED}]
         filters = [{"id": ATTRIBUTE, "attribute": "error.unhandled", "match": "eq", "value": "true"}]
-    return {"name": spec.name, "actionMatch": "any", "filterMatch": "all", "frequency": max(spec.frequency_minutes, 5),
-            "environment": spec.environment, "conditions": conditions, "filters": filters,
-            "actions": _rule_actions(spec.route)}
+    return {
+        "name": spec.name,
+        "actionMatch": "any",
+        "filterMatch": "all",
+        "frequency": max(spec.frequency_minutes, 5),
+        "environment": spec.environment,
+        "conditions": conditions,
+        "filters": filters,
+        "actions": _rule_actions(spec.route),
+    }
 
 
 def _node(node: dict) -> dict:
-    out = {k: float(v) if k == "value" and str(v).replace(".", "", 1).isdigit() else v
-           for k, v in node.items() if k not in ("name", "label") and v not in (None, "")}
+    out = {
+        k: float(v) if k == "value" and str(v).replace(".", "", 1).isdigit() else v
+        for k, v in node.items()
+        if k not in ("name", "label") and v not in (None, "")
+    }
     if "workspace" in out:
         out["workspace"] = str(int(out["workspace"]))
     if "channel" in out:
@@ -53,11 +65,15 @@ def _node(node: dict) -> dict:
 
 
 def rule_canonical(fields: dict) -> dict:
-    return {"actionMatch": fields.get("actionMatch"), "filterMatch": fields.get("filterMatch") or "all",
-            "frequency": number(fields.get("frequency")), "environment": fields.get("environment") or None,
-            "conditions": sorted_list(_node(n) for n in fields.get("conditions") or ()),
-            "filters": sorted_list(_node(n) for n in fields.get("filters") or ()),
-            "actions": sorted_list(_node(n) for n in fields.get("actions") or ())}
+    return {
+        "actionMatch": fields.get("actionMatch"),
+        "filterMatch": fields.get("filterMatch") or "all",
+        "frequency": number(fields.get("frequency")),
+        "environment": fields.get("environment") or None,
+        "conditions": sorted_list(_node(n) for n in fields.get("conditions") or ()),
+        "filters": sorted_list(_node(n) for n in fields.get("filters") or ()),
+        "actions": sorted_list(_node(n) for n in fields.get("actions") or ()),
+    }
 
 
 def rule_body(fields: dict) -> dict:
@@ -65,8 +81,16 @@ def rule_body(fields: dict) -> dict:
 
 
 def _trigger_actions(route: Route) -> list[dict]:
-    actions = [{"type": "slack", "targetType": "specific", "targetIdentifier": name, "inputChannelId": channel_id,
-                "integrationId": int(route.integration_id)} for name, channel_id in route.slack]
+    actions = [
+        {
+            "type": "slack",
+            "targetType": "specific",
+            "targetIdentifier": name,
+            "inputChannelId": channel_id,
+            "integrationId": int(route.integration_id),
+        }
+        for name, channel_id in route.slack
+    ]
     if route.email:
         actions.append({"type": "email", "targetType": "team", "targetIdentifier": None})
     return actions
@@ -76,30 +100,51 @@ def alert_rule_fields(spec: MetricMonitorSpec, project: str) -> dict:
     aggregate = spec.aggregate
     for span, transaction in _SPAN_TO_TRANSACTION.items():
         aggregate = aggregate.replace(span, transaction)
-    return {"name": spec.name, "projects": [project], "environment": spec.environment, "dataset": "transactions",
-            "queryType": 1, "eventTypes": ["transaction"], "aggregate": aggregate,
-            "query": spec.query.replace("is_transaction:true", "").strip(), "timeWindow": spec.window_minutes,
-            "thresholdType": 1 if spec.below else 0,
-            "triggers": [{"label": "critical", "alertThreshold": spec.critical,
-                          "actions": _trigger_actions(spec.critical_route)},
-                         {"label": "warning", "alertThreshold": spec.warning,
-                          "actions": _trigger_actions(spec.warning_route)}]}
+    return {
+        "name": spec.name,
+        "projects": [project],
+        "environment": spec.environment,
+        "dataset": "transactions",
+        "queryType": 1,
+        "eventTypes": ["transaction"],
+        "aggregate": aggregate,
+        "query": spec.query.replace("is_transaction:true", "").strip(),
+        "timeWindow": spec.window_minutes,
+        "thresholdType": 1 if spec.below else 0,
+        "triggers": [
+            {"label": "critical", "alertThreshold": spec.critical, "actions": _trigger_actions(spec.critical_route)},
+            {"label": "warning", "alertThreshold": spec.warning, "actions": _trigger_actions(spec.warning_route)},
+        ],
+    }
 
 
 def _trigger_action(action: dict) -> dict:
     integration = action.get("integrationId")
-    return {"type": action.get("type"), "targetType": action.get("targetType"),
-            "targetIdentifier": None if action.get("type") == "email" else str(action.get("targetIdentifier") or ""),
-            "integrationId": None if integration in (None, "") else str(integration)}
+    return {
+        "type": action.get("type"),
+        "targetType": action.get("targetType"),
+        "targetIdentifier": None if action.get("type") == "email" else str(action.get("targetIdentifier") or ""),
+        "integrationId": None if integration in (None, "") else str(integration),
+    }
 
 
 def alert_rule_canonical(fields: dict) -> dict:
-    return {"aggregate": fields.get("aggregate"), "dataset": fields.get("dataset"), "query": fields.get("query") or "",
-            "timeWindow": number(fields.get("timeWindow")), "thresholdType": number(fields.get("thresholdType")),
-            "environment": fields.get("environment") or None,
-            "triggers": sorted_list({"label": t.get("label"), "alertThreshold": number(t.get("alertThreshold")),
-                                     "actions": sorted_list(_trigger_action(a) for a in t.get("actions") or ())}
-                                    for t in fields.get("triggers") or ())}
+    return {
+        "aggregate": fields.get("aggregate"),
+        "dataset": fields.get("dataset"),
+        "query": fields.get("query") or "",
+        "timeWindow": number(fields.get("timeWindow")),
+        "thresholdType": number(fields.get("thresholdType")),
+        "environment": fields.get("environment") or None,
+        "triggers": sorted_list(
+            {
+                "label": t.get("label"),
+                "alertThreshold": number(t.get("alertThreshold")),
+                "actions": sorted_list(_trigger_action(a) for a in t.get("actions") or ()),
+            }
+            for t in fields.get("triggers") or ()
+        ),
+    }
 
 
 def alert_rule_body(fields: dict, current: dict | None = None) -> dict:

@@ -67,6 +67,7 @@ class Remote:
 
 # --- canonical helpers -----------------------------------------------------------------------------
 
+
 def camel(value: Any) -> Any:
     """snake_case keys to camelCase, recursively (the server accepts both, answers camelCase)."""
     if isinstance(value, dict):
@@ -92,8 +93,11 @@ def sorted_list(items) -> list:
 
 
 def _condition(node: dict) -> dict:
-    return {"type": node.get("type"), "comparison": number(node.get("comparison")),
-            "conditionResult": number(node.get("conditionResult", True))}
+    return {
+        "type": node.get("type"),
+        "comparison": number(node.get("comparison")),
+        "conditionResult": number(node.get("conditionResult", True)),
+    }
 
 
 def _action(node: dict) -> dict:
@@ -103,28 +107,45 @@ def _action(node: dict) -> dict:
         data.setdefault("fallthroughType", "ActiveMembers")
     target = config.get("targetIdentifier")
     integration = node.get("integrationId")
-    return {"type": node.get("type"), "integrationId": None if integration in (None, "") else str(integration),
-            "targetType": config.get("targetType"), "targetIdentifier": None if target in (None, "") else str(target),
-            "data": data}
+    return {
+        "type": node.get("type"),
+        "integrationId": None if integration in (None, "") else str(integration),
+        "targetType": config.get("targetType"),
+        "targetIdentifier": None if target in (None, "") else str(target),
+        "data": data,
+    }
 
 
 def _group(node: dict) -> dict:
-    return {"logicType": node.get("logicType"),
-            "conditions": sorted_list(_condition(c) for c in node.get("conditions") or ()),
-            "actions": sorted_list(_action(a) for a in node.get("actions") or ())}
+    return {
+        "logicType": node.get("logicType"),
+        "conditions": sorted_list(_condition(c) for c in node.get("conditions") or ()),
+        "actions": sorted_list(_action(a) for a in node.get("actions") or ()),
+    }
 
 
 # --- workflows (alerts) ----------------------------------------------------------------------------
 
+
 def route_actions(route: Route) -> list[dict]:
     actions = [
-        {"type": "slack", "integrationId": route.integration_id, "data": {},
-         "config": {"targetType": "specific", "targetIdentifier": channel_id, "targetDisplay": channel}}
+        {
+            "type": "slack",
+            "integrationId": route.integration_id,
+            "data": {},
+            "config": {"targetType": "specific", "targetIdentifier": channel_id, "targetDisplay": channel},
+        }
         for channel, channel_id in route.slack
     ]
     if route.email:
-        actions.append({"type": "email", "integrationId": None, "data": {"fallthroughType": "ActiveMembers"},
-                        "config": {"targetType": "issue_owners", "targetIdentifier": None, "targetDisplay": None}})
+        actions.append(
+            {
+                "type": "email",
+                "integrationId": None,
+                "data": {"fallthroughType": "ActiveMembers"},
+                "config": {"targetType": "issue_owners", "targetIdentifier": None, "targetDisplay": None},
+            }
+        )
     return actions
 
 
@@ -139,35 +160,56 @@ def issue_alert_parts(spec: IssueAlertSpec) -> tuple[list[dict], list[dict]]:
     if spec.trigger == "spike":  # no trigger condition: every event is checked against the frequency filter
         return [], [_true("event_frequency_count", {"value": spec.events, "interval": spec.interval})]
     # unhandled: a new, regressed or reappeared issue whose event is an unhandled error
-    return ([_true("first_seen_event"), _true("regression_event"), _true("reappeared_event")],
-            [_true("event_attribute", {"attribute": "error.unhandled", "match": "eq", "value": "true"})])
+    return (
+        [_true("first_seen_event"), _true("regression_event"), _true("reappeared_event")],
+        [_true("event_attribute", {"attribute": "error.unhandled", "match": "eq", "value": "true"})],
+    )
 
 
-def workflow_fields(name: str, detector_ids: list[str], frequency: int, environment: str | None,
-                    triggers: list[dict], action_filters: list[dict]) -> dict:
+def workflow_fields(
+    name: str,
+    detector_ids: list[str],
+    frequency: int,
+    environment: str | None,
+    triggers: list[dict],
+    action_filters: list[dict],
+) -> dict:
     """The workflow in response (camelCase) form; ``workflow_body`` turns it into a request."""
-    return {"name": name, "enabled": True, "environment": environment, "config": {"frequency": frequency},
-            "detectorIds": detector_ids, "triggers": {"logicType": "any-short", "conditions": triggers,
-                                                      "actions": []},
-            "actionFilters": action_filters}
+    return {
+        "name": name,
+        "enabled": True,
+        "environment": environment,
+        "config": {"frequency": frequency},
+        "detectorIds": detector_ids,
+        "triggers": {"logicType": "any-short", "conditions": triggers, "actions": []},
+        "actionFilters": action_filters,
+    }
 
 
 def issue_workflow(spec: IssueAlertSpec, error_detector_id: str) -> dict:
     triggers, filters = issue_alert_parts(spec)
     action_filter = {"logicType": "all", "conditions": filters, "actions": route_actions(spec.route)}
-    return workflow_fields(spec.name, [error_detector_id], spec.frequency_minutes, spec.environment, triggers,
-                           [action_filter])
+    return workflow_fields(
+        spec.name, [error_detector_id], spec.frequency_minutes, spec.environment, triggers, [action_filter]
+    )
 
 
 def metric_workflow(spec: MetricMonitorSpec, detector_id: str) -> dict:
     """Priority-based routing, as Sentry's own legacy-alert migration does: critical (high priority) to
     the critical route, warning (medium, not high) to the warning route."""
-    critical = {"logicType": "all", "conditions": [_true("issue_priority_greater_or_equal", PRIORITY_HIGH)],
-                "actions": route_actions(spec.critical_route)}
-    warning = {"logicType": "all",
-               "conditions": [_true("issue_priority_greater_or_equal", PRIORITY_MEDIUM),
-                              _true("issue_priority_greater_or_equal", PRIORITY_HIGH, result=False)],
-               "actions": route_actions(spec.warning_route)}
+    critical = {
+        "logicType": "all",
+        "conditions": [_true("issue_priority_greater_or_equal", PRIORITY_HIGH)],
+        "actions": route_actions(spec.critical_route),
+    }
+    warning = {
+        "logicType": "all",
+        "conditions": [
+            _true("issue_priority_greater_or_equal", PRIORITY_MEDIUM),
+            _true("issue_priority_greater_or_equal", PRIORITY_HIGH, result=False),
+        ],
+        "actions": route_actions(spec.warning_route),
+    }
     filters = [f for f in (critical, warning) if f["actions"]]  # a tier with no reachable channel: no filter
     return workflow_fields(spec.name, [detector_id], 0, spec.environment, [], filters)
 
@@ -187,28 +229,50 @@ def workflow_canonical(fields: dict) -> dict:
 def workflow_body(fields: dict) -> dict:
     """POST/PUT body (full: PUT overwrites)."""
     triggers = fields["triggers"]
-    return {"name": fields["name"], "enabled": fields["enabled"], "environment": fields["environment"],
-            "config": fields["config"], "detector_ids": [int(i) for i in fields["detectorIds"]],
-            "triggers": {"logic_type": triggers["logicType"], "conditions": triggers["conditions"],
-                         "actions": triggers["actions"]},
-            "action_filters": fields["actionFilters"]}
+    return {
+        "name": fields["name"],
+        "enabled": fields["enabled"],
+        "environment": fields["environment"],
+        "config": fields["config"],
+        "detector_ids": [int(i) for i in fields["detectorIds"]],
+        "triggers": {
+            "logic_type": triggers["logicType"],
+            "conditions": triggers["conditions"],
+            "actions": triggers["actions"],
+        },
+        "action_filters": fields["actionFilters"],
+    }
 
 
 # --- detectors (metric monitors) -------------------------------------------------------------------
 
+
 def detector_fields(spec: MetricMonitorSpec) -> dict:
     over, back = ("lt", "gte") if spec.below else ("gt", "lte")
     return {
-        "name": spec.name, "type": "metric_issue", "enabled": True,
-        "dataSources": [{"aggregate": spec.aggregate, "dataset": "events_analytics_platform",
-                         "eventTypes": ["trace_item_span"], "query": spec.query, "queryType": 1,
-                         "timeWindow": spec.window_minutes * 60, "environment": spec.environment,
-                         "extrapolationMode": "unknown"}],
-        "conditionGroup": {"logicType": "any", "conditions": [
-            {"type": over, "comparison": spec.critical, "conditionResult": PRIORITY_HIGH},
-            {"type": over, "comparison": spec.warning, "conditionResult": PRIORITY_MEDIUM},
-            {"type": back, "comparison": spec.warning, "conditionResult": PRIORITY_OK},
-        ]},
+        "name": spec.name,
+        "type": "metric_issue",
+        "enabled": True,
+        "dataSources": [
+            {
+                "aggregate": spec.aggregate,
+                "dataset": "events_analytics_platform",
+                "eventTypes": ["trace_item_span"],
+                "query": spec.query,
+                "queryType": 1,
+                "timeWindow": spec.window_minutes * 60,
+                "environment": spec.environment,
+                "extrapolationMode": "unknown",
+            }
+        ],
+        "conditionGroup": {
+            "logicType": "any",
+            "conditions": [
+                {"type": over, "comparison": spec.critical, "conditionResult": PRIORITY_HIGH},
+                {"type": over, "comparison": spec.warning, "conditionResult": PRIORITY_MEDIUM},
+                {"type": back, "comparison": spec.warning, "conditionResult": PRIORITY_OK},
+            ],
+        },
         "config": {"detectionType": "static"},
     }
 
@@ -218,29 +282,42 @@ def _data_source(source: dict) -> dict:
     outer = source.get("queryObj") or {}
     query = outer.get("snubaQuery") or source
     query_type = next((d["queryType"] for d in (query, outer, source) if d.get("queryType") is not None), None)
-    return {"aggregate": query.get("aggregate"), "dataset": query.get("dataset"),
-            "query": query.get("query") or "", "queryType": number(query_type),
-            "timeWindow": number(query.get("timeWindow")), "environment": query.get("environment") or None,
-            "eventTypes": sorted(query.get("eventTypes") or source.get("eventTypes") or ())}
+    return {
+        "aggregate": query.get("aggregate"),
+        "dataset": query.get("dataset"),
+        "query": query.get("query") or "",
+        "queryType": number(query_type),
+        "timeWindow": number(query.get("timeWindow")),
+        "environment": query.get("environment") or None,
+        "eventTypes": sorted(query.get("eventTypes") or source.get("eventTypes") or ()),
+    }
 
 
 def detector_canonical(fields: dict) -> dict:
     fields = camel(fields)
     group = fields.get("conditionGroup") or {}
     return {
-        "type": fields.get("type"), "enabled": fields.get("enabled", True),
+        "type": fields.get("type"),
+        "enabled": fields.get("enabled", True),
         "dataSources": sorted_list(_data_source(s) for s in fields.get("dataSources") or ()),
-        "conditionGroup": {"logicType": group.get("logicType"),
-                           "conditions": sorted_list(_condition(c) for c in group.get("conditions") or ())},
+        "conditionGroup": {
+            "logicType": group.get("logicType"),
+            "conditions": sorted_list(_condition(c) for c in group.get("conditions") or ()),
+        },
         "detectionType": (fields.get("config") or {}).get("detectionType"),
     }
 
 
 def detector_body(fields: dict) -> dict:
     group = fields["conditionGroup"]
-    return {"name": fields["name"], "type": fields["type"], "enabled": fields["enabled"],
-            "data_sources": fields["dataSources"], "config": fields["config"],
-            "condition_group": {"logic_type": group["logicType"], "conditions": group["conditions"]}}
+    return {
+        "name": fields["name"],
+        "type": fields["type"],
+        "enabled": fields["enabled"],
+        "data_sources": fields["dataSources"],
+        "config": fields["config"],
+        "condition_group": {"logic_type": group["logicType"], "conditions": group["conditions"]},
+    }
 
 
 def remote(data: dict, canonical) -> Remote:

@@ -23,9 +23,21 @@ from ..http import ApiError
 from ..plan import Action, Plan, PlanError, field_changes, index_by_name
 from . import legacy
 from .client import SentryClient
-from .models import (ERROR_DETECTOR_TYPE, IssueAlertSpec, MetricMonitorSpec, Remote, Route, detector_body,
-                     detector_canonical, detector_fields, issue_workflow, metric_workflow, remote, workflow_body,
-                     workflow_canonical)
+from .models import (
+    ERROR_DETECTOR_TYPE,
+    IssueAlertSpec,
+    MetricMonitorSpec,
+    Remote,
+    Route,
+    detector_body,
+    detector_canonical,
+    detector_fields,
+    issue_workflow,
+    metric_workflow,
+    remote,
+    workflow_body,
+    workflow_canonical,
+)
 
 log = logging.getLogger("louieops.sentry")
 MONITOR, ALERT = "Sentry metric monitor", "Sentry alert"
@@ -35,6 +47,7 @@ SETTLE_SECONDS = 2.0  # after a write got no answer, give the server this long b
 
 
 # --- settings -> specs -----------------------------------------------------------------------------
+
 
 def route_for(settings: Mapping[str, Any], tier: str) -> Route:
     route = settings["alert_routes"][tier]
@@ -46,11 +59,18 @@ def route_for(settings: Mapping[str, Any], tier: str) -> Route:
 
 def issue_alert_specs(settings: Mapping[str, Any]) -> list[IssueAlertSpec]:
     prefix, env = settings["sentry_name_prefix"], settings["sentry_environment"]
-    return [IssueAlertSpec(name=prefix + item["name"], trigger=item["trigger"],
-                           frequency_minutes=item["frequency_minutes"], environment=env,
-                           route=route_for(settings, item["tier"]), events=item.get("events"),
-                           interval=item.get("interval"))
-            for item in settings["sentry_issue_alerts"]]
+    return [
+        IssueAlertSpec(
+            name=prefix + item["name"],
+            trigger=item["trigger"],
+            frequency_minutes=item["frequency_minutes"],
+            environment=env,
+            route=route_for(settings, item["tier"]),
+            events=item.get("events"),
+            interval=item.get("interval"),
+        )
+        for item in settings["sentry_issue_alerts"]
+    ]
 
 
 def metric_monitor_specs(settings: Mapping[str, Any]) -> list[MetricMonitorSpec]:
@@ -58,16 +78,25 @@ def metric_monitor_specs(settings: Mapping[str, Any]) -> list[MetricMonitorSpec]
     specs = []
     for item in settings["sentry_metric_monitors"]:
         levels, scale = settings["kpi_thresholds"][item["kpi"]], item.get("scale", 1)
-        specs.append(MetricMonitorSpec(
-            name=prefix + item["name"], aggregate=item["aggregate"], query=item["query"],
-            window_minutes=item["window_minutes"], below=item["kpi"] in LOWER_IS_WORSE,
-            warning=levels["warning"] * scale, critical=levels["critical"] * scale, environment=env,
-            warning_route=route_for(settings, item["warning_tier"]),
-            critical_route=route_for(settings, item["critical_tier"])))
+        specs.append(
+            MetricMonitorSpec(
+                name=prefix + item["name"],
+                aggregate=item["aggregate"],
+                query=item["query"],
+                window_minutes=item["window_minutes"],
+                below=item["kpi"] in LOWER_IS_WORSE,
+                warning=levels["warning"] * scale,
+                critical=levels["critical"] * scale,
+                environment=env,
+                warning_route=route_for(settings, item["warning_tier"]),
+                critical_route=route_for(settings, item["critical_tier"]),
+            )
+        )
     return specs
 
 
 # --- object kinds ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class KindOps:
@@ -88,19 +117,43 @@ class Wanted:
 
 def workflow_kinds(client: SentryClient) -> dict[str, KindOps]:
     return {
-        MONITOR: KindOps(client.list_detectors, detector_canonical, lambda f, _c: detector_body(f),
-                         client.create_detector, client.update_detector, client.delete_detector),
-        ALERT: KindOps(client.list_workflows, workflow_canonical, lambda f, _c: workflow_body(f),
-                       client.create_workflow, client.update_workflow, client.delete_workflow),
+        MONITOR: KindOps(
+            client.list_detectors,
+            detector_canonical,
+            lambda f, _c: detector_body(f),
+            client.create_detector,
+            client.update_detector,
+            client.delete_detector,
+        ),
+        ALERT: KindOps(
+            client.list_workflows,
+            workflow_canonical,
+            lambda f, _c: workflow_body(f),
+            client.create_workflow,
+            client.update_workflow,
+            client.delete_workflow,
+        ),
     }
 
 
 def legacy_kinds(client: SentryClient) -> dict[str, KindOps]:
     return {
-        RULE: KindOps(client.list_rules, legacy.rule_canonical, lambda f, _c: legacy.rule_body(f),
-                      client.create_rule, client.update_rule, client.delete_rule),
-        METRIC_RULE: KindOps(client.list_alert_rules, legacy.alert_rule_canonical, legacy.alert_rule_body,
-                             client.create_alert_rule, client.update_alert_rule, client.delete_alert_rule),
+        RULE: KindOps(
+            client.list_rules,
+            legacy.rule_canonical,
+            lambda f, _c: legacy.rule_body(f),
+            client.create_rule,
+            client.update_rule,
+            client.delete_rule,
+        ),
+        METRIC_RULE: KindOps(
+            client.list_alert_rules,
+            legacy.alert_rule_canonical,
+            legacy.alert_rule_body,
+            client.create_alert_rule,
+            client.update_alert_rule,
+            client.delete_alert_rule,
+        ),
     }
 
 
@@ -108,22 +161,31 @@ def workflow_wanted(settings: Mapping[str, Any]) -> list[Wanted]:
     """Metric monitors first (the alerts reference their ids), then the alerts."""
     monitors = metric_monitor_specs(settings)
     wanted = [Wanted(MONITOR, spec.name, lambda ctx, s=spec: detector_fields(s)) for spec in monitors]
-    wanted += [Wanted(ALERT, spec.name, lambda ctx, s=spec: issue_workflow(s, ctx["error_detector"]))
-               for spec in issue_alert_specs(settings)]
-    wanted += [Wanted(ALERT, spec.name, lambda ctx, s=spec: metric_workflow(s, ctx["ids"].get(
-        (MONITOR, s.name), f"new:{s.name}"))) for spec in monitors]
+    wanted += [
+        Wanted(ALERT, spec.name, lambda ctx, s=spec: issue_workflow(s, ctx["error_detector"]))
+        for spec in issue_alert_specs(settings)
+    ]
+    wanted += [
+        Wanted(
+            ALERT, spec.name, lambda ctx, s=spec: metric_workflow(s, ctx["ids"].get((MONITOR, s.name), f"new:{s.name}"))
+        )
+        for spec in monitors
+    ]
     return wanted
 
 
 def legacy_wanted(settings: Mapping[str, Any]) -> list[Wanted]:
     project = settings["sentry_project"]
     wanted = [Wanted(RULE, s.name, lambda ctx, s=s: legacy.rule_fields(s)) for s in issue_alert_specs(settings)]
-    wanted += [Wanted(METRIC_RULE, s.name, lambda ctx, s=s: legacy.alert_rule_fields(s, project))
-               for s in metric_monitor_specs(settings)]
+    wanted += [
+        Wanted(METRIC_RULE, s.name, lambda ctx, s=s: legacy.alert_rule_fields(s, project))
+        for s in metric_monitor_specs(settings)
+    ]
     return wanted
 
 
 # --- plan ------------------------------------------------------------------------------------------
+
 
 def context(current: Mapping[str, list[Remote]]) -> dict:
     ids = {(kind, obj.name): obj.id for kind, objs in current.items() for obj in objs}
@@ -131,12 +193,15 @@ def context(current: Mapping[str, list[Remote]]) -> dict:
     return {"ids": ids, "error_detector": errors[0].id if errors else None}
 
 
-def plan(wanted: list[Wanted], kinds: Mapping[str, KindOps], current: Mapping[str, list[Remote]], prefix: str,
-         prune: bool) -> Plan:
+def plan(
+    wanted: list[Wanted], kinds: Mapping[str, KindOps], current: Mapping[str, list[Remote]], prefix: str, prune: bool
+) -> Plan:
     ctx = context(current)
     if any(w.kind == ALERT for w in wanted) and MONITOR in kinds and ctx["error_detector"] is None:
-        raise PlanError("the Sentry project has no error detector (type 'error') to attach the issue alerts to; "
-                        "check sentry_org and sentry_project")
+        raise PlanError(
+            "the Sentry project has no error detector (type 'error') to attach the issue alerts to; "
+            "check sentry_org and sentry_project"
+        )
     result = Plan()
     for kind in kinds:
         names = [w.name for w in wanted if w.kind == kind]
@@ -196,8 +261,9 @@ class Reconciler:
                         raise _gone(exc, "legacy alert-rule") from exc
                     raise
         self.ctx = context(self.current)
-        return plan(wanted, self.kinds, self.current, self.settings["sentry_name_prefix"],
-                    self.settings["sentry_prune"])
+        return plan(
+            wanted, self.kinds, self.current, self.settings["sentry_name_prefix"], self.settings["sentry_prune"]
+        )
 
     def apply(self, action: Action) -> None:
         log.info("Sentry: %s", action.describe())
@@ -211,8 +277,11 @@ class Reconciler:
         for attempt in range(1, MAX_WRITE_TRIES + 1):
             fields = action.desired.build(self.ctx)
             try:
-                answer = (ops.update(current.id, ops.body(fields, current.raw)) if current
-                          else ops.create(ops.body(fields, None)))
+                answer = (
+                    ops.update(current.id, ops.body(fields, current.raw))
+                    if current
+                    else ops.create(ops.body(fields, None))
+                )
             except ApiError as exc:
                 if not exc.is_transient or attempt == MAX_WRITE_TRIES:
                     raise
@@ -226,7 +295,8 @@ class Reconciler:
             # no usable answer (error or 202): look at what the server holds now
             self.current[action.kind] = self._list(action.kind)
             current = index_by_name(self.current[action.kind], lambda o: o.name, [action.name], action.kind).get(
-                action.name)
+                action.name
+            )
             if current is not None:
                 self.ctx["ids"][(action.kind, action.name)] = current.id
                 if current.canonical == ops.canonical(fields):

@@ -39,8 +39,12 @@ class MonitorSpec:
 
     def comparable(self, managed_tag: str) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "type": self.type, "url": _url_for(self.type, self.url), "interval": self.interval,
-            "timeout": self.timeout, "alert_contacts": self.contacts, "managed_tag": managed_tag,
+            "type": self.type,
+            "url": _url_for(self.type, self.url),
+            "interval": self.interval,
+            "timeout": self.timeout,
+            "alert_contacts": self.contacts,
+            "managed_tag": managed_tag,
         }
         if self.type == "PORT":
             out["port"] = self.port
@@ -84,9 +88,7 @@ class Monitor:
             url=_url_for(kind, _text(data.get("url"))),
             interval=_int(data.get("interval")),
             timeout=_int(data.get("timeout")),
-            contacts=frozenset(
-                _int(c.get("alertContactId")) for c in data.get("assignedAlertContacts") or ()
-            ),
+            contacts=frozenset(_int(c.get("alertContactId")) for c in data.get("assignedAlertContacts") or ()),
             tags=frozenset(_text(t.get("name") if isinstance(t, dict) else t) for t in data.get("tags") or ()),
             port=_int(data.get("port")) or None,
             keyword=_text(data.get("keywordValue")).strip() or None,
@@ -99,8 +101,12 @@ class Monitor:
     def comparable(self, desired: MonitorSpec, managed_tag: str) -> dict[str, Any]:
         """The same keys as ``desired.comparable``; fields the API does not report are taken as desired."""
         out: dict[str, Any] = {
-            "type": self.type, "url": self.url, "interval": self.interval, "timeout": self.timeout,
-            "alert_contacts": self.contacts, "managed_tag": managed_tag if managed_tag in self.tags else None,
+            "type": self.type,
+            "url": self.url,
+            "interval": self.interval,
+            "timeout": self.timeout,
+            "alert_contacts": self.contacts,
+            "managed_tag": managed_tag if managed_tag in self.tags else None,
         }
         if desired.type == "PORT":
             out["port"] = self.port
@@ -120,8 +126,12 @@ class AlertContact:
 
     @classmethod
     def from_api(cls, data: dict) -> AlertContact:
-        return cls(id=_int(data["id"]), type=str(data.get("type") or "").lower(),
-                   name=_text(data.get("friendlyName")), value=_text(data.get("value")))
+        return cls(
+            id=_int(data["id"]),
+            type=str(data.get("type") or "").lower(),
+            name=_text(data.get("friendlyName")),
+            value=_text(data.get("value")),
+        )
 
 
 def keyword_type(alert_when: str) -> str:
@@ -131,14 +141,22 @@ def keyword_type(alert_when: str) -> str:
 def create_body(spec: MonitorSpec, tags: list[str]) -> dict[str, Any]:
     """POST /monitors body, in the per-type shape of the OpenAPI document (Create<Type>MonitorDto)."""
     body: dict[str, Any] = {
-        "friendlyName": spec.name, "type": spec.type, "url": spec.url, "interval": spec.interval,
-        "timeout": spec.timeout, "assignedAlertContacts": _contacts(spec.contacts), "tagNames": tags,
+        "friendlyName": spec.name,
+        "type": spec.type,
+        "url": spec.url,
+        "interval": spec.interval,
+        "timeout": spec.timeout,
+        "assignedAlertContacts": _contacts(spec.contacts),
+        "tagNames": tags,
     }
     if spec.type == "PORT":
         body["port"] = spec.port
     if spec.type == "KEYWORD":
-        body.update(keywordType=spec.keyword_type, keywordValue=spec.keyword,
-                    keywordCaseType=_CASE_NAMES[spec.keyword_case or 0])
+        body.update(
+            keywordType=spec.keyword_type,
+            keywordValue=spec.keyword,
+            keywordCaseType=_CASE_NAMES[spec.keyword_case or 0],
+        )
     if spec.http_method and spec.type in ("HTTP", "KEYWORD"):
         body["httpMethodType"] = spec.http_method
     return body
@@ -149,9 +167,16 @@ def update_body(spec: MonitorSpec, current: Monitor, managed_tag: str, changed: 
     body: dict[str, Any] = {}
     if current.name != spec.name:
         body["friendlyName"] = spec.name
-    simple = {"url": "url", "interval": "interval", "timeout": "timeout", "port": "port",
-              "keyword": "keywordValue", "keyword_type": "keywordType", "keyword_case": "keywordCaseType",
-              "http_method": "httpMethodType"}
+    simple = {
+        "url": "url",
+        "interval": "interval",
+        "timeout": "timeout",
+        "port": "port",
+        "keyword": "keywordValue",
+        "keyword_type": "keywordType",
+        "keyword_case": "keywordCaseType",
+        "http_method": "httpMethodType",
+    }
     for key, api_key in simple.items():
         if key in changed:
             body[api_key] = getattr(spec, key)

@@ -44,7 +44,8 @@ def resolve_contacts(wanted: Mapping[str, Mapping[str, Any]], contacts: Iterable
     ids: dict[str, int] = {}
     for key, spec in wanted.items():
         matches = [
-            c for c in contacts
+            c
+            for c in contacts
             if c.type == spec["type"]
             and ("name" not in spec or c.name == spec["name"])
             and ("value" not in spec or c.value == spec["value"])
@@ -66,19 +67,21 @@ def desired(settings: Mapping[str, Any], contact_ids: Mapping[str, int]) -> list
     for index, item in enumerate(settings["uptimerobot_monitors"]):
         where = f"uptimerobot_monitors[{index}]"
         kind = item["type"].upper()
-        specs.append(MonitorSpec(
-            name=expand(item["name"], settings, where + ".name"),
-            type=kind,
-            url=expand(item["url"], settings, where + ".url"),
-            interval=item["interval"],
-            timeout=item["timeout"],
-            contacts=frozenset(contact_ids[key] for key in item["alert_contacts"]),
-            port=item.get("port"),
-            keyword=item.get("keyword"),
-            keyword_type=keyword_type(item["keyword_alert_when"]) if kind == "KEYWORD" else None,
-            keyword_case=(0 if item.get("keyword_case_sensitive", True) else 1) if kind == "KEYWORD" else None,
-            http_method="GET" if kind == "KEYWORD" else None,  # HEAD (the default) cannot see the body
-        ))
+        specs.append(
+            MonitorSpec(
+                name=expand(item["name"], settings, where + ".name"),
+                type=kind,
+                url=expand(item["url"], settings, where + ".url"),
+                interval=item["interval"],
+                timeout=item["timeout"],
+                contacts=frozenset(contact_ids[key] for key in item["alert_contacts"]),
+                port=item.get("port"),
+                keyword=item.get("keyword"),
+                keyword_type=keyword_type(item["keyword_alert_when"]) if kind == "KEYWORD" else None,
+                keyword_case=(0 if item.get("keyword_case_sensitive", True) else 1) if kind == "KEYWORD" else None,
+                http_method="GET" if kind == "KEYWORD" else None,  # HEAD (the default) cannot see the body
+            )
+        )
     return specs
 
 
@@ -101,13 +104,25 @@ def plan(specs: list[MonitorSpec], current: list[Monitor], managed_tag: str, pru
         if existing is None:
             result.actions.append(Action("create", KIND, spec.name, desired=spec))
         elif existing.type != spec.type:
-            result.actions.append(Action("replace", KIND, spec.name, existing.id,
-                                         (f"type: {existing.type} -> {spec.type}",), desired=spec))
+            result.actions.append(
+                Action(
+                    "replace", KIND, spec.name, existing.id, (f"type: {existing.type} -> {spec.type}",), desired=spec
+                )
+            )
         else:
             changes = diff(spec, existing, managed_tag)
             if changes:
-                result.actions.append(Action("update", KIND, spec.name, existing.id, changes, desired=spec,
-                                             adopt=managed_tag not in existing.tags))
+                result.actions.append(
+                    Action(
+                        "update",
+                        KIND,
+                        spec.name,
+                        existing.id,
+                        changes,
+                        desired=spec,
+                        adopt=managed_tag not in existing.tags,
+                    )
+                )
             else:
                 result.unchanged.append(spec.name)
     if prune:

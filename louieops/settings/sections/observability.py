@@ -56,9 +56,7 @@ RULES = {
     "remote_syslog2_sha256": optional(sha256_hex),
     "remote_syslog2_source": _source,
     "alert_slack_webhooks": mapping_of(identifier, env_name),
-    "alert_routes": mapping_of(
-        _TIER, record({"slack": list_of(identifier), "email": boolean, "sms": boolean})
-    ),
+    "alert_routes": mapping_of(_TIER, record({"slack": list_of(identifier), "email": boolean, "sms": boolean})),
     "alert_email_to": optional(email),
     "alert_sms_to": optional(string(r"\+[1-9][0-9]{6,14}", "a phone number in E.164 form such as +4915112345678")),
     "alert_twilio_api_url": url,
@@ -97,7 +95,8 @@ def _check_routes(settings):
         for channel in route["slack"]:
             if channel not in settings.alert_slack_webhooks:
                 raise SettingsError(
-                    f"alert_routes[{tier!r}].slack", channel,
+                    f"alert_routes[{tier!r}].slack",
+                    channel,
                     f"a channel listed in alert_slack_webhooks ({', '.join(settings.alert_slack_webhooks)})",
                 )
 
@@ -119,7 +118,8 @@ def _check_remote_syslog2(settings):
     if settings.papertrail_method == "remote_syslog2" and settings.papertrail_port is not None:
         if settings.remote_syslog2_sha256 is None:
             raise SettingsError(
-                "remote_syslog2_sha256", None,
+                "remote_syslog2_sha256",
+                None,
                 "the sha256 of the remote_syslog2 tarball you verified (`sha256sum remote_syslog_linux_amd64.tar.gz`);"
                 " it is required when papertrail_method = 'remote_syslog2'",
             )

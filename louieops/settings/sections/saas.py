@@ -8,8 +8,20 @@ from __future__ import annotations
 
 import re
 
-from ..rules import (Invalid, boolean, identifier, integer, list_of, mapping_of, number, one_of, optional, record,
-                     string, url)
+from ..rules import (
+    Invalid,
+    boolean,
+    identifier,
+    integer,
+    list_of,
+    mapping_of,
+    number,
+    one_of,
+    optional,
+    record,
+    string,
+    url,
+)
 from ..validate import SettingsError
 
 _slug = string(r"[a-z0-9][a-z0-9_-]*", "a lower-case slug")
@@ -18,14 +30,27 @@ _name = string(r"[^\s].{0,199}", "a name of 1-200 characters")
 _contact_types = ("email", "slack", "webhook", "msteams", "discord", "telegram", "pagerduty", "googlechat")
 
 _MONITOR = record(
-    {"name": _name, "type": one_of("http", "keyword", "port", "ping"), "url": string(),
-     "interval": integer(30, 86400), "timeout": integer(1, 60), "alert_contacts": list_of(identifier)},
-    {"port": integer(1, 65535), "keyword": string(r"\S(.{0,498}\S)?", "a keyword of 1-500 characters without "
-                                                                      "surrounding spaces"),
-     "keyword_alert_when": one_of("exists", "not_exists"), "keyword_case_sensitive": boolean},
+    {
+        "name": _name,
+        "type": one_of("http", "keyword", "port", "ping"),
+        "url": string(),
+        "interval": integer(30, 86400),
+        "timeout": integer(1, 60),
+        "alert_contacts": list_of(identifier),
+    },
+    {
+        "port": integer(1, 65535),
+        "keyword": string(r"\S(.{0,498}\S)?", "a keyword of 1-500 characters without surrounding spaces"),
+        "keyword_alert_when": one_of("exists", "not_exists"),
+        "keyword_case_sensitive": boolean,
+    },
 )
-_TYPE_KEYS = {"http": set(), "ping": set(), "port": {"port"},
-              "keyword": {"keyword", "keyword_alert_when", "keyword_case_sensitive"}}
+_TYPE_KEYS = {
+    "http": set(),
+    "ping": set(),
+    "port": {"port"},
+    "keyword": {"keyword", "keyword_alert_when", "keyword_case_sensitive"},
+}
 _TYPE_REQUIRED = {"port": {"port"}, "keyword": {"keyword", "keyword_alert_when"}}
 
 
@@ -59,8 +84,12 @@ def _contact(value):
 
 
 _ISSUE_ALERT = record(
-    {"name": _name, "trigger": one_of("new_issue", "spike", "unhandled"),
-     "frequency_minutes": one_of(0, 5, 10, 30, 60, 180, 720, 1440), "tier": _TIER},
+    {
+        "name": _name,
+        "trigger": one_of("new_issue", "spike", "unhandled"),
+        "frequency_minutes": one_of(0, 5, 10, 30, 60, 180, 720, 1440),
+        "tier": _TIER,
+    },
     {"events": integer(1, 1_000_000), "interval": one_of("1m", "5m", "15m", "1h", "1d", "1w", "30d")},
 )
 
@@ -84,10 +113,15 @@ def _query(value):
 
 
 _METRIC_MONITOR = record(
-    {"name": _name, "kpi": identifier,
-     "aggregate": string(r"[a-z_0-9]+\([a-z_.0-9,]*\)", "an aggregate such as p50(span.duration)"),
-     "query": _query, "window_minutes": one_of(1, 5, 10, 15, 30, 60, 120, 240, 1440),
-     "warning_tier": _TIER, "critical_tier": _TIER},
+    {
+        "name": _name,
+        "kpi": identifier,
+        "aggregate": string(r"[a-z_0-9]+\([a-z_.0-9,]*\)", "an aggregate such as p50(span.duration)"),
+        "query": _query,
+        "window_minutes": one_of(1, 5, 10, 15, 30, 60, 120, 240, 1440),
+        "warning_tier": _TIER,
+        "critical_tier": _TIER,
+    },
     {"scale": number(0)},
 )
 
@@ -106,8 +140,9 @@ RULES = {
     "sentry_name_prefix": string(r"\S.*", "a non-empty name prefix such as '[louieops] '"),
     "sentry_environment": optional(string(r"[^\s/]{1,64}", "a Sentry environment name")),
     "sentry_slack_integration_id": optional(string(r"[0-9]+", "the numeric id of Sentry's Slack integration")),
-    "sentry_slack_channel_ids": mapping_of(identifier, string(r"[CGD][A-Z0-9]{6,}", "a Slack channel id such as "
-                                                                                     "C0123ABCD")),
+    "sentry_slack_channel_ids": mapping_of(
+        identifier, string(r"[CGD][A-Z0-9]{6,}", "a Slack channel id such as C0123ABCD")
+    ),
     "sentry_issue_alerts": list_of(_issue_alert),
     "sentry_metric_monitors": list_of(_METRIC_MONITOR),
 }
@@ -119,14 +154,19 @@ def _check_uptimerobot(settings):
     for index, item in enumerate(settings.uptimerobot_monitors):
         for contact in item["alert_contacts"]:
             if contact not in contacts:
-                raise SettingsError(f"uptimerobot_monitors[{index}].alert_contacts", contact,
-                                    f"a key of uptimerobot_alert_contacts ({', '.join(contacts) or 'none defined'})")
+                raise SettingsError(
+                    f"uptimerobot_monitors[{index}].alert_contacts",
+                    contact,
+                    f"a key of uptimerobot_alert_contacts ({', '.join(contacts) or 'none defined'})",
+                )
         for key in ("name", "url"):
             for placeholder in re.findall(r"\{([a-z][a-z0-9_]*)\}", item[key]):
                 if not isinstance(settings.get(placeholder), str):
-                    raise SettingsError(f"uptimerobot_monitors[{index}].{key}", item[key],
-                                        f"placeholders naming string settings such as {{domain_api}} "
-                                        f"({{{placeholder}}} is not one)")
+                    raise SettingsError(
+                        f"uptimerobot_monitors[{index}].{key}",
+                        item[key],
+                        f"placeholders naming string settings such as {{domain_api}} ({{{placeholder}}} is not one)",
+                    )
         if item["name"] in names:
             raise SettingsError(f"uptimerobot_monitors[{index}].name", item["name"], "a name used once")
         names.add(item["name"])
@@ -138,8 +178,11 @@ def _check_sentry(settings):
     for key in ("sentry_issue_alerts", "sentry_metric_monitors"):
         for index, item in enumerate(settings[key]):
             if item["name"] in names:
-                raise SettingsError(f"{key}[{index}].name", item["name"],
-                                    "a name used once across sentry_issue_alerts and sentry_metric_monitors")
+                raise SettingsError(
+                    f"{key}[{index}].name",
+                    item["name"],
+                    "a name used once across sentry_issue_alerts and sentry_metric_monitors",
+                )
             names.add(item["name"])
             for tier_key in ("tier", "critical_tier"):  # warning_tier may route nowhere (see all.py)
                 if tier_key in item:
@@ -147,11 +190,17 @@ def _check_sentry(settings):
     for index, item in enumerate(settings.sentry_metric_monitors):
         levels = settings.kpi_thresholds.get(item["kpi"])
         if levels is None:
-            raise SettingsError(f"sentry_metric_monitors[{index}].kpi", item["kpi"],
-                                f"a KPI of kpi_thresholds ({', '.join(settings.kpi_thresholds)})")
+            raise SettingsError(
+                f"sentry_metric_monitors[{index}].kpi",
+                item["kpi"],
+                f"a KPI of kpi_thresholds ({', '.join(settings.kpi_thresholds)})",
+            )
         if levels["warning"] is None or levels["critical"] is None:
-            raise SettingsError(f"kpi_thresholds[{item['kpi']!r}]", levels,
-                                f"warning and critical levels (sentry_metric_monitors[{index}] alerts on them)")
+            raise SettingsError(
+                f"kpi_thresholds[{item['kpi']!r}]",
+                levels,
+                f"warning and critical levels (sentry_metric_monitors[{index}] alerts on them)",
+            )
     integration = settings.sentry_slack_integration_id
     for index, item in enumerate(settings.sentry_metric_monitors):
         if integration:
@@ -161,11 +210,18 @@ def _check_sentry(settings):
         if integration:
             for channel in route["slack"]:
                 if channel not in settings.sentry_slack_channel_ids:
-                    raise SettingsError("sentry_slack_channel_ids", settings.sentry_slack_channel_ids,
-                                        f"a Slack channel id for {channel!r} (alert_routes[{tier!r}], used by {where})")
+                    raise SettingsError(
+                        "sentry_slack_channel_ids",
+                        settings.sentry_slack_channel_ids,
+                        f"a Slack channel id for {channel!r} (alert_routes[{tier!r}], used by {where})",
+                    )
         if not route["email"] and not (integration and route["slack"]) and not where.endswith("warning_tier"):
-            raise SettingsError(where, tier, "a tier whose alert_routes entry Sentry can notify (e-mail, or Slack "
-                                "with sentry_slack_integration_id set)")
+            raise SettingsError(
+                where,
+                tier,
+                "a tier whose alert_routes entry Sentry can notify (e-mail, or Slack "
+                "with sentry_slack_integration_id set)",
+            )
 
 
 CHECKS = [_check_uptimerobot, _check_sentry]
