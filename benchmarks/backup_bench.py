@@ -195,7 +195,8 @@ def table(results: list[dict], db: dict) -> str:
     widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(4)]
     lines = [f"database {DB}: {db['rows']:,} rows, {mb(db['bytes'])} MB on disk (pg_database_size)", ""]
     for row in [head, tuple("-" * w for w in widths), *rows]:
-        cells = (str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+        pairs = enumerate(zip(row, widths, strict=True))
+        cells = (str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in pairs)
         lines.append("  ".join(cells))
     return "\n".join(lines)
 

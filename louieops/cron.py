@@ -43,4 +43,4 @@ def cron_max_gap_minutes(schedule: str, days: int = 2 * 366) -> int:
             runs.extend(offset * 1440 + h * 60 + m for h in hours for m in minutes)
     if len(runs) < 2:
         raise ValueError(f"cron schedule {schedule!r} runs less than twice in {days} days")
-    return max(b - a for a, b in zip(runs, runs[1:]))
+    return max(b - a for a, b in zip(runs, runs[1:], strict=False))

@@ -13,7 +13,6 @@ from pyinfra.api.exceptions import PyinfraError
 from pyinfra.facts.server import LinuxDistribution
 from pyinfra.operations import apt, postgres, systemd
 
-
 from louieops import secrets
 from louieops.facts.system import MemTotalMb
 from louieops.operations import postgresql

@@ -127,7 +127,7 @@ def cron_schedule(value):
     fields = value.split() if isinstance(value, str) else []
     if len(fields) != 5 or not all(re.fullmatch(_CRON_FIELD, f) for f in fields):
         raise Invalid(describe(cron_schedule))
-    for field, (low, high) in zip(fields, _CRON_RANGES):
+    for field, (low, high) in zip(fields, _CRON_RANGES, strict=True):
         for number_text in re.findall(r"(?<![/0-9])[0-9]+", field):
             if not low <= int(number_text) <= high:
                 raise Invalid(f"{describe(cron_schedule)}; {number_text} is outside {low}-{high}")

@@ -218,10 +218,10 @@ def test_the_database_cron_line_runs_as_written(deployed, good_backup):
     """The command of the db job in /etc/cron.d, run as its user with cron's environment, backs up."""
     s = deployed.settings
     cron = root(deployed, "cat /etc/cron.d/louieops-backup").stdout
-    line = next(l for l in cron.splitlines() if l.strip().endswith("louie-backup") and "/backup-db" in l)
+    line = next(x for x in cron.splitlines() if x.strip().endswith("louie-backup") and "/backup-db" in x)
     fields = line.split(None, 6)
     assert fields[:6] == [*s.backup_db_schedule.split(), s.backup_user]
-    path = next(l.split("=", 1)[1] for l in cron.splitlines() if l.startswith("PATH="))
+    path = next(x.split("=", 1)[1] for x in cron.splitlines() if x.startswith("PATH="))
     before = set(local_state(deployed))
     root(
         deployed,

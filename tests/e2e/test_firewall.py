@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DEPLOY_BASE = "from pyinfra import host\nfrom louieops.settings import for_host\nfrom tasks import base\nfor_host(host)\nbase.provision_base()\n"
+DEPLOY_BASE = (
+    "from pyinfra import host\n"
+    "from louieops.settings import for_host\n"
+    "from tasks import base\n"
+    "for_host(host)\n"
+    "base.provision_base()\n"
+)
 
 
 def firewall_state(deployed) -> tuple[bool, str]:

@@ -111,7 +111,7 @@ def assert_services_active(deployed):
     s = deployed.settings
     units = ["nginx", "postgresql", f"pm2-{s.app_user}", "nftables", "certbot.timer"]
     out = deployed.ssh("systemctl is-active " + " ".join(units), check=False).stdout.split()
-    assert out == ["active"] * len(units), dict(zip(units, out))
+    assert out == ["active"] * len(units), dict(zip(units, out, strict=False))
     jlist = root(deployed, f"sudo -u {s.app_user} -H env PM2_HOME=/home/{s.app_user}/.pm2 pm2 jlist").stdout
     apps = {p["name"]: p["pm2_env"]["status"] for p in json.loads(jlist[jlist.index("[") :])}
     assert apps.get(f"{s.app_name}-api") == "online", apps

@@ -14,11 +14,12 @@ P = "[louieops] "
 ISSUE_ALERTS = {P + "New error type", P + "Error spike", P + "Unhandled error"}
 MONITORS = {P + "API p50 latency", P + "API p99 latency", P + "API error rate"}
 WORKFLOWS, DETECTORS = "/api/0/organizations/{org}/workflows/", "/api/0/organizations/{org}/detectors/"
+_ORG = "/api/0/organizations/{organization_id_or_slug}"
 OPENAPI_PATHS = {
-    "/api/0/organizations/{org}/workflows/": "/api/0/organizations/{organization_id_or_slug}/workflows/",
-    "/api/0/organizations/{org}/workflows/{id}/": "/api/0/organizations/{organization_id_or_slug}/workflows/{workflow_id}/",
-    "/api/0/organizations/{org}/projects/{project}/detectors/": "/api/0/organizations/{organization_id_or_slug}/projects/{project_id_or_slug}/detectors/",
-    "/api/0/organizations/{org}/detectors/{id}/": "/api/0/organizations/{organization_id_or_slug}/detectors/{detector_id}/",
+    "/api/0/organizations/{org}/workflows/": f"{_ORG}/workflows/",
+    "/api/0/organizations/{org}/workflows/{id}/": f"{_ORG}/workflows/{{workflow_id}}/",
+    "/api/0/organizations/{org}/projects/{project}/detectors/": f"{_ORG}/projects/{{project_id_or_slug}}/detectors/",
+    "/api/0/organizations/{org}/detectors/{id}/": f"{_ORG}/detectors/{{detector_id}}/",
 }
 
 

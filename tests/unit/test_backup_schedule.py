@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from louieops.cron import cron_max_gap_minutes
-from tasks.backups import MAX_AGE_MARGIN_MINUTES, max_age_minutes
 from louieops.settings import Settings
+from tasks.backups import MAX_AGE_MARGIN_MINUTES, max_age_minutes
 
 
 @pytest.mark.parametrize(

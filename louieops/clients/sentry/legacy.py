@@ -156,7 +156,7 @@ def alert_rule_body(fields: dict, current: dict | None = None) -> dict:
             previous = old.get(trigger["label"])
             if previous and previous.get("id") is not None:
                 trigger["id"] = previous["id"]
-                for action, old_action in zip(trigger["actions"], previous.get("actions") or ()):
+                for action, old_action in zip(trigger["actions"], previous.get("actions") or (), strict=False):
                     if old_action.get("id") is not None and old_action.get("type") == action["type"]:
                         action["id"] = old_action["id"]
     return body

@@ -19,7 +19,7 @@ UPTIMEROBOT = HERE / "uptimerobot-openapi-v3.yaml"
 SENTRY = HERE / "sentry-openapi-alerts-subset.json"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(path: Path) -> dict:
     text = path.read_text()
     return _nullable(yaml.safe_load(text) if path.suffix == ".yaml" else json.loads(text))
