@@ -1,8 +1,14 @@
-"""Paths of the repository's templates/ and files/ folders, and the header every rendered file carries."""
+"""The repository's templates/ and files/ folders, and the two ways the tasks upload from them.
+
+Every uploaded file carries the "managed by" header: templates render it from ``managed``, static files
+under files/ have it written in (a test checks both).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from pyinfra.operations import files
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO_ROOT / "templates"
@@ -20,6 +26,32 @@ def template(relative: str) -> str:
 def file(relative: str) -> str:
     """Absolute path of files/<relative>, checked to exist."""
     return _existing(FILES / relative)
+
+
+def managed(source: str) -> str:
+    """The header line of a file rendered from ``source`` (a path relative to the repository)."""
+    return MANAGED_HEADER.format(source=source)
+
+
+def put_template(
+    relative: str, dest: str, *, name: str, mode: str = "0644", user: str = "root", group: str = "root", **data
+):
+    """``files.template`` of templates/<relative> with the managed header and explicit variables."""
+    return files.template(
+        name=name,
+        src=template(relative),
+        dest=dest,
+        user=user,
+        group=group,
+        mode=mode,
+        managed=managed(f"templates/{relative}"),
+        **data,
+    )
+
+
+def put_file(relative: str, dest: str, *, mode: str = "0644", user: str = "root", group: str = "root"):
+    """``files.put`` of files/<relative> as it is, named after its destination."""
+    return files.put(name=f"Upload {dest}", src=file(relative), dest=dest, user=user, group=group, mode=mode)
 
 
 def _existing(path: Path) -> str:

@@ -1,13 +1,13 @@
 """Alert routing: one `send-alert` script that every server-side job calls (seed §4).
 
-Settings read: alert_slack_webhooks, alert_routes, alert_email_to, alert_sms_to, alert_twilio_api_url,
-alert_dedup_minutes, alert_group, app_name, scripts_dir.
+Settings read: alert_slack_webhooks, alert_routes, alert_group.
 Secrets read: the SLACK_WEBHOOK_* variables named in alert_slack_webhooks, TWILIO_ACCOUNT_SID,
 TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER.
 
 On the server:
-- {scripts_dir}/send-alert (Python 3, standard library only), root-owned 0755;
-- /etc/louieops/alerts.json: the routing table (no secrets), 0644;
+- {scripts_dir}/send-alert (Python 3, standard library only), root-owned 0755, and the library every
+  server-side Python script imports, {scripts_dir}/louieops_common.py (this step installs it first);
+- /etc/louieops/alerts.json: the routing table (no secrets), 0644 (louieops/server_scripts.py);
 - /etc/louieops/alerts-secrets.json: webhook URLs and Twilio credentials, root:<alert_group> 0640 —
   readable by the members of alert_group (the users that run jobs: health/maintenance user, backup user),
   not by the app user or anyone else;
@@ -27,23 +27,15 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files, server
 
-from louieops import secrets
-from louieops.resources import MANAGED_HEADER, file, template
-from louieops.settings import for_host
+from louieops import layout, secrets
+from louieops.resources import put_file
+from louieops.server_scripts import alerts_config, put_config
+from louieops.settings import Settings, for_host
 
-CONFIG_DIR = "/etc/louieops"
-ROUTES_FILE = f"{CONFIG_DIR}/alerts.json"
-SECRETS_FILE = f"{CONFIG_DIR}/alerts-secrets.json"
-STATE_DIR = "/var/lib/louieops/alerts"
 TWILIO = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER")
 
 
-def send_alert_path(settings) -> str:
-    """Where the send-alert script lives (other tasks build their commands with this)."""
-    return f"{settings.scripts_dir}/send-alert"
-
-
-def alert_secrets(settings) -> dict:
+def alert_secrets(settings: Settings) -> dict:
     """The secret part of the routing table, from the environment.
 
     The webhook of every channel a route uses is required: a deploy run without it would otherwise
@@ -65,45 +57,22 @@ def install_alert_routing():
 
     # install
     server.group(name=f"Create group {s.alert_group}", group=s.alert_group, system=True)
-    for path in (CONFIG_DIR, s.scripts_dir, "/var/lib/louieops"):
-        files.directory(name=f"Create {path}", path=path, user="root", group="root", mode="755")
     files.directory(
-        name=f"Create {STATE_DIR}",
-        path=STATE_DIR,
+        name=f"Create {layout.ALERT_STATE_DIR}",
+        path=layout.ALERT_STATE_DIR,
         user="root",
         group=s.alert_group,
         mode="2770",
     )
-    files.put(
-        name=f"Upload {send_alert_path(s)}",
-        src=file("alerts/send-alert"),
-        dest=send_alert_path(s),
-        user="root",
-        group="root",
-        mode="755",
-    )
+    put_file(f"scripts/{layout.SCRIPT_LIBRARY}", layout.script(s, layout.SCRIPT_LIBRARY))
+    put_file("scripts/send-alert", layout.send_alert(s), mode="0755")
 
     # configure
-    files.template(
-        name=f"Upload {ROUTES_FILE}",
-        src=template("alerts/alerts.json.j2"),
-        dest=ROUTES_FILE,
-        user="root",
-        group="root",
-        mode="644",
-        managed=MANAGED_HEADER.format(source="templates/alerts/alerts.json.j2"),
-        label=s.app_name,
-        username=f"{s.app_name} alerts",
-        routes=s.alert_routes,
-        email_to=s.alert_email_to,
-        sms_to=s.alert_sms_to,
-        twilio_api_url=s.alert_twilio_api_url,
-        dedup_minutes=s.alert_dedup_minutes,
-    )
+    put_config(layout.ALERTS_CONFIG, alerts_config(s))
     files.put(
-        name=f"Upload {SECRETS_FILE}",
+        name=f"Upload {layout.ALERTS_SECRETS}",
         src=StringIO(json.dumps(alert_secrets(s), indent=1, sort_keys=True) + "\n"),
-        dest=SECRETS_FILE,
+        dest=layout.ALERTS_SECRETS,
         user="root",
         group=s.alert_group,
         mode="640",

@@ -30,18 +30,13 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import apt, files, postgres, server
 
-from louieops import resources, secrets
+from louieops import layout, secrets
 from louieops.cron import cron_max_gap_minutes
 from louieops.facts.backup import PostgresRoleMemberOf
 from louieops.operations import s3
-from louieops.settings import for_host
-from tasks.base import put_template
+from louieops.resources import put_file, put_template
+from louieops.settings import Settings, for_host
 
-CONFIG_DIR = "/etc/louieops"
-CONFIG_FILE = f"{CONFIG_DIR}/backup.conf"
-CREDENTIALS_FILE = f"{CONFIG_DIR}/backup-s3-credentials"
-CRON_FILE = "/etc/cron.d/louieops-backup"
-STATUS_DIR = "/var/lib/louieops/backup-status"  # default of BACKUP_STATUS_DIR in backup-lib.sh
 SCRIPTS = {  # file in files/backup -> mode
     "backup-lib.sh": "0644",
     "backup-db": "0755",
@@ -51,7 +46,6 @@ SCRIPTS = {  # file in files/backup -> mode
     "restore-db": "0755",
     "restore-drill": "0755",
 }
-KINDS = ("db", "uploads", "logs")
 # A backup may be this much older than its schedule's longest gap before the daily check complains
 # (room for the run itself and a late cron).
 MAX_AGE_MARGIN_MINUTES = 60
@@ -89,7 +83,7 @@ def install_backups():
 
     # configure: directories and scripts
     files.directory(name=f"Create {s.backup_dir}", path=s.backup_dir, user="root", group="root", mode="0711")
-    for kind in KINDS:
+    for kind in layout.BACKUP_KINDS:
         files.directory(
             name=f"Create {s.backup_dir}/{kind}",
             path=f"{s.backup_dir}/{kind}",
@@ -97,53 +91,36 @@ def install_backups():
             group=s.backup_user,
             mode="0750",
         )
-    files.directory(name=f"Create {STATUS_DIR}", path=STATUS_DIR, user=s.backup_user, group=s.backup_user, mode="0755")
-    files.directory(name=f"Create {s.scripts_dir}", path=s.scripts_dir, user="root", group="root", mode="0755")
+    files.directory(
+        name=f"Create {layout.BACKUP_STATUS_DIR}",
+        path=layout.BACKUP_STATUS_DIR,
+        user=s.backup_user,
+        group=s.backup_user,
+        mode="0755",
+    )
     for script, mode in SCRIPTS.items():
-        files.put(
-            name=f"Upload {s.scripts_dir}/{script}",
-            src=resources.file(f"backup/{script}"),
-            dest=f"{s.scripts_dir}/{script}",
-            user="root",
-            group="root",
-            mode=mode,
-        )
+        put_file(f"backup/{script}", layout.script(s, script), mode=mode)
 
     # configure: settings, credentials, schedule
-    files.directory(name=f"Create {CONFIG_DIR}", path=CONFIG_DIR, user="root", group="root", mode="0755")
     put_template(
-        "backup/backup.conf.j2",
-        CONFIG_FILE,
-        name=f"Upload {CONFIG_FILE}",
-        app_name=s.app_name,
-        app_service=f"pm2-{s.app_user}.service",
-        db_name=s.postgresql_database,
-        backup_dir=s.backup_dir,
-        scripts_dir=s.scripts_dir,
-        uploads_dir=s.app_uploads_dir,
-        log_dir=s.app_log_dir,
-        local_retention_days=s.backup_local_retention_days,
-        s3_bucket=s.backup_s3_bucket,
-        s3_endpoint_url=s.backup_s3_endpoint_url,
-        s3_region=s.backup_s3_region,
-        s3_credentials_file=CREDENTIALS_FILE,
-        max_age_minutes=max_age_minutes(s),
+        "backup/backup.conf.j2", layout.BACKUP_CONFIG, name=f"Upload {layout.BACKUP_CONFIG}", **conf_variables(s)
     )
+    credentials = layout.BACKUP_S3_CREDENTIALS
     if s.backup_s3_bucket:
         files.put(
-            name=f"Upload {CREDENTIALS_FILE}",
+            name=f"Upload {credentials}",
             src=StringIO(credentials_file_content()),
-            dest=CREDENTIALS_FILE,
+            dest=credentials,
             user=s.backup_user,
             group=s.backup_user,
             mode="0600",
         )
     else:
-        files.file(name=f"Remove {CREDENTIALS_FILE}", path=CREDENTIALS_FILE, present=False)
+        files.file(name=f"Remove {credentials}", path=credentials, present=False)
     put_template(
         "backup/louieops-backup.j2",
-        CRON_FILE,
-        name=f"Upload {CRON_FILE}",
+        layout.BACKUP_CRON,
+        name=f"Upload {layout.BACKUP_CRON}",
         backup_user=s.backup_user,
         scripts_dir=s.scripts_dir,
         schedules=schedules(s),
@@ -172,7 +149,27 @@ def credentials_file_content() -> str:
     return f"[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n"
 
 
-def schedules(s) -> dict:
+def conf_variables(s: Settings) -> dict:
+    """Variables of templates/backup/backup.conf.j2, the KEY=VALUE settings of the backup scripts."""
+    return {
+        "app_name": s.app_name,
+        "app_service": layout.pm2_unit(s),
+        "postgresql_database": s.postgresql_database,
+        "backup_dir": s.backup_dir,
+        "scripts_dir": s.scripts_dir,
+        "app_uploads_dir": s.app_uploads_dir,
+        "app_log_dir": s.app_log_dir,
+        "backup_local_retention_days": s.backup_local_retention_days,
+        "backup_s3_bucket": s.backup_s3_bucket,
+        "backup_s3_endpoint_url": s.backup_s3_endpoint_url,
+        "backup_s3_region": s.backup_s3_region,
+        "s3_credentials_file": layout.BACKUP_S3_CREDENTIALS,
+        "status_dir": layout.BACKUP_STATUS_DIR,
+        "max_age_minutes": max_age_minutes(s),
+    }
+
+
+def schedules(s: Settings) -> dict:
     return {
         "db": s.backup_db_schedule,
         "uploads": s.backup_uploads_schedule,
@@ -182,6 +179,6 @@ def schedules(s) -> dict:
     }
 
 
-def max_age_minutes(s) -> dict:
+def max_age_minutes(s: Settings) -> dict:
     """How old the newest backup of each kind may be before the daily check reports it."""
-    return {kind: cron_max_gap_minutes(schedules(s)[kind]) + MAX_AGE_MARGIN_MINUTES for kind in KINDS}
+    return {kind: cron_max_gap_minutes(schedules(s)[kind]) + MAX_AGE_MARGIN_MINUTES for kind in layout.BACKUP_KINDS}

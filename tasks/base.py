@@ -15,9 +15,10 @@ from pyinfra.api.exceptions import PyinfraError
 from pyinfra.facts.server import LinuxDistribution
 from pyinfra.operations import apt, files, server, systemd
 
-from louieops import resources
 from louieops.facts.system import NftTableExists, ResolvedPath
+from louieops.layout import CONFIG_DIR, STATE_ROOT, home_of
 from louieops.operations import locale
+from louieops.resources import put_template
 from louieops.settings import for_host
 
 PACKAGES = [
@@ -39,22 +40,6 @@ FIREWALL_TABLE = ("inet", "louieops_filter")  # the table templates/base/nftable
 INBOUND_TCP_PORTS = [22, 80, 443]
 
 
-def put_template(
-    relative: str, dest: str, *, name: str, mode: str = "0644", user: str = "root", group: str = "root", **data
-):
-    """``files.template`` of templates/<relative> with the managed header and explicit variables."""
-    return files.template(
-        name=name,
-        src=resources.template(relative),
-        dest=dest,
-        user=user,
-        group=group,
-        mode=mode,
-        managed=resources.MANAGED_HEADER.format(source=f"templates/{relative}"),
-        **data,
-    )
-
-
 def resolved(path: str) -> str | None:
     """Where ``path`` leads on the server, read when the operation runs (aliases such as UTC ->
     Etc/UTC are the same zone; a container manager may relink /etc/localtime at boot)."""
@@ -66,11 +51,6 @@ def system_locale_file() -> str:
     /etc/default/locale a link to it; Debian 12 keeps /etc/default/locale."""
     distro = host.get_fact(LinuxDistribution)
     return "/etc/locale.conf" if (distro.get("major") or 0) >= 13 else "/etc/default/locale"
-
-
-def home_of(user: str) -> str:
-    """Home directory of the app user (pm2 keeps its state in <home>/.pm2)."""
-    return f"/home/{user}"
 
 
 @deploy("Base system")
@@ -108,7 +88,7 @@ def provision_base():
     )
     locale.generated(name=f"Generate the {s.base_locale} locale", locale=s.base_locale)
     locale_file = system_locale_file()
-    put_template("base/locale.j2", locale_file, name=f"Upload {locale_file}", locale=s.base_locale)
+    put_template("base/locale.j2", locale_file, name=f"Upload {locale_file}", base_locale=s.base_locale)
 
     # configure: the app user and the directories
     server.user(
@@ -127,7 +107,8 @@ def provision_base():
         name=f"Create {s.app_uploads_dir}", path=s.app_uploads_dir, user=s.app_user, group=s.app_user, mode="0750"
     )
     files.directory(name=f"Create {s.app_log_dir}", path=s.app_log_dir, user=s.app_user, group="adm", mode="2750")
-    files.directory(name=f"Create {s.scripts_dir}", path=s.scripts_dir, user="root", group="root", mode="0755")
+    for path in (s.scripts_dir, CONFIG_DIR, STATE_ROOT):  # louieops' own: scripts, their config and state
+        files.directory(name=f"Create {path}", path=path, user="root", group="root", mode="0755")
     # Owner and mode of the backup directory belong to the backups step; only make sure it exists.
     files.directory(name=f"Create {s.backup_dir}", path=s.backup_dir)
 
@@ -136,7 +117,7 @@ def provision_base():
         "base/20auto-upgrades.j2",
         "/etc/apt/apt.conf.d/20auto-upgrades",
         name="Upload /etc/apt/apt.conf.d/20auto-upgrades",
-        enabled=s.base_unattended_upgrades,
+        base_unattended_upgrades=s.base_unattended_upgrades,
     )
 
     harden_ssh()

@@ -1,6 +1,6 @@
 """Log shipping to Papertrail (seed §2.3): the system log and the app's log files, over TLS.
 
-Settings read: papertrail_method, papertrail_host, papertrail_port, papertrail_ca_file,
+Settings read: papertrail_host, papertrail_port, papertrail_ca_file,
 papertrail_permitted_peer, papertrail_queue_max_disk, remote_syslog2_version, remote_syslog2_sha256,
 remote_syslog2_source, app_name, app_log_dir.
 
@@ -26,8 +26,10 @@ from pyinfra.facts.files import File
 from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
-from louieops.resources import MANAGED_HEADER, template
-from louieops.settings import for_host
+from louieops.layout import log_shipping_method
+from louieops.resources import put_template
+from louieops.server_scripts import RSYSLOG_QUEUE
+from louieops.settings import Settings, for_host
 
 RSYSLOG_CONF = "/etc/rsyslog.d/60-louieops-papertrail.conf"
 LOG_FILES_YML = "/etc/log_files.yml"
@@ -37,19 +39,10 @@ REMOTE_SYSLOG_CACHE = "/var/cache/louieops"
 REMOTE_SYSLOG_ROOT = "/opt/remote_syslog2"
 
 
-def _managed(source: str) -> str:
-    return MANAGED_HEADER.format(source=f"templates/{source}")
-
-
-def shipping_method(settings) -> str:
-    """The effective method: "none" when no Papertrail port is configured."""
-    return "none" if settings.papertrail_port is None else settings.papertrail_method
-
-
 @deploy("Log shipping")
 def ship_logs():
     s = for_host(host)
-    method = shipping_method(s)
+    method = log_shipping_method(s)
     if method == "none":
         reason = "papertrail_port is None" if s.papertrail_port is None else "papertrail_method is 'none'"
         logger.info(f"[{host.name}] Log shipping to Papertrail is disabled ({reason}).")
@@ -62,7 +55,7 @@ def ship_logs():
     _remote_syslog2(s, enabled=method == "remote_syslog2")
 
 
-def _rsyslog(s, enabled: bool) -> None:
+def _rsyslog(s: Settings, enabled: bool) -> None:
     if not enabled:
         removed = files.file(name=f"Remove {RSYSLOG_CONF}", path=RSYSLOG_CONF, present=False)
         systemd.service(
@@ -77,21 +70,18 @@ def _rsyslog(s, enabled: bool) -> None:
     apt.packages(name="Install rsyslog with TLS support", packages=["rsyslog", "rsyslog-gnutls"])
 
     # configure
-    conf = files.template(
+    conf = put_template(
+        "rsyslog/60-louieops-papertrail.conf.j2",
+        RSYSLOG_CONF,
         name=f"Upload {RSYSLOG_CONF}",
-        src=template("rsyslog/60-louieops-papertrail.conf.j2"),
-        dest=RSYSLOG_CONF,
-        user="root",
-        group="root",
-        mode="644",
-        managed=_managed("rsyslog/60-louieops-papertrail.conf.j2"),
-        host=s.papertrail_host,
-        port=s.papertrail_port,
-        ca_file=s.papertrail_ca_file,
+        papertrail_host=s.papertrail_host,
+        papertrail_port=s.papertrail_port,
+        papertrail_ca_file=s.papertrail_ca_file,
         permitted_peer=s.papertrail_permitted_peer or s.papertrail_host,
-        queue_max_disk=s.papertrail_queue_max_disk,
+        papertrail_queue_max_disk=s.papertrail_queue_max_disk,
+        queue_name=RSYSLOG_QUEUE,
         app_log_dir=s.app_log_dir,
-        tag=s.app_name,
+        app_name=s.app_name,
     )
 
     # activate
@@ -100,7 +90,7 @@ def _rsyslog(s, enabled: bool) -> None:
     systemd.service(name="Start and enable rsyslog", service="rsyslog.service", running=True, enabled=True)
 
 
-def tarball_source(s) -> str:
+def tarball_source(s: Settings) -> str:
     return s.remote_syslog2_source.replace("{version}", s.remote_syslog2_version)
 
 
@@ -112,11 +102,11 @@ def local_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def _cached_tarball(s) -> str:
+def _cached_tarball(s: Settings) -> str:
     return f"{REMOTE_SYSLOG_CACHE}/remote_syslog_linux_amd64-{s.remote_syslog2_version}.tar.gz"
 
 
-def _remote_syslog2(s, enabled: bool) -> None:
+def _remote_syslog2(s: Settings, enabled: bool) -> None:
     if not enabled:
         if host.get_fact(File, path=REMOTE_SYSLOG_UNIT) is not None:
             systemd.service(
@@ -165,27 +155,21 @@ def _remote_syslog2(s, enabled: bool) -> None:
     )
 
     # configure
-    config = files.template(
+    config = put_template(
+        "remote_syslog2/log_files.yml.j2",
+        LOG_FILES_YML,
         name=f"Upload {LOG_FILES_YML}",
-        src=template("remote_syslog2/log_files.yml.j2"),
-        dest=LOG_FILES_YML,
-        user="root",
-        group="root",
-        mode="644",
-        managed=_managed("remote_syslog2/log_files.yml.j2"),
         app_log_dir=s.app_log_dir,
-        tag=s.app_name,
-        host=s.papertrail_host,
-        port=s.papertrail_port,
+        app_name=s.app_name,
+        papertrail_host=s.papertrail_host,
+        papertrail_port=s.papertrail_port,
     )
-    unit = files.template(
+    unit = put_template(
+        "remote_syslog2/remote_syslog.service.j2",
+        REMOTE_SYSLOG_UNIT,
         name=f"Upload {REMOTE_SYSLOG_UNIT}",
-        src=template("remote_syslog2/remote_syslog.service.j2"),
-        dest=REMOTE_SYSLOG_UNIT,
-        mode="644",
-        managed=_managed("remote_syslog2/remote_syslog.service.j2"),
-        version=version,
-        ca_file=s.papertrail_ca_file,
+        remote_syslog2_version=version,
+        papertrail_ca_file=s.papertrail_ca_file,
     )
 
     # activate

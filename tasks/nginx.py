@@ -1,12 +1,12 @@
 """nginx in front of the app: nginx.conf (Mozilla intermediate TLS, websocket map, API rate limit),
-the port-80 site, and the HTTPS site that the certbot step enables once the certificate exists.
+the port-80 site, and the HTTPS site, enabled once the certificate exists.
 
 Bootstrap order on a bare server: this step serves the ACME challenge on port 80 (and redirects the
-rest to HTTPS); the certbot step issues the certificate and only then writes the HTTPS site, so
-`nginx -t` never sees a missing certificate. With certbot_enabled False the port-80 site proxies to
-the app instead (plain HTTP).
+rest to HTTPS); the certbot step issues the certificate and only then ``enable_https_sites`` writes the
+HTTPS site, so `nginx -t` never sees a missing certificate. With certbot_enabled False the port-80 site
+proxies to the app instead (plain HTTP).
 
-Settings read: domain_*, app_name, app_port, certbot_enabled, nginx_api_rate_limit, nginx_api_rate_burst,
+Settings read: app_name, app_port, certbot_enabled, nginx_api_rate_limit, nginx_api_rate_burst,
 nginx_proxy_read_timeout, nginx_hsts_max_age, nginx_client_max_body_size.
 """
 
@@ -19,38 +19,29 @@ from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
 from louieops import resources
-from louieops.settings import for_host
-from tasks.base import put_template
+from louieops.layout import ACME_WEBROOT, sites
+from louieops.resources import put_template
+from louieops.settings import Settings, for_host
 
-ACME_WEBROOT = "/var/www/letsencrypt"
 PROXY_SNIPPET = "/etc/nginx/snippets/louieops-proxy.conf"
 
 
-def sites(s) -> list[dict]:
-    """The four public names and what each one serves."""
-    return [
-        {"domain": s.domain_homepage, "role": "homepage"},
-        {"domain": s.domain_api, "role": "api"},
-        {"domain": s.domain_admin, "role": "admin"},
-        {"domain": s.domain_websocket, "role": "websocket"},
-    ]
-
-
-def site_variables(s, tls: bool) -> dict:
+def site_variables(s: Settings, tls: bool) -> dict:
+    """Variables of templates/nginx/http.conf.j2 and https.conf.j2 (and the _server.conf.j2 they include)."""
     return {
         "sites": sites(s),
         "tls": tls,
         "cert_name": s.app_name,
         "acme_webroot": ACME_WEBROOT,
-        "hsts_max_age": s.nginx_hsts_max_age,
-        "api_rate_burst": s.nginx_api_rate_burst,
-        "proxy_read_timeout": s.nginx_proxy_read_timeout,
+        "nginx_hsts_max_age": s.nginx_hsts_max_age,
+        "nginx_api_rate_burst": s.nginx_api_rate_burst,
+        "nginx_proxy_read_timeout": s.nginx_proxy_read_timeout,
         # the site templates include _server.conf.j2 from their own folder
         "jinja_env_kwargs": {"loader": FileSystemLoader(resources.TEMPLATES / "nginx")},
     }
 
 
-def site(s, kind: str, tls: bool, present: bool = True) -> list:
+def site(s: Settings, kind: str, tls: bool, present: bool = True) -> list:
     """/etc/nginx/sites-available/<app>-<kind>.conf and its link in sites-enabled; returns both ops."""
     available = f"/etc/nginx/sites-available/{s.app_name}-{kind}.conf"
     enabled = f"/etc/nginx/sites-enabled/{s.app_name}-{kind}.conf"
@@ -82,8 +73,8 @@ def provision_nginx():
             "nginx/nginx.conf.j2",
             "/etc/nginx/nginx.conf",
             name="Upload /etc/nginx/nginx.conf",
-            client_max_body_size=s.nginx_client_max_body_size,
-            api_rate_limit=s.nginx_api_rate_limit,
+            nginx_client_max_body_size=s.nginx_client_max_body_size,
+            nginx_api_rate_limit=s.nginx_api_rate_limit,
         ),
         put_template(
             "nginx/louieops-proxy.conf.j2", PROXY_SNIPPET, name=f"Upload {PROXY_SNIPPET}", app_port=s.app_port
@@ -102,7 +93,7 @@ def provision_nginx():
 
 @deploy("nginx HTTPS sites")
 def enable_https_sites():
-    """Called by the certbot step after the certificate exists (or to remove the site without it)."""
+    """Run after the certbot step: the HTTPS site once the certificate exists (removed without certbot)."""
     s = for_host(host)
     changes = site(s, "https", tls=True, present=s.certbot_enabled)
     check_and_reload("Check the nginx configuration and reload nginx for HTTPS", changes)

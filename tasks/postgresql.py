@@ -2,7 +2,7 @@
 role and database.
 
 Settings read: postgresql_database, postgresql_role, postgresql_shared_buffers_ratio,
-postgresql_work_mem_mb, postgresql_max_connections. Secret: LOUIE_DB_PASSWORD.
+postgresql_work_mem_mb, postgresql_max_connections, base_locale. Secret: LOUIE_DB_PASSWORD.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pyinfra.operations import apt, postgres, systemd
 from louieops import secrets
 from louieops.facts.system import MemTotalMb
 from louieops.operations import postgresql
+from louieops.resources import put_template
 from louieops.settings import for_host
-from tasks.base import put_template
 
 # The PostgreSQL major version each Debian release ships (its "postgresql" package).
 DEBIAN_POSTGRESQL = {12: 15, 13: 17}
@@ -67,7 +67,7 @@ def provision_postgresql():
         group="postgres",
         mode="0644",
         ram_mb=ram_mb,
-        max_connections=s.postgresql_max_connections,
+        postgresql_max_connections=s.postgresql_max_connections,
         memory=memory_settings(ram_mb, s.postgresql_shared_buffers_ratio, s.postgresql_work_mem_mb),
     )
     hba = put_template(

@@ -1,4 +1,7 @@
-"""The short summary printed after a deploy: what was provisioned, where, and its URLs."""
+"""The short summary printed after a deploy: what was provisioned, where, and its URLs.
+
+Settings read: app_user, domain_homepage, domain_api, domain_admin, domain_websocket.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import sys
 from pyinfra import host
 from pyinfra.context import ctx_state
 
+from louieops.layout import pm2_process, scheme
 from louieops.settings import for_host
 
 _LINES: list[str] = []
@@ -15,12 +19,12 @@ _LINES: list[str] = []
 
 def print_summary_at_exit() -> None:
     """Collect this host's line now (planning time); print all lines once pyinfra has finished."""
-    settings = for_host(host)
-    scheme = "https" if settings.certbot_enabled else "http"
+    s = for_host(host)
+    web = scheme(s)
     _LINES.append(
-        f"{host.name}: app {settings.app_name}-api under pm2 as {settings.app_user}; "
-        f"{scheme}://{settings.domain_homepage} {scheme}://{settings.domain_api}/health "
-        f"{scheme}://{settings.domain_admin} wss://{settings.domain_websocket}"
+        f"{host.name}: app {pm2_process(s)} under pm2 as {s.app_user}; "
+        f"{web}://{s.domain_homepage} {web}://{s.domain_api}/health "
+        f"{web}://{s.domain_admin} wss://{s.domain_websocket}"
     )
     if len(_LINES) == 1:
         atexit.register(_print, ctx_state.get())

@@ -1,3 +1,4 @@
+// Managed by louieops (files/app/server.js); local edits are overwritten on the next deploy.
 // Reference app of louieops: stands in for the real SimplyLouie API in tests and the demo.
 // Plain Node.js, built-in modules only (no npm dependencies). It listens on loopback behind nginx.
 //

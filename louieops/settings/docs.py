@@ -12,7 +12,7 @@ import sys
 
 from ..resources import REPO_ROOT
 
-ALL_PY = REPO_ROOT / "inventory" / "group_data" / "all.py"
+from .defaults import ALL_PY
 README = REPO_ROOT / "README.md"
 BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"
 SECRETS_BEGIN, SECRETS_END = "<!-- secrets:begin -->", "<!-- secrets:end -->"

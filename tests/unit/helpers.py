@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import os
 import sys
 
 
@@ -24,13 +25,25 @@ class FakeHost:
 
 
 def load_script(path: str, name: str):
-    """Import a server-side script (a file without .py) as a module, leaving no __pycache__ in files/."""
+    """Import a server-side script (a file without .py) as a module, leaving no __pycache__ in files/.
+
+    Its directory comes first on sys.path while it loads, as when Python runs it: the scripts import
+    their library (louieops_common) from their own directory."""
     loader = importlib.machinery.SourceFileLoader(name, path)
     spec = importlib.util.spec_from_loader(name, loader)
     module = importlib.util.module_from_spec(spec)
     previous, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    sys.path.insert(0, os.path.dirname(os.path.realpath(path)))
     try:
         loader.exec_module(module)
     finally:
+        sys.path.remove(os.path.dirname(os.path.realpath(path)))
         sys.dont_write_bytecode = previous
     return module
+
+
+def default_settings(**overrides):
+    """The validated defaults of inventory/group_data/all.py, with ``overrides`` applied."""
+    from louieops.settings import defaults, validate
+
+    return validate({**defaults.load(), **overrides})

@@ -3,26 +3,20 @@ file, and the PostgreSQL fact it reads (rendered and parsed here without a serve
 
 from __future__ import annotations
 
-import runpy
 import shlex
 
 import jinja2
 import pytest
 
 from louieops.facts.backup import PostgresRoleMemberOf
-from louieops.resources import REPO_ROOT, TEMPLATES
-from louieops.settings import validate
+from louieops.resources import TEMPLATES
 from tasks import backups
+from tests.unit.helpers import default_settings
 
 
 @pytest.fixture
 def settings():
-    data = {
-        k: v
-        for k, v in runpy.run_path(str(REPO_ROOT / "inventory/group_data/all.py")).items()
-        if not k.startswith("__")
-    }
-    return validate(data)
+    return default_settings()
 
 
 def render(relative: str, **data) -> str:
@@ -51,22 +45,7 @@ def test_cron_file_runs_each_job_as_its_user_with_its_schedule(settings):
 
 def test_scripts_config_is_plain_key_value_without_secrets(settings, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-in-the-config")
-    text = render(
-        "backup/backup.conf.j2",
-        app_name="simplylouie",
-        app_service="pm2-simplylouie.service",
-        db_name=settings.postgresql_database,
-        backup_dir=settings.backup_dir,
-        scripts_dir=settings.scripts_dir,
-        uploads_dir=settings.app_uploads_dir,
-        log_dir=settings.app_log_dir,
-        local_retention_days=settings.backup_local_retention_days,
-        s3_bucket=settings.backup_s3_bucket,
-        s3_endpoint_url=None,
-        s3_region=settings.backup_s3_region,
-        s3_credentials_file=backups.CREDENTIALS_FILE,
-        max_age_minutes=backups.max_age_minutes(settings),
-    )
+    text = render("backup/backup.conf.j2", **backups.conf_variables(settings))
     pairs = dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
     assert pairs["S3_ENDPOINT_URL"] == ""  # None: AWS
     assert pairs["DB_MAX_AGE_MINUTES"] == str(6 * 60 + backups.MAX_AGE_MARGIN_MINUTES)

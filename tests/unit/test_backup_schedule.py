@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from louieops.cron import cron_max_gap_minutes
-from louieops.settings import Settings
 from tasks.backups import MAX_AGE_MARGIN_MINUTES, max_age_minutes
+from tests.unit.helpers import default_settings
 
 
 @pytest.mark.parametrize(
@@ -32,14 +32,12 @@ def test_a_schedule_that_runs_once_in_two_years_is_rejected():
 
 
 def test_max_age_adds_the_margin_to_each_kind():
-    s = Settings(
-        {
-            "backup_db_schedule": "0 */6 * * *",
-            "backup_uploads_schedule": "30 3 * * *",
-            "backup_logs_schedule": "45 4 * * 0",
-            "backup_verify_schedule": "15 7 * * *",
-            "backup_restore_drill_schedule": "0 5 1 * *",
-        }
+    s = default_settings(
+        backup_db_schedule="0 */6 * * *",
+        backup_uploads_schedule="30 3 * * *",
+        backup_logs_schedule="45 4 * * 0",
+        backup_verify_schedule="15 7 * * *",
+        backup_restore_drill_schedule="0 5 1 * *",
     )
     assert max_age_minutes(s) == {
         "db": 360 + MAX_AGE_MARGIN_MINUTES,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import runpy
 import socket
 import subprocess
 import sys
@@ -15,9 +14,10 @@ import jinja2
 import pytest
 import yaml
 
-from louieops.resources import REPO_ROOT, file, template
-from louieops.settings import SettingsError, validate
-from tests.unit.helpers import load_script
+from louieops import server_scripts
+from louieops.resources import file, template
+from louieops.settings import SettingsError, defaults, validate
+from tests.unit.helpers import default_settings, load_script
 
 
 def _script(relative):
@@ -26,17 +26,21 @@ def _script(relative):
 
 @pytest.fixture(scope="module")
 def health():
-    return _script("health/health-check")
+    return _script("scripts/health-check")
 
 
 @pytest.fixture(scope="module")
 def maintenance():
-    return _script("maintenance/louieops-maintenance")
+    return _script("scripts/louieops-maintenance")
+
+
+@pytest.fixture(scope="module")
+def common():
+    return _script("scripts/louieops_common.py")
 
 
 def _defaults():
-    values = runpy.run_path(str(REPO_ROOT / "inventory/group_data/all.py"))
-    return {k: v for k, v in values.items() if not k.startswith("__")}
+    return defaults.load()
 
 
 def _render(relative, **variables):
@@ -47,7 +51,8 @@ def _render(relative, **variables):
 
 # --- health check ---------------------------------------------------------------------------------------
 
-THRESHOLDS = _defaults()["kpi_thresholds"]
+HEALTH_CONFIG = server_scripts.health_config(default_settings())
+THRESHOLDS = HEALTH_CONFIG["thresholds"]
 
 
 @pytest.mark.parametrize(
@@ -65,11 +70,11 @@ THRESHOLDS = _defaults()["kpi_thresholds"]
     ],
 )
 def test_classify_against_the_kpi_table(health, kpi, value, level):
-    assert health.classify(kpi, value, THRESHOLDS) == level
+    assert health.classify(HEALTH_CONFIG, kpi, value) == level
 
 
-def test_memory_used_pct_uses_mem_available(health):
-    assert health.memory_used_pct("MemTotal: 1000 kB\nMemFree: 100 kB\nMemAvailable: 250 kB\n") == 75.0
+def test_memory_used_pct_uses_mem_available(common):
+    assert common.memory_used_pct(common.meminfo("MemTotal: 1000 kB\nMemFree: 100 kB\nMemAvailable: 250 kB\n")) == 75.0
 
 
 class _Health(BaseHTTPRequestHandler):
@@ -139,7 +144,8 @@ def _health_config(tmp_path, send_alert):
                 "send_alert": send_alert,
                 "tiers": _defaults()["health_tiers"],
                 "thresholds": THRESHOLDS,
-                "state_dir": str(state),
+                "lower_is_worse": HEALTH_CONFIG["lower_is_worse"],
+                "last_result": str(state / "last.json"),
             }
         )
     )
@@ -238,6 +244,7 @@ def test_daily_summary_reports_backup_ages_from_the_status_files(maintenance, tm
         "app_log_dir": str(logs),
         "backup_dir": str(tmp_path / "unreadable"),
         "backup_status_dir": str(status_dir),
+        "backup_kinds": ["db", "uploads", "logs"],
         "alert_state": str(tmp_path / "none.json"),
         "health_state": str(tmp_path / "none.json"),
     }
@@ -252,7 +259,7 @@ def test_daily_summary_reports_backup_ages_from_the_status_files(maintenance, tm
 
 
 def test_status_shows_the_last_backup_of_each_kind(tmp_path, capsys):
-    status = _script("status/status")
+    status = _script("scripts/status")
     (tmp_path / "db.json").write_text(
         json.dumps(
             {"kind": "db", "time": time.time() - 90 * 60, "file": "louie_db_x.dump.zst", "size": 3 * 1024 * 1024}
@@ -264,7 +271,9 @@ def test_status_shows_the_last_backup_of_each_kind(tmp_path, capsys):
         )
     )
     (tmp_path / "logs.json").write_text("{broken")
-    assert status.backup({"backup_status_dir": str(tmp_path)}).splitlines() == [
+    assert status.backup(
+        {"backup_status_dir": str(tmp_path), "backup_kinds": ["db", "uploads", "logs"]}
+    ).splitlines() == [
         "db: louie_db_x.dump.zst, 1.5h ago, 3.0 MB",
         "uploads: louie_uploads_x.tar.zst, 3.0d ago, 2.0 KB",
         f"logs: unreadable status {tmp_path}/logs.json",
@@ -284,7 +293,7 @@ def test_logrotate_coverage(maintenance, tmp_path):
 
 
 def test_unknown_job_is_a_usage_error():
-    result = subprocess.run([sys.executable, file("maintenance/louieops-maintenance"), "nope"], capture_output=True)
+    result = subprocess.run([sys.executable, file("scripts/louieops-maintenance"), "nope"], capture_output=True)
     assert result.returncode == 2
 
 
@@ -294,13 +303,14 @@ def test_unknown_job_is_a_usage_error():
 def test_rsyslog_forwarding_checks_certificate_and_name():
     conf = _render(
         "rsyslog/60-louieops-papertrail.conf.j2",
-        host="logs5.papertrailapp.com",
-        port=12345,
-        ca_file="/etc/ssl/certs/ca-certificates.crt",
+        papertrail_host="logs5.papertrailapp.com",
+        papertrail_port=12345,
+        papertrail_ca_file="/etc/ssl/certs/ca-certificates.crt",
         permitted_peer="*.papertrailapp.com",
-        queue_max_disk="1g",
+        papertrail_queue_max_disk="1g",
+        queue_name=server_scripts.RSYSLOG_QUEUE,
         app_log_dir="/var/log/simplylouie",
-        tag="simplylouie",
+        app_name="simplylouie",
     )
     for directive in (
         'StreamDriverMode="1"',
@@ -320,9 +330,9 @@ def test_remote_syslog2_config_is_tls():
     rendered = _render(
         "remote_syslog2/log_files.yml.j2",
         app_log_dir="/var/log/simplylouie",
-        tag="simplylouie",
-        host="logs5.papertrailapp.com",
-        port=12345,
+        app_name="simplylouie",
+        papertrail_host="logs5.papertrailapp.com",
+        papertrail_port=12345,
     )
     config = yaml.safe_load(rendered)
     assert config["destination"] == {"host": "logs5.papertrailapp.com", "port": 12345, "protocol": "tls"}
@@ -337,7 +347,7 @@ def test_cron_files_are_deterministic_and_list_each_job_once():
         _render(
             "maintenance/louieops-maintenance.j2",
             jobs=jobs(settings),
-            run_as="louie-monitor",
+            health_user="louie-monitor",
             state_dir="/var/lib/louieops/maintenance",
             script="/opt/scripts/louieops-maintenance",
         )
@@ -349,37 +359,16 @@ def test_cron_files_are_deterministic_and_list_each_job_once():
     assert all(line.split()[5] == "louie-monitor" for line in lines)
 
 
-def test_json_templates_render_valid_json():
-    settings = validate(_defaults())
-    json.loads(
-        _render(
-            "health/health.json.j2",
-            api_domain="api.x.test",
-            api_scheme="https",
-            app_port=3000,
-            verify_tls=True,
-            probes=5,
-            database="db",
-            disk_mounts=["/"],
-            cert_domains=["x.test"],
-            thresholds=settings.kpi_thresholds,
-            tiers=settings.health_tiers,
-            send_alert="/opt/scripts/send-alert",
-            state_dir="/var/lib/louieops/health",
-        )
-    )
-    json.loads(
-        _render(
-            "alerts/alerts.json.j2",
-            label="x",
-            username="x alerts",
-            routes=settings.alert_routes,
-            email_to=None,
-            sms_to=None,
-            twilio_api_url="https://api.twilio.com",
-            dedup_minutes=60,
-        )
-    )
+def test_script_configs_are_json_with_the_managed_header_first():
+    settings = default_settings()
+    for build in (
+        server_scripts.alerts_config,
+        server_scripts.health_config,
+        server_scripts.maintenance_config,
+        server_scripts.status_config,
+    ):
+        config = json.loads(server_scripts.render(build(settings)))
+        assert next(iter(config)) == "_managed" and "louieops/server_scripts.py" in config["_managed"]
 
 
 def test_remote_syslog2_needs_a_checksum_when_chosen():

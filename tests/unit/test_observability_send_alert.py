@@ -22,7 +22,7 @@ from louieops.resources import file
 from louieops.testbed.recorder import serve
 from tests.unit.helpers import load_script
 
-SCRIPT = file("alerts/send-alert")
+SCRIPT = file("scripts/send-alert")
 ROUTES = {
     "P1": {"slack": ["alerts-critical"], "email": True, "sms": True},
     "P2": {"slack": ["alerts-high"], "email": True, "sms": False},

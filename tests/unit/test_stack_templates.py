@@ -6,33 +6,27 @@ import json
 import re
 import shutil
 import subprocess
-import types
-
 import pytest
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from louieops import resources
+from louieops import layout, resources
 from tasks import app, certbot, nginx
+from tests.unit.helpers import default_settings
 
-SETTINGS = types.SimpleNamespace(
+SETTINGS = default_settings(
     app_name="louie",
     app_user="louie",
     app_root="/var/www/louie",
     app_log_dir="/var/log/louie",
+    app_uploads_dir="/var/www/louie/uploads",
     app_port=3000,
-    app_node_env="production",
     app_instances=2,
-    app_max_memory_restart="400M",
-    nodejs_source="debian",
     postgresql_role="louie",
     postgresql_database="louie",
     domain_homepage="louie.test",
     domain_api="api.louie.test",
     domain_admin="admin.test",
     domain_websocket="ws.louie.test",
-    nginx_hsts_max_age=63072000,
-    nginx_api_rate_burst=20,
-    nginx_proxy_read_timeout=3600,
     certbot_acme_server="https://acme.test/dir",
     certbot_email="ops@louie.test",
 )
@@ -84,7 +78,7 @@ def test_port_80_site_redirects_when_tls_is_on_and_proxies_when_it_is_off():
 
 
 def test_nginx_conf_has_mozilla_intermediate_tls_websocket_map_and_429():
-    text = render("nginx/nginx.conf.j2", client_max_body_size="10m", api_rate_limit="10r/s")
+    text = render("nginx/nginx.conf.j2", nginx_client_max_body_size="10m", nginx_api_rate_limit="10r/s")
     assert "ssl_protocols TLSv1.2 TLSv1.3;" in text and "ssl_prefer_server_ciphers off;" in text
     assert "map $http_upgrade $connection_upgrade" in text
     assert "limit_req_zone $binary_remote_addr zone=api:10m rate=10r/s;" in text and "limit_req_status 429;" in text
@@ -93,17 +87,7 @@ def test_nginx_conf_has_mozilla_intermediate_tls_websocket_map_and_429():
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node to load the ecosystem file")
 def test_ecosystem_file_loads_in_node_with_the_pm2_fields(tmp_path):
-    p = app.paths(SETTINGS)
-    text = render(
-        "app/ecosystem.config.js.j2",
-        process="louie-api",
-        script="server.js",
-        cwd=p["code"],
-        instances=2,
-        max_memory_restart="400M",
-        log_dir="/var/log/louie",
-        env=app.app_env(SETTINGS, p),
-    )
+    text = render("app/ecosystem.config.js.j2", **app.ecosystem_variables(SETTINGS, layout.app_paths(SETTINGS)))
     path = tmp_path / "ecosystem.config.js"
     path.write_text(text)
     out = subprocess.run(
@@ -127,7 +111,7 @@ def test_env_file_leaves_out_unset_secrets_and_refuses_line_breaks():
 
 
 def test_certificate_is_issued_only_when_missing_or_different():
-    domains = certbot.certificate_domains(SETTINGS)
+    domains = layout.public_domains(SETTINGS)
     assert domains == ["louie.test", "api.louie.test", "admin.test", "ws.louie.test"]
     current = {"domains": sorted(domains), "server": "https://acme.test/dir"}
     assert not certbot.needs_issuing(current, domains, "https://acme.test/dir")
@@ -137,14 +121,14 @@ def test_certificate_is_issued_only_when_missing_or_different():
 
 
 def test_certonly_command_uses_the_webroot_and_every_name():
-    command = certbot.certonly_command(SETTINGS, certbot.certificate_domains(SETTINGS)).get_raw_value()
+    command = certbot.certonly_command(SETTINGS, layout.public_domains(SETTINGS)).get_raw_value()
     assert command.startswith("certbot certonly --webroot -w /var/www/letsencrypt --cert-name louie")
     assert command.count(" -d ") == 4 and "--server https://acme.test/dir" in command
     assert "--non-interactive" in command and "--agree-tos" in command
 
 
 def test_nodesource_repository_is_signed_and_pinned():
-    sources = render("app/nodesource.sources.j2", major=22, keyring=app.NODESOURCE_KEYRING)
+    sources = render("app/nodesource.sources.j2", nodejs_nodesource_major=22, keyring=app.NODESOURCE_KEYRING)
     assert "URIs: https://deb.nodesource.com/node_22.x" in sources
     assert f"Signed-By: {app.NODESOURCE_KEYRING}" in sources
     assert "Pin: origin deb.nodesource.com" in render("app/nodesource.pref.j2")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ...settings.sections.observability import LOWER_IS_WORSE
+from ...settings.sections.kpis import LOWER_IS_WORSE
 from ..http import ApiError
 from ..plan import Action, Plan, PlanError, field_changes, index_by_name
 from . import legacy

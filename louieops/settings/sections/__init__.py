@@ -1,20 +1,50 @@
-"""Setting rules, one module per concern. Each module defines ``RULES`` (setting name -> rule) and
-may define ``CHECKS`` (functions of the whole ``Settings`` that raise ``SettingsError``)."""
+"""Setting rules, one module per heading of ``inventory/group_data/all.py``, in the same order.
+
+Each module defines ``HEADING`` (the heading in all.py), ``RULES`` (setting name -> rule, in all.py's order)
+and may define ``CHECKS``: functions of the whole ``Settings`` that raise ``SettingsError`` (run once every
+setting on its own is valid). A test keeps headings, names and order in step with all.py.
+"""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from . import (
+    alerts,
+    application,
+    backups,
+    base,
+    certbot,
+    domains,
+    kpis,
+    logs,
+    maintenance,
+    nginx,
+    nodejs,
+    postgresql,
+    sentry,
+    uptimerobot,
+)
 
-
-def _modules():
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        yield importlib.import_module(f"{__name__}.{info.name}")
+SECTIONS = (
+    application,
+    domains,
+    base,
+    postgresql,
+    nodejs,
+    nginx,
+    certbot,
+    backups,
+    logs,
+    alerts,
+    kpis,
+    maintenance,
+    uptimerobot,
+    sentry,
+)
 
 
 def all_rules() -> dict:
     rules: dict = {}
-    for module in _modules():
+    for module in SECTIONS:
         overlap = set(rules) & set(module.RULES)
         if overlap:
             raise RuntimeError(f"setting(s) {sorted(overlap)} defined twice (again in {module.__name__})")
@@ -23,4 +53,4 @@ def all_rules() -> dict:
 
 
 def all_checks() -> list:
-    return [check for module in _modules() for check in getattr(module, "CHECKS", ())]
+    return [check for module in SECTIONS for check in getattr(module, "CHECKS", ())]

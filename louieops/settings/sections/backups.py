@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from ..rules import (
-    absolute_path,
-    cron_schedule,
-    identifier,
-    integer,
-    optional,
-    record,
-    string,
-    url,
-)
+from ..rules import absolute_path, cron_schedule, identifier, integer, optional, record, string, url
 
+HEADING = "Backups"
 RULES = {
     "backup_dir": absolute_path,
     "backup_user": identifier,

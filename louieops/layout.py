@@ -1,0 +1,140 @@
+"""Where things live on the server, and the names derived from the settings: one home for each.
+
+Every task, template variable and server-script config takes its paths and names from here, so a file
+found on the server leads back to one definition. Paths that only one task writes and nothing else
+reads (an nginx snippet, a fail2ban filter) stay as constants of that task.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .settings import Settings
+
+# --- louieops' own directories ------------------------------------------------------------------------
+
+#: Configuration of the server-side scripts (JSON and KEY=VALUE files written by the deploy).
+CONFIG_DIR = "/etc/louieops"
+#: State the server-side scripts keep between runs, one subdirectory per job.
+STATE_ROOT = "/var/lib/louieops"
+ALERT_STATE_DIR = f"{STATE_ROOT}/alerts"
+HEALTH_STATE_DIR = f"{STATE_ROOT}/health"
+MAINTENANCE_STATE_DIR = f"{STATE_ROOT}/maintenance"
+#: The last good run of each backup kind (<kind>.json), written by the backup jobs, read by the reports.
+BACKUP_STATUS_DIR = f"{STATE_ROOT}/backup-status"
+#: Home of the monitor user (health check, maintenance jobs): npm's cache for `npm audit` lives here.
+MONITOR_HOME = f"{STATE_ROOT}/monitor"
+
+# --- configuration files of the server-side scripts ---------------------------------------------------
+
+ALERTS_CONFIG = f"{CONFIG_DIR}/alerts.json"
+ALERTS_SECRETS = f"{CONFIG_DIR}/alerts-secrets.json"
+HEALTH_CONFIG = f"{CONFIG_DIR}/health.json"
+MAINTENANCE_CONFIG = f"{CONFIG_DIR}/maintenance.json"
+STATUS_CONFIG = f"{CONFIG_DIR}/status.json"
+BACKUP_CONFIG = f"{CONFIG_DIR}/backup.conf"
+BACKUP_S3_CREDENTIALS = f"{CONFIG_DIR}/backup-s3-credentials"
+
+# --- state files read by more than one script ---------------------------------------------------------
+
+ALERT_STATE = f"{ALERT_STATE_DIR}/state.json"
+ALERT_LOG = f"{ALERT_STATE_DIR}/alerts.log"
+HEALTH_LAST = f"{HEALTH_STATE_DIR}/last.json"
+
+# --- scripts (installed in scripts_dir) and what they are reached by -----------------------------------
+
+#: The standard-library module every server-side Python script imports (files/lib/).
+SCRIPT_LIBRARY = "louieops_common.py"
+STATUS_COMMAND = "/usr/local/bin/louie-status"
+BACKUP_KINDS = ("db", "uploads", "logs")
+
+# --- cron files ------------------------------------------------------------------------------------------
+
+HEALTH_CRON = "/etc/cron.d/louieops-health-check"
+MAINTENANCE_CRON = "/etc/cron.d/louieops-maintenance"
+BACKUP_CRON = "/etc/cron.d/louieops-backup"
+
+ACME_WEBROOT = "/var/www/letsencrypt"
+
+
+def script(settings: Settings, name: str) -> str:
+    """Where the server-side script ``name`` (send-alert, health-check, ...) is installed."""
+    return f"{settings.scripts_dir}/{name}"
+
+
+def send_alert(settings: Settings) -> str:
+    return script(settings, "send-alert")
+
+
+def home_of(user: str) -> str:
+    """Home directory of a login-less service user created with a home (pm2 keeps its state there)."""
+    return f"/home/{user}"
+
+
+def scheme(settings: Settings) -> str:
+    """How the public names are served: https once certbot issues the certificate, else plain http."""
+    return "https" if settings.certbot_enabled else "http"
+
+
+def public_domains(settings: Settings) -> list[str]:
+    """The four public names in settings order, without duplicates (nginx, certbot, checks, reports)."""
+    names = (settings.domain_homepage, settings.domain_api, settings.domain_admin, settings.domain_websocket)
+    return list(dict.fromkeys(names))
+
+
+def sites(settings: Settings) -> list[dict]:
+    """The public names and what each one serves (the nginx server blocks)."""
+    return [
+        {"domain": settings.domain_homepage, "role": "homepage"},
+        {"domain": settings.domain_api, "role": "api"},
+        {"domain": settings.domain_admin, "role": "admin"},
+        {"domain": settings.domain_websocket, "role": "websocket"},
+    ]
+
+
+def checked_cert_domains(settings: Settings) -> list[str]:
+    """Names whose served certificate the health check and reports watch (none when TLS is off)."""
+    return sorted(public_domains(settings)) if settings.certbot_enabled else []
+
+
+def pm2_process(settings: Settings) -> str:
+    """The app's process name in pm2."""
+    return f"{settings.app_name}-api"
+
+
+def pm2_unit(settings: Settings) -> str:
+    """The systemd unit that runs the app user's pm2 daemon."""
+    return f"pm2-{settings.app_user}.service"
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    """Where the pieces of the app live on the server."""
+
+    code: str  # the app's code (reference app or git checkout)
+    ecosystem: str  # pm2's ecosystem file
+    env_dir: str
+    env_file: str  # the app's secrets (0600, app user)
+    pm2_home: str
+    pm2: str  # the pm2 binary
+
+
+def app_paths(settings: Settings) -> AppPaths:
+    return AppPaths(
+        code=f"{settings.app_root}/app",
+        ecosystem=f"{settings.app_root}/ecosystem.config.js",
+        env_dir=f"/etc/{settings.app_name}",
+        env_file=f"/etc/{settings.app_name}/app.env",
+        pm2_home=f"{home_of(settings.app_user)}/.pm2",
+        # Debian's npm installs global packages under /usr/local, NodeSource's under /usr.
+        pm2="/usr/local/bin/pm2" if settings.nodejs_source == "debian" else "/usr/bin/pm2",
+    )
+
+
+def log_shipping_method(settings: Settings) -> str:
+    """The effective method: "none" when no Papertrail port is configured."""
+    return "none" if settings.papertrail_port is None else settings.papertrail_method
+
+
+def log_shipping_unit(method: str) -> str | None:
+    return {"rsyslog": "rsyslog.service", "remote_syslog2": "remote_syslog.service"}.get(method)

@@ -1,0 +1,119 @@
+"""What the server-side Python scripts are told: one JSON config per script, built here from the settings and
+the layout, so every path and rule a script uses has one home on the controller.
+
+The scripts (files/scripts/) read ``/etc/louieops/<script>.json``; they hold no paths of their own beyond
+the config directory (files/scripts/louieops_common.py). ``_managed`` names this module as the source.
+"""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+from pyinfra.operations import files
+
+from . import layout
+from .resources import managed
+from .settings import Settings
+from .settings.sections.kpis import LOWER_IS_WORSE
+
+#: KPIs the health check measures (the others in kpi_thresholds come from UptimeRobot/Sentry or the app).
+MEASURED_KPIS = ("api_p50_ms", "disk_pct", "memory_pct", "cpu_pct", "cert_expiry_days")
+#: rsyslog's disk-assisted queue of the Papertrail action (queue.filename in the rsyslog template).
+RSYSLOG_QUEUE = "louieops_papertrail"
+RSYSLOG_WORK_DIR = "/var/spool/rsyslog"
+
+
+def alerts_config(s: Settings) -> dict:
+    """/etc/louieops/alerts.json: the routing table of send-alert (no secrets)."""
+    return {
+        "label": s.app_name,
+        "username": f"{s.app_name} alerts",
+        "routes": s.alert_routes,
+        "email_to": s.alert_email_to,
+        "sendmail": "/usr/sbin/sendmail",
+        "sms_to": s.alert_sms_to,
+        "twilio_api_url": s.alert_twilio_api_url,
+        "dedup_minutes": s.alert_dedup_minutes,
+        "secrets_file": layout.ALERTS_SECRETS,
+        "state_dir": layout.ALERT_STATE_DIR,
+    }
+
+
+def health_config(s: Settings) -> dict:
+    """/etc/louieops/health.json: what the health check probes and the levels it compares against."""
+    return {
+        "api": {
+            "domain": s.domain_api,
+            "scheme": layout.scheme(s),
+            "path": "/health",
+            "app_port": s.app_port,
+            "verify_tls": s.health_api_tls_verify,
+            "probes": s.health_api_probes,
+        },
+        "database": {"name": s.postgresql_database},
+        "disk_mounts": s.health_disk_mounts,
+        "cert_domains": layout.checked_cert_domains(s),
+        "thresholds": {kpi: s.kpi_thresholds[kpi] for kpi in MEASURED_KPIS if kpi in s.kpi_thresholds},
+        "lower_is_worse": [kpi for kpi in LOWER_IS_WORSE if kpi in MEASURED_KPIS],
+        "tiers": s.health_tiers,
+        "send_alert": layout.send_alert(s),
+        "last_result": layout.HEALTH_LAST,
+    }
+
+
+def maintenance_config(s: Settings) -> dict:
+    """/etc/louieops/maintenance.json: what the maintenance jobs read, check and report to."""
+    return {
+        "app_log_dir": s.app_log_dir,
+        "app_root": layout.app_paths(s).code,
+        "home": layout.MONITOR_HOME,
+        "domains": sorted(layout.public_domains(s)),
+        "scheme": layout.scheme(s),
+        "send_alert": layout.send_alert(s),
+        "state_dir": layout.MAINTENANCE_STATE_DIR,
+        "alert_state": layout.ALERT_STATE,
+        "health_state": layout.HEALTH_LAST,
+        "backup_status_dir": layout.BACKUP_STATUS_DIR,
+        "backup_kinds": list(layout.BACKUP_KINDS),
+    }
+
+
+def status_config(s: Settings) -> dict:
+    """/etc/louieops/status.json: what `louie-status` shows."""
+    method = layout.log_shipping_method(s)
+    return {
+        "app_name": s.app_name,
+        "app_user": s.app_user,
+        "pm2": layout.app_paths(s).pm2,
+        "pm2_home": layout.app_paths(s).pm2_home,
+        "services": status_services(s),
+        "disk_mounts": s.health_disk_mounts,
+        "cert_domains": layout.checked_cert_domains(s),
+        "health_state": layout.HEALTH_LAST,
+        "alert_state": layout.ALERT_STATE,
+        "alert_log": layout.ALERT_LOG,
+        "backup_status_dir": layout.BACKUP_STATUS_DIR,
+        "backup_kinds": list(layout.BACKUP_KINDS),
+        "log_method": method,
+        "log_host": s.papertrail_host,
+        "log_port": s.papertrail_port,
+        "rsyslog_queue_files": f"{RSYSLOG_WORK_DIR}/{RSYSLOG_QUEUE}.*",
+    }
+
+
+def status_services(s: Settings) -> list[str]:
+    """The units `louie-status` reports on."""
+    units = ["nginx.service", "postgresql.service", layout.pm2_unit(s), "cron.service", "fail2ban.service"]
+    shipping = layout.log_shipping_unit(layout.log_shipping_method(s))
+    return units + ([shipping] if shipping else [])
+
+
+def render(config: dict) -> str:
+    """The JSON text of a config, with the managed header as its first key."""
+    return json.dumps({"_managed": managed("louieops/server_scripts.py"), **config}, indent=2) + "\n"
+
+
+def put_config(dest: str, config: dict, *, mode: str = "0644", user: str = "root", group: str = "root"):
+    """Upload a script's config (``files.put`` of the rendered JSON)."""
+    return files.put(name=f"Upload {dest}", src=StringIO(render(config)), dest=dest, user=user, group=group, mode=mode)

@@ -1,0 +1,203 @@
+"""The validated settings as a typed, read-only object: ``settings.app_port`` is an ``int``.
+
+One attribute per setting, grouped and ordered like the headings of ``inventory/group_data/all.py``.
+Defaults live only in all.py and the rules only in ``sections/``; a test keeps the names, their order and
+the types here in step with both (every default of all.py must type-check against its annotation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Literal, NotRequired, TypedDict
+
+Tier = Literal["P1", "P2", "P3", "P4"]
+
+
+class BackupRetention(TypedDict):
+    db: int
+    uploads: int
+    logs: int
+
+
+class AlertRoute(TypedDict):
+    slack: list[str]
+    email: bool
+    sms: bool
+
+
+class KpiLevels(TypedDict):
+    target: float | None
+    warning: float | None
+    critical: float | None
+
+
+class TierLevels(TypedDict):
+    warning: Tier
+    critical: Tier
+
+
+class AlertContact(TypedDict):
+    type: str
+    name: NotRequired[str]
+    value: NotRequired[str]
+
+
+class UptimeMonitor(TypedDict):
+    name: str
+    type: Literal["http", "keyword", "port", "ping"]
+    url: str
+    interval: int
+    timeout: int
+    alert_contacts: list[str]
+    port: NotRequired[int]
+    keyword: NotRequired[str]
+    keyword_alert_when: NotRequired[Literal["exists", "not_exists"]]
+    keyword_case_sensitive: NotRequired[bool]
+
+
+class IssueAlert(TypedDict):
+    name: str
+    trigger: Literal["new_issue", "spike", "unhandled"]
+    frequency_minutes: int
+    tier: Tier
+    events: NotRequired[int]
+    interval: NotRequired[str]
+
+
+class MetricMonitor(TypedDict):
+    name: str
+    kpi: str
+    aggregate: str
+    query: str
+    window_minutes: int
+    warning_tier: Tier
+    critical_tier: Tier
+    scale: NotRequired[float]
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- Application
+    app_name: str
+    app_user: str
+    app_root: str
+    app_log_dir: str
+    app_uploads_dir: str
+    app_port: int
+    app_node_env: Literal["production", "staging", "development"]
+    app_git_url: str | None
+    app_git_ref: str
+    app_instances: int
+    app_max_memory_restart: str
+    scripts_dir: str
+    # --- Domains
+    domain_homepage: str
+    domain_api: str
+    domain_admin: str
+    domain_websocket: str
+    # --- Base system
+    base_timezone: str
+    base_locale: str
+    apt_cache_time: int
+    base_unattended_upgrades: bool
+    base_extra_packages: list[str]
+    base_firewall_enabled: bool
+    # --- PostgreSQL
+    postgresql_database: str
+    postgresql_role: str
+    postgresql_shared_buffers_ratio: float
+    postgresql_work_mem_mb: int
+    postgresql_max_connections: int
+    # --- Node.js and pm2
+    nodejs_source: Literal["debian", "nodesource"]
+    nodejs_nodesource_major: int
+    pm2_version: str
+    # --- nginx
+    nginx_api_rate_limit: str
+    nginx_api_rate_burst: int
+    nginx_proxy_read_timeout: int
+    nginx_hsts_max_age: int
+    nginx_client_max_body_size: str
+    # --- TLS certificates (certbot)
+    certbot_enabled: bool
+    certbot_email: str
+    certbot_acme_server: str
+    # --- Backups
+    backup_dir: str
+    backup_user: str
+    backup_db_schedule: str
+    backup_uploads_schedule: str
+    backup_logs_schedule: str
+    backup_verify_schedule: str
+    backup_restore_drill_schedule: str
+    backup_local_retention_days: int
+    backup_s3_bucket: str | None
+    backup_s3_endpoint_url: str | None
+    backup_s3_region: str
+    backup_s3_retention_days: BackupRetention
+    # --- Log shipping (Papertrail)
+    papertrail_method: Literal["rsyslog", "remote_syslog2", "none"]
+    papertrail_host: str
+    papertrail_port: int | None
+    papertrail_ca_file: str
+    papertrail_permitted_peer: str | None
+    papertrail_queue_max_disk: str
+    remote_syslog2_version: str
+    remote_syslog2_sha256: str | None
+    remote_syslog2_source: str
+    # --- Alert routing
+    alert_slack_webhooks: dict[str, str]
+    alert_routes: dict[Tier, AlertRoute]
+    alert_email_to: str | None
+    alert_sms_to: str | None
+    alert_twilio_api_url: str
+    alert_dedup_minutes: int
+    alert_group: str
+    # --- KPI thresholds (seed §5)
+    kpi_thresholds: dict[str, KpiLevels]
+    health_tiers: dict[str, TierLevels]
+    health_schedule: str
+    health_user: str
+    health_disk_mounts: list[str]
+    health_api_probes: int
+    health_api_tls_verify: bool
+    # --- Maintenance jobs and security monitoring (seed §6, §9)
+    maintenance_daily_summary_schedule: str
+    maintenance_log_check_schedule: str
+    maintenance_npm_audit_schedule: str
+    maintenance_exposure_scan_schedule: str
+    maintenance_cert_report_schedule: str
+    maintenance_quarterly_reminder_schedule: str
+    fail2ban_maxretry: int
+    fail2ban_findtime: str
+    fail2ban_bantime: str
+    fail2ban_ignoreip: list[str]
+    # --- UptimeRobot
+    uptimerobot_api_url: str
+    uptimerobot_requests_per_minute: int
+    uptimerobot_prune: bool
+    uptimerobot_managed_tag: str
+    uptimerobot_alert_contacts: dict[str, AlertContact]
+    uptimerobot_monitors: list[UptimeMonitor]
+    # --- Sentry
+    sentry_api_url: str
+    sentry_org: str
+    sentry_project: str
+    sentry_api_mode: Literal["auto", "workflows", "legacy"]
+    sentry_prune: bool
+    sentry_name_prefix: str
+    sentry_environment: str | None
+    sentry_slack_integration_id: str | None
+    sentry_slack_channel_ids: dict[str, str]
+    sentry_issue_alerts: list[IssueAlert]
+    sentry_metric_monitors: list[MetricMonitor]
+
+    def replace(self, **changes) -> Settings:
+        """A copy with some settings changed (not validated again: for tests and derived views)."""
+        return Settings(**{**self.as_dict(), **changes})
+
+    def as_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+SETTING_NAMES = tuple(f.name for f in fields(Settings))

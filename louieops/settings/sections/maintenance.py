@@ -1,0 +1,23 @@
+"""Maintenance jobs and security monitoring settings (seed §6, §9)."""
+
+from __future__ import annotations
+
+from ..rules import cron_schedule, integer, list_of, string
+
+HEADING = "Maintenance jobs and security monitoring (seed §6, §9)"
+
+_fail2ban_time = string(r"[0-9]+[smhdw]?", "a fail2ban time such as 600, 10m, 1h or 1d")
+_address = string(r"[0-9a-fA-F.:]+(/[0-9]{1,3})?", "an IP address or network such as 192.0.2.7 or 10.0.0.0/8")
+
+RULES = {
+    "maintenance_daily_summary_schedule": cron_schedule,
+    "maintenance_log_check_schedule": cron_schedule,
+    "maintenance_npm_audit_schedule": cron_schedule,
+    "maintenance_exposure_scan_schedule": cron_schedule,
+    "maintenance_cert_report_schedule": cron_schedule,
+    "maintenance_quarterly_reminder_schedule": cron_schedule,
+    "fail2ban_maxretry": integer(1, 1000),
+    "fail2ban_findtime": _fail2ban_time,
+    "fail2ban_bantime": _fail2ban_time,
+    "fail2ban_ignoreip": list_of(_address),
+}
