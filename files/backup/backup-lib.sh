@@ -1,4 +1,5 @@
 # Shared helpers of the backup scripts (sourced, not run). Managed by louieops (files/backup/backup-lib.sh).
+# shellcheck shell=bash
 #
 # Configuration: KEY=VALUE lines in $BACKUP_CONF (default /etc/louieops/backup.conf), read as literal
 # values (never evaluated). A variable already set in the environment wins over the file, so a single
