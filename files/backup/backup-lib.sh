@@ -70,6 +70,16 @@ publish_checksum() {
     mv -f -- "$dir/.$2.sha256.partial" "$dir/$2.sha256"
 }
 
+# unique_name DIR PREFIX SUFFIX: PREFIX<UTC time>SUFFIX, a name not yet taken in DIR (names sort by
+# time). A run within the same second as the previous one waits for the next second.
+unique_name() {
+    local name
+    while name="$2$(date -u +%Y%m%dT%H%M%SZ)$3" && [ -e "$1/$name" ]; do
+        sleep 1
+    done
+    printf '%s' "$name"
+}
+
 # newest DIR SUFFIX: newest published backup (one with a .sha256 next to it); names sort by time.
 newest() {
     local f last=""
@@ -92,6 +102,14 @@ prune() {
         done
     find "$dir" -maxdepth 1 -type f -name '.*.partial' -mtime +0 -delete
 }
+
+# The row count of every table (schema.table<TAB>rows, one line each, sorted): backup-db records it in
+# the dumped snapshot, restore-drill compares the restored database against exactly that.
+# shellcheck disable=SC2034  # used by the scripts that source this file
+ROW_COUNTS_SQL="SELECT format('%I.%I', schemaname, tablename) || E'\\t' ||
+  (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', schemaname, tablename),
+                                       false, true, '')))[1]::text
+  FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1"
 
 # write_status KIND NAME SIZE SHA256 LOCATION: record the last good run of KIND in
 # $BACKUP_STATUS_DIR/KIND.json, world-readable (no secret in it), replaced atomically. The daily summary

@@ -180,3 +180,9 @@ def test_a_missing_status_directory_does_not_fail_the_backup(sandbox):
     assert "cannot record the status" in result.stderr
     assert len(files(sandbox)) == 3
     assert alerts(sandbox)[-1].startswith("--key backup-db --resolve P2 backup-db: OK again")
+
+
+def test_a_run_within_the_same_second_as_the_previous_one_gets_its_own_name(sandbox):
+    assert run(sandbox).returncode == 0
+    assert run(sandbox).returncode == 0
+    assert len([n for n in files(sandbox) if n.endswith(".dump.zst")]) == 2
