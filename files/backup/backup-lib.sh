@@ -21,7 +21,9 @@ load_conf() {
         [[ -v $key ]] || declare -g "$key=$value"
     done <"$BACKUP_CONF"
     export S3_ENDPOINT_URL S3_BUCKET  # read again by backup-s3 (env wins there too)
-    : "${BACKUP_STATUS_DIR:=/var/lib/louieops/backup-status}"
+    # Written by the deploy (tasks/backups.py STATUS_DIR): no default here, so the two cannot drift apart.
+    [ -n "${BACKUP_STATUS_DIR:-}" ] ||
+        { echo "BACKUP_STATUS_DIR is missing in $BACKUP_CONF: run the deploy again to rewrite it" >&2; exit 1; }
 }
 
 log() { printf '%s %s: %s\n' "$(date -u +%FT%TZ)" "$JOB" "$*" >&2; }

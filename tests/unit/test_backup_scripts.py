@@ -186,3 +186,12 @@ def test_a_run_within_the_same_second_as_the_previous_one_gets_its_own_name(sand
     assert run(sandbox).returncode == 0
     assert run(sandbox).returncode == 0
     assert len([n for n in files(sandbox) if n.endswith(".dump.zst")]) == 2
+
+
+def test_a_config_without_the_status_directory_is_refused_with_the_fix(sandbox):
+    conf = sandbox / "backup.conf"
+    conf.write_text("".join(line for line in conf.read_text().splitlines(True) if "BACKUP_STATUS_DIR" not in line))
+    result = run(sandbox)
+    assert result.returncode == 1
+    assert "BACKUP_STATUS_DIR is missing in" in result.stderr
+    assert files(sandbox) == []
