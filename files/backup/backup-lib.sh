@@ -1,5 +1,7 @@
-# Shared helpers of the backup scripts (sourced, not run). Managed by louieops (files/backup/backup-lib.sh).
+# Managed by louieops (files/backup/backup-lib.sh); local edits are overwritten on the next deploy.
 # shellcheck shell=bash
+#
+# Shared helpers of the backup scripts (sourced, not run).
 #
 # Configuration: KEY=VALUE lines in $BACKUP_CONF (default /etc/louieops/backup.conf), read as literal
 # values (never evaluated). A variable already set in the environment wins over the file, so a single

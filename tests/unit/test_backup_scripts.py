@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from louieops.resources import file
+from louieops.resources import FILES, MANAGED_HEADER, file
 
 BACKUP_DB = file("backup/backup-db")
 NEEDED = ("bash", "zstd", "flock", "sha256sum")
@@ -195,3 +195,9 @@ def test_a_config_without_the_status_directory_is_refused_with_the_fix(sandbox):
     assert result.returncode == 1
     assert "BACKUP_STATUS_DIR is missing in" in result.stderr
     assert files(sandbox) == []
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (FILES / "backup").iterdir()))
+def test_every_backup_script_says_it_is_managed_by_louieops(script):
+    head = (FILES / "backup" / script).read_text().splitlines()[:2]
+    assert f"# {MANAGED_HEADER.format(source=f'files/backup/{script}')}" in head
