@@ -41,7 +41,7 @@ CONFIG_DIR = "/etc/louieops"
 CONFIG_FILE = f"{CONFIG_DIR}/backup.conf"
 CREDENTIALS_FILE = f"{CONFIG_DIR}/backup-s3-credentials"
 CRON_FILE = "/etc/cron.d/louieops-backup"
-STATUS_DIR = "/var/lib/louieops/backup-status"  # default of BACKUP_STATUS_DIR in backup-lib.sh
+STATUS_DIR = "/var/lib/louieops/backup-status"  # BACKUP_STATUS_DIR of backup.conf
 SCRIPTS = {  # file in files/backup -> mode
     "backup-lib.sh": "0644",
     "backup-db": "0755",
@@ -127,6 +127,7 @@ def install_backups():
         s3_endpoint_url=s.backup_s3_endpoint_url,
         s3_region=s.backup_s3_region,
         s3_credentials_file=CREDENTIALS_FILE,
+        status_dir=STATUS_DIR,
         max_age_minutes=max_age_minutes(s),
     )
     if s.backup_s3_bucket:

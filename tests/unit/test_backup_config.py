@@ -65,9 +65,11 @@ def test_scripts_config_is_plain_key_value_without_secrets(settings, monkeypatch
         s3_endpoint_url=None,
         s3_region=settings.backup_s3_region,
         s3_credentials_file=backups.CREDENTIALS_FILE,
+        status_dir=backups.STATUS_DIR,
         max_age_minutes=backups.max_age_minutes(settings),
     )
     pairs = dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    assert pairs["BACKUP_STATUS_DIR"] == backups.STATUS_DIR  # backup-lib.sh has no default of its own
     assert pairs["S3_ENDPOINT_URL"] == ""  # None: AWS
     assert pairs["DB_MAX_AGE_MINUTES"] == str(6 * 60 + backups.MAX_AGE_MARGIN_MINUTES)
     assert pairs["LOCAL_RETENTION_DAYS"] == "7"
