@@ -5,13 +5,22 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DEMO   := demo
 
-.PHONY: bootstrap test test-unit test-e2e demo demo-down demo-trixie bench clean-testbeds
+.PHONY: bootstrap lint fmt test test-unit test-e2e demo demo-down demo-trixie bench clean-testbeds
 
 bootstrap:
 	@scripts/bootstrap.sh
 
-## Run every test tier: unit, integration (real HTTP stand-ins) and e2e (booted Debian test server).
-test: bootstrap
+## Static checks, failing on any finding: ruff (lint rules and formatting) and shellcheck on every shell script.
+lint: bootstrap
+	@VENV=$(VENV) scripts/lint.sh
+
+## Rewrite the Python sources the way lint wants them: ruff format, then the fixable ruff findings.
+fmt: bootstrap
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## Lint, then every test tier: unit, integration (real HTTP stand-ins) and e2e (booted Debian test server).
+test: lint
 	$(VENV)/bin/pytest tests
 
 test-unit: bootstrap

@@ -10,7 +10,10 @@ py=.venv/bin/python
 case $action in
 up)
     $py -m louieops.testbed up --name "$name" --release "$release"
-    set -a; . ".testbed/$name/env"; set +a
+    set -a
+    # shellcheck source=/dev/null  # written by the testbed when it boots: nothing to follow here
+    . ".testbed/$name/env"
+    set +a
     .venv/bin/pyinfra -y ".testbed/$name/inventory.py" deploy.py
     echo
     echo "The demo server is running. Reach it with:"

@@ -1,4 +1,7 @@
-# Shared helpers of the backup scripts (sourced, not run). Managed by louieops (files/backup/backup-lib.sh).
+# Managed by louieops (files/backup/backup-lib.sh); local edits are overwritten on the next deploy.
+# shellcheck shell=bash
+#
+# Shared helpers of the backup scripts (sourced, not run).
 #
 # Configuration: KEY=VALUE lines in $BACKUP_CONF (default /etc/louieops/backup.conf), read as literal
 # values (never evaluated). A variable already set in the environment wins over the file, so a single
@@ -20,7 +23,9 @@ load_conf() {
         [[ -v $key ]] || declare -g "$key=$value"
     done <"$BACKUP_CONF"
     export S3_ENDPOINT_URL S3_BUCKET  # read again by backup-s3 (env wins there too)
-    : "${BACKUP_STATUS_DIR:=/var/lib/louieops/backup-status}"
+    # Written by the deploy (tasks/backups.py STATUS_DIR): no default here, so the two cannot drift apart.
+    [ -n "${BACKUP_STATUS_DIR:-}" ] ||
+        { echo "BACKUP_STATUS_DIR is missing in $BACKUP_CONF: run the deploy again to rewrite it" >&2; exit 1; }
 }
 
 log() { printf '%s %s: %s\n' "$(date -u +%FT%TZ)" "$JOB" "$*" >&2; }
@@ -69,6 +74,16 @@ publish_checksum() {
     mv -f -- "$dir/.$2.sha256.partial" "$dir/$2.sha256"
 }
 
+# unique_name DIR PREFIX SUFFIX: PREFIX<UTC time>SUFFIX, a name not yet taken in DIR (names sort by
+# time). A run within the same second as the previous one waits for the next second.
+unique_name() {
+    local name
+    while name="$2$(date -u +%Y%m%dT%H%M%SZ)$3" && [ -e "$1/$name" ]; do
+        sleep 1
+    done
+    printf '%s' "$name"
+}
+
 # newest DIR SUFFIX: newest published backup (one with a .sha256 next to it); names sort by time.
 newest() {
     local f last=""
@@ -91,6 +106,14 @@ prune() {
         done
     find "$dir" -maxdepth 1 -type f -name '.*.partial' -mtime +0 -delete
 }
+
+# The row count of every table (schema.table<TAB>rows, one line each, sorted): backup-db records it in
+# the dumped snapshot, restore-drill compares the restored database against exactly that.
+# shellcheck disable=SC2034  # used by the scripts that source this file
+ROW_COUNTS_SQL="SELECT format('%I.%I', schemaname, tablename) || E'\\t' ||
+  (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', schemaname, tablename),
+                                       false, true, '')))[1]::text
+  FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1"
 
 # write_status KIND NAME SIZE SHA256 LOCATION: record the last good run of KIND in
 # $BACKUP_STATUS_DIR/KIND.json, world-readable (no secret in it), replaced atomically. The daily summary

@@ -11,8 +11,8 @@ import re
 import sys
 
 from ..resources import REPO_ROOT
-
 from .defaults import ALL_PY
+
 README = REPO_ROOT / "README.md"
 BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"
 SECRETS_BEGIN, SECRETS_END = "<!-- secrets:begin -->", "<!-- secrets:end -->"

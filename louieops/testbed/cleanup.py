@@ -1,4 +1,6 @@
-"""Find and remove every testbed leftover on this machine (all instances, all checkouts)."""
+"""Find and remove testbed leftovers: one instance's pieces when it is torn down (``Testbed.down`` calls
+these helpers in order), and everything testbed-made on this machine (all instances, all checkouts).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +9,27 @@ import os
 import re
 import shutil
 import signal
+import subprocess
+import time
+from collections.abc import Iterable
 from pathlib import Path
 
-from . import network, procs
+from . import inventory, network, procs, ssh
+from .errors import TestbedError
 from .paths import IP_FORWARD_SAVE, SLOTS_DIR, STATE_DIR, TRASH_DIR
+from .state import list_instances
 
 log = logging.getLogger(__name__)
+
+#: What ``up`` writes into an instance's work directory.
+WORKDIR_FILES = (
+    inventory.INVENTORY_FILE,
+    inventory.ENV_FILE,
+    inventory.GROUP_DATA_DIR,
+    ssh.KEY_FILE,
+    ssh.KEY_FILE + ".pub",
+    ssh.KNOWN_HOSTS_FILE,
+)
 
 #: Command-line fragments that identify processes started by the testbed.
 _MARKERS = ("louieops.testbed.supervise", "louieops.testbed.recorder", str(STATE_DIR) + "/")
@@ -63,36 +80,23 @@ def leftovers() -> dict[str, list[str]]:
     found = network.leftovers()
     found["processes"] = [str(p) for p in stray_processes()]
     found["mounts"] = stray_mounts()
-    found["instances"] = (
-        [p.name for p in STATE_DIR.glob("*") if p.is_dir() and not p.name.startswith(".")] if STATE_DIR.is_dir() else []
-    )
+    found["instances"] = list_instances()
     return found
 
 
-def cleanup_all() -> dict[str, list[str]]:
-    """Tear down every instance, then sweep anything left; return what the sweep had to remove."""
-    from .server import Testbed, list_instances
-
-    for name in list_instances():
-        try:
-            Testbed(name).down()
-        except Exception as exc:  # sweep below handles what down() could not
-            log.warning("down %s: %s", name, exc)
+def sweep() -> dict[str, list[str]]:
+    """Remove every leftover (after each instance's ``down``); return what there was to remove."""
     swept = leftovers()
-    for pid in stray_processes():
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    _kill(stray_processes())
     for ns in network.list_netns():
         if ns.startswith(network.NETNS_PREFIX):
-            network._run(["ip", "netns", "del", ns], check=False)
+            network.run(["ip", "netns", "del", ns], check=False)
     for link in network.list_veths():
-        network._run(["ip", "link", "del", link], check=False, quiet=True)
+        network.run(["ip", "link", "del", link], check=False, quiet=True)
     for table in network.list_nft_tables(network.NFT_TABLE_PREFIX):
-        network._run(["nft", "delete", "table", "ip", table], check=False)
+        network.run(["nft", "delete", "table", "ip", table], check=False)
     for point in sorted(stray_mounts(), key=len, reverse=True):
-        network._run(["umount", "--lazy", point], check=False)
+        network.run(["umount", "--lazy", point], check=False)
     if STATE_DIR.is_dir():
         for entry in STATE_DIR.iterdir():
             if entry.is_dir() and not entry.name.startswith(".") and not stray_mounts():
@@ -102,5 +106,81 @@ def cleanup_all() -> dict[str, list[str]]:
     with network.locked():
         shutil.rmtree(SLOTS_DIR, ignore_errors=True)
         if IP_FORWARD_SAVE.exists():
-            network._restore_ip_forward()
+            network.restore_ip_forward()
     return {k: v for k, v in swept.items() if v}
+
+
+# ----- one instance, in the order of Testbed.down ------------------------------------------------------
+
+
+def kill_netns_processes(ns: str) -> None:
+    """SIGKILL whatever still runs in the network namespace ``ns``."""
+    if ns not in network.list_netns():
+        return
+    out = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout
+    _kill(int(p) for p in out.split())
+
+
+def kill_strays(name: str, slot: int | None) -> None:
+    """SIGKILL processes of instance ``name`` that its state does not record (e.g. state.json lost)."""
+    peer = network.slot_addresses(slot)[0] if slot is not None else None
+    for pid in stray_processes(name, peer):
+        log.warning("killing stray process %s of %r: %s", pid, name, " ".join(procs.cmdline(pid)))
+        _kill([pid])
+
+
+def keep_logs(log_dir: Path, dest: Path) -> None:
+    """Copy an instance's logs to ``dest`` (``.testbed/<name>/logs``) so they survive the teardown."""
+    if log_dir.is_dir():
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.copytree(log_dir, dest)
+
+
+def mounts_under(path: Path) -> list[str]:
+    """Mount points at or below ``path`` in our mount namespace."""
+    prefix = str(path.resolve()) if path.exists() else str(path)
+    result = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        point = line.split()[4].replace("\\040", " ")
+        if point == prefix or point.startswith(prefix + "/"):
+            result.append(point)
+    return result
+
+
+def remove_tree(path: Path) -> None:
+    """rm -rf, but never across a mount point (that would delete the mounted file system's content)."""
+    if not path.exists():
+        return
+    for point in sorted(mounts_under(path), key=len, reverse=True):
+        subprocess.run(["umount", "--lazy", point], check=False)
+    remaining = mounts_under(path)
+    if remaining:
+        raise TestbedError(f"refusing to delete {path}: still mounted: {', '.join(remaining)}")
+    # Deleting a root file system takes ~5 s here: move it aside (instant, same file system) and let a
+    # detached, low-priority rm(1) finish the job. rm never crosses mounts (--one-file-system).
+    TRASH_DIR.mkdir(parents=True, exist_ok=True)
+    trash = TRASH_DIR / f"{path.name}-{os.getpid()}-{time.monotonic_ns()}"
+    os.rename(path, trash)
+    subprocess.Popen(
+        ["nice", "-n", "19", "ionice", "-c", "2", "-n", "7", "rm", "-rf", "--one-file-system", "--", str(trash)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def remove_workdir_files(workdir: Path) -> None:
+    """Remove what ``up`` wrote into the instance's work directory; its logs stay for inspection."""
+    for leftover in WORKDIR_FILES:
+        path = workdir / leftover
+        if path.is_symlink() or path.exists():
+            path.unlink()
+
+
+def _kill(pids: Iterable[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

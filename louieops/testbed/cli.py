@@ -9,8 +9,12 @@ import shlex
 import sys
 
 from . import cleanup, peers
+from .errors import AlreadyRunning, TestbedError
 from .paths import DEFAULT_RELEASE, RELEASES, REPO_ROOT, check_name
-from .server import AlreadyRunning, Testbed, TestbedError, list_instances
+from .server import Testbed
+from .state import list_instances
+
+log = logging.getLogger(__name__)
 
 
 def _rel(path: object) -> str:
@@ -86,8 +90,18 @@ def cmd_ssh(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def cleanup_all() -> dict[str, list[str]]:
+    """Tear down every instance, then sweep anything left; return what the sweep had to remove."""
+    for name in list_instances():
+        try:
+            Testbed(name).down()
+        except Exception as exc:  # the sweep handles what down() could not
+            log.warning("down %s: %s", name, exc)
+    return cleanup.sweep()
+
+
 def cmd_cleanup(args: argparse.Namespace) -> int:
-    swept = cleanup.cleanup_all()
+    swept = cleanup_all()
     left = {k: v for k, v in cleanup.leftovers().items() if v}
     for kind, items in swept.items():
         print(f"removed stray {kind}: {', '.join(items)}")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 INVENTORY_FILE = "inventory.py"
 ENV_FILE = "env"
+GROUP_DATA_DIR = "group_data"
 #: Relative link from ``.testbed/<name>/group_data`` to the project's group data.
 GROUP_DATA_LINK = "../../inventory/group_data"
 
@@ -97,7 +98,7 @@ def write_workdir(
     with os.fdopen(fd, "w") as fh:
         fh.write(render_env(env))
     os.chmod(env_path, 0o600)
-    link = workdir / "group_data"
+    link = workdir / GROUP_DATA_DIR
     if link.is_symlink() or link.exists():
         link.unlink()
     link.symlink_to(GROUP_DATA_LINK)

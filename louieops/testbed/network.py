@@ -79,7 +79,7 @@ def pick_free_slot(taken: set[int], addresses_in_use: set[str]) -> int:
 
 
 def host_ipv4_addresses() -> set[str]:
-    out = _run(["ip", "-j", "-4", "addr", "show"], capture=True).stdout
+    out = run(["ip", "-j", "-4", "addr", "show"], capture=True).stdout
     return {a["local"] for link in json.loads(out or "[]") for a in link.get("addr_info", [])}
 
 
@@ -96,6 +96,12 @@ def allocate_slot(name: str) -> int:
         return slot
 
 
+def slot_of(name: str) -> int | None:
+    """The slot ``name`` holds, or None."""
+    with locked():
+        return next((slot for slot, owner in read_slots().items() if owner == name), None)
+
+
 def release_slot(name: str) -> None:
     """Free the slot of ``name``; restore ip_forward when the last slot goes away."""
     with locked():
@@ -103,7 +109,7 @@ def release_slot(name: str) -> None:
             if owner == name:
                 (SLOTS_DIR / str(slot)).unlink(missing_ok=True)
         if not read_slots():
-            _restore_ip_forward()
+            restore_ip_forward()
 
 
 def _enable_ip_forward() -> None:
@@ -115,7 +121,7 @@ def _enable_ip_forward() -> None:
         IP_FORWARD.write_text("1\n")
 
 
-def _restore_ip_forward() -> None:
+def restore_ip_forward() -> None:
     if IP_FORWARD_SAVE.exists():
         previous = IP_FORWARD_SAVE.read_text().strip() or "0"
         IP_FORWARD.write_text(previous + "\n")
@@ -125,7 +131,7 @@ def _restore_ip_forward() -> None:
 
 def default_route_mtu() -> int:
     """MTU of the controller's default-route interface (the veth must not exceed it for NATed traffic)."""
-    routes = json.loads(_run(["ip", "-j", "-4", "route", "show", "default"], capture=True).stdout or "[]")
+    routes = json.loads(run(["ip", "-j", "-4", "route", "show", "default"], capture=True).stdout or "[]")
     if routes:
         dev = routes[0].get("dev")
         if dev:
@@ -155,19 +161,19 @@ def setup(name: str, slot: int) -> None:
     host_if, ns_if = veth_names(slot)
     peer, server, network = slot_addresses(slot)
     mtu = default_route_mtu()
-    _run(["ip", "netns", "add", ns])
-    _run(["ip", "link", "add", host_if, "mtu", str(mtu), "type", "veth", "peer", "name", ns_if, "mtu", str(mtu)])
-    _run(["ip", "link", "set", ns_if, "netns", ns])
-    _run(["ip", "addr", "add", f"{peer}/30", "dev", host_if])
-    _run(["ip", "link", "set", host_if, "up"])
+    run(["ip", "netns", "add", ns])
+    run(["ip", "link", "add", host_if, "mtu", str(mtu), "type", "veth", "peer", "name", ns_if, "mtu", str(mtu)])
+    run(["ip", "link", "set", ns_if, "netns", ns])
+    run(["ip", "addr", "add", f"{peer}/30", "dev", host_if])
+    run(["ip", "link", "set", host_if, "up"])
     nsx = ["ip", "-n", ns]
-    _run([*nsx, "link", "set", ns_if, "name", "eth0"])
-    _run([*nsx, "addr", "add", f"{server}/30", "dev", "eth0"])
-    _run([*nsx, "link", "set", "lo", "up"])
-    _run([*nsx, "link", "set", "eth0", "up"])
-    _run([*nsx, "route", "add", "default", "via", peer])
+    run([*nsx, "link", "set", ns_if, "name", "eth0"])
+    run([*nsx, "addr", "add", f"{server}/30", "dev", "eth0"])
+    run([*nsx, "link", "set", "lo", "up"])
+    run([*nsx, "link", "set", "eth0", "up"])
+    run([*nsx, "route", "add", "default", "via", peer])
     table = nft_table_name(name)
-    _run(["nft", "-f", "-"], input=nft_ruleset(table, network, host_if))
+    run(["nft", "-f", "-"], input=nft_ruleset(table, network, host_if))
     with locked():
         _enable_ip_forward()
 
@@ -177,28 +183,28 @@ def teardown(name: str, slot: int | None) -> None:
     ns = netns_name(name)
     if slot is not None:
         host_if, _ = veth_names(slot)
-        _run(["ip", "link", "del", host_if], check=False, quiet=True)
+        run(["ip", "link", "del", host_if], check=False, quiet=True)
     if ns in list_netns():
-        _run(["ip", "netns", "del", ns], check=False)
+        run(["ip", "netns", "del", ns], check=False)
     table = nft_table_name(name)
     if table in list_nft_tables():
-        _run(["nft", "delete", "table", "ip", table], check=False)
+        run(["nft", "delete", "table", "ip", table], check=False)
 
 
 def list_netns() -> list[str]:
-    out = _run(["ip", "netns", "list"], capture=True).stdout
+    out = run(["ip", "netns", "list"], capture=True).stdout
     return [line.split()[0] for line in out.splitlines() if line.strip()]
 
 
 def list_nft_tables(prefix: str = "") -> list[str]:
-    out = _run(["nft", "list", "tables", "ip"], capture=True).stdout
+    out = run(["nft", "list", "tables", "ip"], capture=True).stdout
     names = [line.split()[-1] for line in out.splitlines() if line.startswith("table ip ")]
     return [n for n in names if n.startswith(prefix)]
 
 
 def list_veths() -> list[str]:
     """Host-side interfaces created by the testbed (``lotb<N>h``/``lotb<N>c``)."""
-    links = json.loads(_run(["ip", "-j", "link", "show"], capture=True).stdout or "[]")
+    links = json.loads(run(["ip", "-j", "link", "show"], capture=True).stdout or "[]")
     return [
         link["ifname"]
         for link in links
@@ -215,9 +221,14 @@ def leftovers() -> dict[str, list[str]]:
     }
 
 
-def _run(
+def run(
     argv: list[str], *, check: bool = True, capture: bool = False, input: str | None = None, quiet: bool = False
 ) -> subprocess.CompletedProcess[str]:
+    """Run a command of the harness (ip, nft, umount), logged at debug level; RuntimeError if it fails and ``check``.
+
+    Output is always captured; ``capture=True`` marks the calls that read it. ``quiet`` keeps an expected
+    failure out of the debug log.
+    """
     log.debug("+ %s", " ".join(argv))
     proc = subprocess.run(argv, text=True, input=input, capture_output=True)
     if check and proc.returncode != 0:

@@ -11,6 +11,7 @@ serve every instance. Adding a stand-in is one line in :func:`default_peers` (or
 from __future__ import annotations
 
 import json
+import ssl
 import sys
 import urllib.request
 from collections.abc import Iterable, Mapping
@@ -136,6 +137,14 @@ def add_dns_records(peer: str, domains: Iterable[str], address: str) -> None:
         req = urllib.request.Request(f"http://{peer}:{CHALLTESTSRV_MANAGEMENT_PORT}/add-a", data=body, method="POST")
         with urllib.request.urlopen(req, timeout=5) as resp:
             resp.read()
+
+
+def pebble_root_pem(peer: str, listener_ca: Path, index: int = 0) -> str:
+    """PEM of pebble's issuing root (management API ``/roots/<index>``); it changes on every start."""
+    url = f"https://{peer}:{PEBBLE_MANAGEMENT_PORT}/roots/{index}"
+    context = ssl.create_default_context(cafile=str(listener_ca))
+    with urllib.request.urlopen(url, context=context, timeout=10) as resp:
+        return resp.read().decode()
 
 
 def acme_directory_url(peer: str) -> str:

@@ -71,6 +71,15 @@ def spawn(
         )
 
 
+def log_excerpt(path: Path, lines: int = 30) -> str:
+    """A process log's path and its last lines, for an error message."""
+    try:
+        tail = "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        tail = "(no log)"
+    return f"{path}:\n{tail}"
+
+
 def stop(rec: Mapping[str, int] | None, *, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
     """Signal a recorded process, wait for it to go, SIGKILL after ``timeout``."""
     if not alive(rec):

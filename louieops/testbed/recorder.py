@@ -1,9 +1,11 @@
-"""A webhook recorder: a stand-in for Slack/Twilio-style incoming webhooks.
+"""A webhook recorder: a stand-in for Slack/Twilio-style incoming webhooks, and its client.
 
 Any POST/PUT/PATCH is answered ``200 ok`` and recorded (method, path, headers, body) as one JSON line in
 the log file and in memory. ``GET /_recorded`` returns the list as JSON, ``DELETE /_recorded`` clears it.
 
     python -m louieops.testbed.recorder --host 10.231.0.1 --port 9180 --log recorded.jsonl
+
+Tests read it through :class:`Recorder` (``Testbed.recorder``).
 """
 
 from __future__ import annotations
@@ -12,13 +14,44 @@ import argparse
 import json
 import threading
 import time
+import urllib.request
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+
+from . import procs
 
 RECORDED_PATH = "/_recorded"
 
 
 class Recorder:
+    """Client for the webhook recorder peer at ``url``."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def requests(self) -> list[dict[str, Any]]:
+        with urllib.request.urlopen(f"{self.url}{RECORDED_PATH}", timeout=5) as resp:
+            return json.loads(resp.read())
+
+    def clear(self) -> None:
+        req = urllib.request.Request(f"{self.url}{RECORDED_PATH}", method="DELETE")
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            resp.read()
+
+    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10.0) -> dict[str, Any]:
+        """Poll until a recorded request matches ``predicate``; return it."""
+
+        def find() -> dict[str, Any] | None:
+            return next((r for r in self.requests() if predicate(r)), None)
+
+        return procs.wait_for(find, timeout, f"a matching request at {self.url}")  # type: ignore[return-value]
+
+
+class RecordedRequests:
+    """The server's record: in memory, and appended to ``log_path`` as JSON lines."""
+
     def __init__(self, log_path: Path | None) -> None:
         self.log_path = log_path
         self.lock = threading.Lock()
@@ -42,7 +75,7 @@ class Recorder:
             return list(self.entries)
 
 
-def make_handler(recorder: Recorder) -> type[BaseHTTPRequestHandler]:
+def make_handler(recorder: RecordedRequests) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "louieops-recorder/1"
@@ -91,7 +124,7 @@ def make_handler(recorder: Recorder) -> type[BaseHTTPRequestHandler]:
 
 def serve(host: str, port: int, log_path: Path | None = None) -> ThreadingHTTPServer:
     """Create (not start) a recorder server; call ``serve_forever()`` on the result."""
-    return ThreadingHTTPServer((host, port), make_handler(Recorder(log_path)))
+    return ThreadingHTTPServer((host, port), make_handler(RecordedRequests(log_path)))
 
 
 def main(argv: list[str] | None = None) -> None:

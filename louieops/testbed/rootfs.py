@@ -62,6 +62,12 @@ def apt_sources(release: str) -> str:
     )
 
 
+def copy_as_crt(pem: Path, dest: Path) -> Path:
+    """A copy of a CA file named for ``extra_ca_files``: update-ca-certificates only picks up ``*.crt`` files."""
+    shutil.copyfile(pem, dest)
+    return dest
+
+
 def prepare(
     root: Path,
     *,

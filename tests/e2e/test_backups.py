@@ -19,7 +19,7 @@ import uuid
 
 import pytest
 
-from tasks.backups import STATUS_DIR
+from louieops.layout import BACKUP_STATUS_DIR as STATUS_DIR
 
 pytestmark = [
     pytest.mark.e2e,

@@ -8,6 +8,7 @@ import shlex
 import jinja2
 import pytest
 
+from louieops import layout
 from louieops.facts.backup import PostgresRoleMemberOf
 from louieops.resources import TEMPLATES
 from tasks import backups
@@ -47,6 +48,7 @@ def test_scripts_config_is_plain_key_value_without_secrets(settings, monkeypatch
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-in-the-config")
     text = render("backup/backup.conf.j2", **backups.conf_variables(settings))
     pairs = dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    assert pairs["BACKUP_STATUS_DIR"] == layout.BACKUP_STATUS_DIR  # backup-lib.sh has no default of its own
     assert pairs["S3_ENDPOINT_URL"] == ""  # None: AWS
     assert pairs["DB_MAX_AGE_MINUTES"] == str(6 * 60 + backups.MAX_AGE_MARGIN_MINUTES)
     assert pairs["LOCAL_RETENTION_DAYS"] == "7"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from louieops.resources import file
+from louieops.resources import FILES, MANAGED_HEADER, file
 
 BACKUP_DB = file("backup/backup-db")
 NEEDED = ("bash", "zstd", "flock", "sha256sum")
@@ -180,3 +180,24 @@ def test_a_missing_status_directory_does_not_fail_the_backup(sandbox):
     assert "cannot record the status" in result.stderr
     assert len(files(sandbox)) == 3
     assert alerts(sandbox)[-1].startswith("--key backup-db --resolve P2 backup-db: OK again")
+
+
+def test_a_run_within_the_same_second_as_the_previous_one_gets_its_own_name(sandbox):
+    assert run(sandbox).returncode == 0
+    assert run(sandbox).returncode == 0
+    assert len([n for n in files(sandbox) if n.endswith(".dump.zst")]) == 2
+
+
+def test_a_config_without_the_status_directory_is_refused_with_the_fix(sandbox):
+    conf = sandbox / "backup.conf"
+    conf.write_text("".join(line for line in conf.read_text().splitlines(True) if "BACKUP_STATUS_DIR" not in line))
+    result = run(sandbox)
+    assert result.returncode == 1
+    assert "BACKUP_STATUS_DIR is missing in" in result.stderr
+    assert files(sandbox) == []
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (FILES / "backup").iterdir()))
+def test_every_backup_script_says_it_is_managed_by_louieops(script):
+    head = (FILES / "backup" / script).read_text().splitlines()[:2]
+    assert f"# {MANAGED_HEADER.format(source=f'files/backup/{script}')}" in head

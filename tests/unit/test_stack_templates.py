@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+
 import pytest
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 

@@ -8,13 +8,12 @@ import urllib.request
 
 import pytest
 
-from louieops.testbed import recorder as recorder_mod
-from louieops.testbed.server import Recorder
+from louieops.testbed.recorder import Recorder, serve
 
 
 @pytest.fixture
 def recorder(tmp_path):
-    server = recorder_mod.serve("127.0.0.1", 0, tmp_path / "recorded.jsonl")
+    server = serve("127.0.0.1", 0, tmp_path / "recorded.jsonl")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield Recorder(f"http://127.0.0.1:{server.server_address[1]}"), tmp_path / "recorded.jsonl"
