@@ -1,22 +1,33 @@
 """External monitors: UptimeRobot uptime monitors and Sentry alerts/metric monitors (seed §2.1, §2.2, §5).
 
 Runs once per deploy (not per host), after the server tasks. A missing API key skips that service with
-one line; the server deploy is unaffected.
+one line; the server deploy is unaffected. The desired monitors and alerts are built here from the
+validated settings (pure functions: the placeholders, the routes per tier, the KPI thresholds and their
+direction); the API clients take these typed specs and know nothing of the settings.
 
-Settings: uptimerobot_* and sentry_* (inventory/group_data/all.py), alert_routes, kpi_thresholds, domain_*.
+Settings read: uptimerobot_api_url, uptimerobot_requests_per_minute, uptimerobot_prune, uptimerobot_managed_tag,
+uptimerobot_alert_contacts, uptimerobot_monitors, sentry_api_url, sentry_org, sentry_project, sentry_api_mode,
+sentry_prune, sentry_name_prefix, sentry_environment, sentry_slack_integration_id, sentry_slack_channel_ids,
+sentry_issue_alerts, sentry_metric_monitors, alert_routes, kpi_thresholds. The {placeholders} in the monitors'
+names and URLs read the settings they name (domain_api, ...).
 Secrets: UPTIMEROBOT_API_KEY, SENTRY_AUTH_TOKEN.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
 from pyinfra import host
 from pyinfra.api import deploy
 
 from louieops import secrets
+from louieops.clients.sentry import IssueAlertSpec, MetricMonitorSpec, Route
+from louieops.clients.uptimerobot import ContactRef, MonitorSpec
+from louieops.clients.uptimerobot.models import keyword_type
 from louieops.operations import saas
-from louieops.settings import for_host
+from louieops.settings import Settings, for_host
+from louieops.settings.sections.kpis import LOWER_IS_WORSE
 
 logger = logging.getLogger("pyinfra")
 _SKIP_NOTED: set[str] = set()
@@ -32,10 +43,125 @@ def _skip(secret: str, what: str) -> None:
 def register_external_monitors():
     settings = for_host(host)
     if secrets.get("UPTIMEROBOT_API_KEY"):
-        saas.uptimerobot_monitors(name="Register the UptimeRobot monitors", settings=settings, _run_once=True)
+        saas.uptimerobot_monitors(
+            name="Register the UptimeRobot monitors",
+            monitors=uptimerobot_monitors(settings),
+            alert_contacts=uptimerobot_alert_contacts(settings),
+            managed_tag=settings.uptimerobot_managed_tag,
+            prune=settings.uptimerobot_prune,
+            api_url=settings.uptimerobot_api_url,
+            requests_per_minute=settings.uptimerobot_requests_per_minute,
+            _run_once=True,
+        )
     else:
         _skip("UPTIMEROBOT_API_KEY", "UptimeRobot monitors")
     if secrets.get("SENTRY_AUTH_TOKEN"):
-        saas.sentry_alerts(name="Register the Sentry alerts and metric monitors", settings=settings, _run_once=True)
+        saas.sentry_alerts(
+            name="Register the Sentry alerts and metric monitors",
+            issue_alerts=sentry_issue_alerts(settings),
+            metric_monitors=sentry_metric_monitors(settings),
+            name_prefix=settings.sentry_name_prefix,
+            prune=settings.sentry_prune,
+            api_url=settings.sentry_api_url,
+            org=settings.sentry_org,
+            project=settings.sentry_project,
+            api_mode=settings.sentry_api_mode,
+            _run_once=True,
+        )
     else:
         _skip("SENTRY_AUTH_TOKEN", "Sentry alerts and metric monitors")
+
+
+# --- the desired state, from the settings ----------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+
+def expand(text: str, settings: Settings) -> str:
+    """Fill ``{domain_api}``-style placeholders (validation made sure each one names a string setting)."""
+    return _PLACEHOLDER.sub(lambda match: getattr(settings, match.group(1)), text)
+
+
+# --- UptimeRobot -----------------------------------------------------------------------------------
+
+
+def uptimerobot_alert_contacts(settings: Settings) -> dict[str, ContactRef]:
+    """The contacts to find in the account, by their key in uptimerobot_alert_contacts."""
+    return {
+        key: ContactRef(type=item["type"], name=item.get("name"), value=item.get("value"))
+        for key, item in settings.uptimerobot_alert_contacts.items()
+    }
+
+
+def uptimerobot_monitors(settings: Settings) -> list[MonitorSpec]:
+    specs = []
+    for item in settings.uptimerobot_monitors:
+        kind = item["type"].upper()
+        keyword = kind == "KEYWORD"
+        specs.append(
+            MonitorSpec(
+                name=expand(item["name"], settings),
+                type=kind,
+                url=expand(item["url"], settings),
+                interval=item["interval"],
+                timeout=item["timeout"],
+                contact_keys=tuple(item["alert_contacts"]),
+                port=item.get("port"),
+                keyword=item.get("keyword"),
+                keyword_type=keyword_type(item["keyword_alert_when"]) if keyword else None,
+                keyword_case=(0 if item.get("keyword_case_sensitive", True) else 1) if keyword else None,
+                http_method="GET" if keyword else None,  # HEAD (the default) cannot see the body
+            )
+        )
+    return specs
+
+
+# --- Sentry ----------------------------------------------------------------------------------------
+
+
+def sentry_route(settings: Settings, tier: str) -> Route:
+    """Where alerts of ``tier`` go: its alert_routes entry; Slack only with sentry_slack_integration_id."""
+    route = settings.alert_routes[tier]
+    integration = settings.sentry_slack_integration_id
+    channels = settings.sentry_slack_channel_ids
+    slack = tuple((name, channels[name]) for name in route["slack"]) if integration else ()
+    return Route(slack=slack, email=route["email"], integration_id=integration)
+
+
+def sentry_issue_alerts(settings: Settings) -> list[IssueAlertSpec]:
+    prefix, env = settings.sentry_name_prefix, settings.sentry_environment
+    return [
+        IssueAlertSpec(
+            name=prefix + item["name"],
+            trigger=item["trigger"],
+            frequency_minutes=item["frequency_minutes"],
+            environment=env,
+            route=sentry_route(settings, item["tier"]),
+            events=item.get("events"),
+            interval=item.get("interval"),
+        )
+        for item in settings.sentry_issue_alerts
+    ]
+
+
+def sentry_metric_monitors(settings: Settings) -> list[MetricMonitorSpec]:
+    """One monitor per KPI entry: the warning/critical levels of kpi_thresholds times ``scale``."""
+    prefix, env = settings.sentry_name_prefix, settings.sentry_environment
+    specs = []
+    for item in settings.sentry_metric_monitors:
+        levels, scale = settings.kpi_thresholds[item["kpi"]], item.get("scale", 1)
+        specs.append(
+            MetricMonitorSpec(
+                name=prefix + item["name"],
+                aggregate=item["aggregate"],
+                query=item["query"],
+                window_minutes=item["window_minutes"],
+                below=item["kpi"] in LOWER_IS_WORSE,
+                warning=levels["warning"] * scale,
+                critical=levels["critical"] * scale,
+                environment=env,
+                warning_route=sentry_route(settings, item["warning_tier"]),
+                critical_route=sentry_route(settings, item["critical_tier"]),
+            )
+        )
+    return specs

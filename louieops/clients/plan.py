@@ -1,15 +1,23 @@
 """The plan both reconcilers produce: an ordered list of create/update/delete actions, and what is shared
-between them (name lookup with duplicate detection, field-by-field diff for messages)."""
+between them (name lookup with duplicate detection, field-by-field diff for messages, and the one way a
+create or update is written: a write whose outcome is unclear is followed by a re-list, never repeated
+blindly)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .http import ApiError
+
+MAX_WRITE_TRIES = 3  # per action, each after a re-list
+SETTLE_SECONDS = 2.0  # after a write got no answer, give the server this long before listing again
+
 
 class PlanError(RuntimeError):
-    """The remote state or the settings do not allow a safe plan (nothing has been written)."""
+    """The remote state or the desired state does not allow a safe plan (nothing has been written)."""
 
 
 @dataclass(frozen=True)
@@ -80,3 +88,45 @@ def _short(value: Any) -> str:
         value = sorted(value, key=repr)
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def write_with_relist(
+    action: Action,
+    write: Callable[[Any], bool],
+    find: Callable[[], Any],
+    matches: Callable[[Any], bool],
+    *,
+    current: Any,
+    sleep: Callable[[float], None],
+    log: logging.Logger,
+    relist_after_create_404: bool = False,
+) -> None:
+    """Write ``action`` and make sure it took effect, without ever creating a duplicate.
+
+    + write: ``write(current)`` updates ``current``, or creates the object when it is None; it returns False
+      when the answer does not show the stored object (Sentry's 202: saved later, maybe never)
+    + find: lists the objects again and returns the one named ``action.name``, or None
+    + matches: whether a listed object already is the desired state
+    + current: the object as listed for the plan (None: create)
+    + sleep, log: the client's sleep (injectable in tests) and the service's logger
+    + relist_after_create_404: also treat a 404 answer to a create as an unclear outcome (UptimeRobot)
+
+    After a transient ``ApiError`` (no answer, 429, 5xx) or an answer without the object, the objects are
+    listed again: if the object is there and matches, the write was applied after all; otherwise the next
+    try updates what was found (or creates). At most MAX_WRITE_TRIES writes; the last error is raised.
+    """
+    for attempt in range(1, MAX_WRITE_TRIES + 1):
+        try:
+            if write(current):
+                return
+        except ApiError as exc:
+            unclear = exc.is_transient or (relist_after_create_404 and exc.is_not_found and current is None)
+            if not unclear or attempt == MAX_WRITE_TRIES:
+                raise
+            log.warning("%s; listing %ss again before deciding", exc, action.kind)
+            if exc.status is None:
+                sleep(SETTLE_SECONDS)
+        current = find()
+        if current is not None and matches(current):
+            return  # the write was applied after all
+    raise PlanError(f"{action.describe()}: the object did not appear after {MAX_WRITE_TRIES} tries")

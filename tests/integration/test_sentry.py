@@ -6,6 +6,7 @@ import pytest
 
 from louieops.clients.plan import PlanError
 from louieops.clients.sentry import Reconciler
+from tasks.saas import sentry_issue_alerts, sentry_metric_monitors
 from tests.standins.fixtures import SLACK, project_settings, sentry_client
 from tests.standins.openapi import SENTRY, load, validate_request
 from tests.standins.sentry import SentryStandIn
@@ -35,7 +36,14 @@ def settings_for(standin, **overrides):
 
 def deploy(standin, clock, settings=None, **client_options):
     settings = settings or settings_for(standin)
-    reconciler = Reconciler(sentry_client(standin, settings, clock, **client_options), settings)
+    reconciler = Reconciler(
+        sentry_client(standin, settings, clock, **client_options),
+        sentry_issue_alerts(settings),
+        sentry_metric_monitors(settings),
+        api_mode=settings.sentry_api_mode,
+        name_prefix=settings.sentry_name_prefix,
+        prune=settings.sentry_prune,
+    )
     plan = reconciler.plan()
     for action in plan.actions:
         reconciler.apply(action)

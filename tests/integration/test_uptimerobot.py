@@ -6,6 +6,7 @@ import pytest
 
 from louieops.clients.plan import PlanError
 from louieops.clients.uptimerobot import Executor, reconcile_plan
+from tasks.saas import uptimerobot_alert_contacts, uptimerobot_monitors
 from tests.standins.fixtures import project_settings, uptimerobot_client
 from tests.standins.openapi import UPTIMEROBOT, load, validate_request
 from tests.standins.uptimerobot import UptimeRobotStandIn
@@ -24,7 +25,13 @@ def deploy(standin, clock, settings=None, **client_options):
     """One reconcile run as the pyinfra operation does it: plan (lists), then apply every action."""
     settings = settings or project_settings(uptimerobot_api_url=standin.url)
     client = uptimerobot_client(standin, clock, **client_options)
-    plan = reconcile_plan(client, settings)
+    plan = reconcile_plan(
+        client,
+        uptimerobot_monitors(settings),
+        uptimerobot_alert_contacts(settings),
+        settings.uptimerobot_managed_tag,
+        settings.uptimerobot_prune,
+    )
     executor = Executor(client, settings.uptimerobot_managed_tag, plan.current)
     for action in plan.actions:
         executor.apply(action)

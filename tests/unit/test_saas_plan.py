@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
-from louieops.clients.plan import PlanError
+from louieops.clients.http import ApiError
+from louieops.clients.plan import MAX_WRITE_TRIES, SETTLE_SECONDS, Action, PlanError, write_with_relist
 from louieops.clients.sentry import legacy
 from louieops.clients.sentry.models import (
     MetricMonitorSpec,
@@ -14,9 +17,9 @@ from louieops.clients.sentry.models import (
     issue_workflow,
     workflow_canonical,
 )
-from louieops.clients.sentry.reconcile import issue_alert_specs, metric_monitor_specs
 from louieops.clients.uptimerobot.models import Monitor, MonitorSpec
-from louieops.clients.uptimerobot.reconcile import desired, plan
+from louieops.clients.uptimerobot.reconcile import plan, with_contact_ids
+from tasks.saas import sentry_issue_alerts, sentry_metric_monitors, uptimerobot_monitors
 from tests.standins.fixtures import SLACK, project_settings
 
 TAG = "louieops"
@@ -105,7 +108,7 @@ def test_two_monitors_with_a_managed_name_stop_the_plan():
 
 
 def test_seed_monitors_from_settings():
-    specs = desired(project_settings(), {"email": 1, "slack": 2})
+    specs = [with_contact_ids(spec, {"email": 1, "slack": 2}) for spec in uptimerobot_monitors(project_settings())]
     health = next(s for s in specs if s.name == "API Health Check")
     assert (health.type, health.url, health.keyword_type, health.http_method) == (
         "KEYWORD",
@@ -119,7 +122,7 @@ def test_seed_monitors_from_settings():
 
 def test_metric_monitor_thresholds_come_from_the_kpi_table():
     settings = project_settings(**SLACK)
-    p99, rate = metric_monitor_specs(settings)[1:]
+    p99, rate = sentry_metric_monitors(settings)[1:]
     assert (p99.warning, p99.critical, p99.below) == (2000, 5000, False)
     assert (rate.warning, rate.critical) == pytest.approx((0.01, 0.05))
     assert p99.critical_route.slack == (("alerts-high", "C0HIGH001"),) and p99.critical_route.email
@@ -148,7 +151,7 @@ def test_a_lower_is_worse_kpi_alerts_below_its_thresholds():
 
 
 def test_server_filled_fields_and_order_do_not_count_as_drift():
-    spec = issue_alert_specs(project_settings(**SLACK))[2]
+    spec = sentry_issue_alerts(project_settings(**SLACK))[2]
     fields = issue_workflow(spec, "7")
     answer = {
         **fields,
@@ -180,7 +183,7 @@ def test_server_filled_fields_and_order_do_not_count_as_drift():
 
 
 def test_detector_data_sources_compare_in_flat_and_nested_form():
-    spec = metric_monitor_specs(project_settings())[0]
+    spec = sentry_metric_monitors(project_settings())[0]
     fields = detector_fields(spec)
     source = fields["dataSources"][0]
     nested = {
@@ -198,7 +201,7 @@ def test_detector_data_sources_compare_in_flat_and_nested_form():
 
 
 def test_legacy_rules_ignore_injected_names_and_channel_prefixes():
-    spec = issue_alert_specs(project_settings(**SLACK))[1]
+    spec = sentry_issue_alerts(project_settings(**SLACK))[1]
     fields = legacy.rule_fields(spec)
     answer = {
         **fields,
@@ -209,3 +212,64 @@ def test_legacy_rules_ignore_injected_names_and_channel_prefixes():
         ],
     }
     assert legacy.rule_canonical(answer) == legacy.rule_canonical(fields)
+
+
+class Writes:
+    """Scripted answers of ``write`` (an exception, or True/False) and of ``find`` after each one."""
+
+    def __init__(self, answers, found):
+        self.answers, self.found, self.calls, self.sleeps = list(answers), list(found), [], []
+
+    def write(self, current):
+        self.calls.append(current)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def run(self, current=None, **options):
+        write_with_relist(
+            Action("create", "test object", "x"),
+            self.write,
+            lambda: self.found.pop(0),
+            lambda obj: obj == "wanted",
+            current=current,
+            sleep=self.sleeps.append,
+            log=logging.getLogger("test"),
+            **options,
+        )
+
+
+def test_a_write_without_an_answer_is_followed_by_a_list_not_a_second_write():
+    writes = Writes([ApiError("POST", "/x", None, "timeout")], ["wanted"])
+    writes.run()
+    assert writes.calls == [None] and writes.sleeps == [SETTLE_SECONDS]
+
+
+def test_after_a_failed_write_the_next_try_updates_what_the_list_found():
+    writes = Writes([ApiError("POST", "/x", 500, "boom"), True], ["stale"])
+    writes.run()
+    assert writes.calls == [None, "stale"] and writes.sleeps == []
+
+
+def test_a_clear_error_is_raised_at_once_and_an_unclear_one_after_the_last_try():
+    clear = Writes([ApiError("POST", "/x", 400, "bad")], [])
+    with pytest.raises(ApiError, match="400"):
+        clear.run()
+    assert len(clear.calls) == 1
+    unclear = Writes([ApiError("POST", "/x", 503, "busy")] * MAX_WRITE_TRIES, [None] * MAX_WRITE_TRIES)
+    with pytest.raises(ApiError, match="503"):
+        unclear.run()
+    assert len(unclear.calls) == MAX_WRITE_TRIES
+
+
+def test_a_404_to_a_create_is_unclear_only_when_asked():
+    with pytest.raises(ApiError, match="404"):
+        Writes([ApiError("POST", "/x", 404, "gone")], []).run()
+    Writes([ApiError("POST", "/x", 404, "gone")], ["wanted"]).run(relist_after_create_404=True)
+
+
+def test_answers_that_never_show_the_object_end_in_a_plan_error():
+    writes = Writes([False] * MAX_WRITE_TRIES, [None] * MAX_WRITE_TRIES)
+    with pytest.raises(PlanError, match=f"create test object 'x': the object did not appear after {MAX_WRITE_TRIES}"):
+        writes.run()

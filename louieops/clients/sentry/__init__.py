@@ -1,12 +1,13 @@
-"""Sentry: issue alerts and KPI metric monitors declared in settings, reconciled by exact (prefixed) name."""
+"""Sentry: issue alerts and KPI metric monitors, reconciled by exact (prefixed) name."""
 
 from __future__ import annotations
 
 from ..http import HttpClient
 from .client import SentryClient
-from .reconcile import Reconciler
+from .models import IssueAlertSpec, MetricMonitorSpec, Route
+from .reconcile import API_MODES, Reconciler
 
-__all__ = ["Reconciler", "SentryClient", "make_client"]
+__all__ = ["API_MODES", "IssueAlertSpec", "MetricMonitorSpec", "Reconciler", "Route", "SentryClient", "make_client"]
 
 
 def make_client(api_url: str, token: str, org: str, project: str, **transport) -> SentryClient:

@@ -1,4 +1,4 @@
-"""Sentry API calls (``{sentry_api_url}/api/0/...``): workflows and detectors, and the legacy rule endpoints.
+"""Sentry API calls (``{api_url}/api/0/...``): workflows and detectors, and the legacy rule endpoints.
 
 Lists follow the ``Link`` header (``rel="next"; results="true"; cursor="..."``) to the end, with a loop
 guard. Creates answer 201 (legacy issue rules 200/201, or 202 when Sentry looks a Slack channel up in the

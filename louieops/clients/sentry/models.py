@@ -1,4 +1,4 @@
-"""Sentry models: the desired alerts and metric monitors (service-neutral specs built from settings), and
+"""Sentry models: the desired alerts and metric monitors (service-neutral specs, built by the caller), and
 their form in the current API (workflows = "Alerts", detectors = "Monitors").
 
 Every object is compared in a canonical form built from both sides: server-filled keys (ids,

@@ -1,11 +1,11 @@
-"""Sentry reconcile: desired alerts and metric monitors from settings, a pure diff/plan per object kind, and
-an executor that applies one action at a time.
+"""Sentry reconcile: the desired alerts and metric monitors in the form of each API, a pure diff/plan per
+object kind, and an executor that applies one action at a time.
 
-Identity and ownership: every object this deploy manages is named ``sentry_name_prefix`` + the name in
-settings and matched by that exact name. A same-named object is updated (adopted), never duplicated;
-pruning (``sentry_prune``) deletes only prefixed objects whose names are no longer desired.
+Identity and ownership: every object this deploy manages is named ``name_prefix`` + its own name (the specs
+carry the full name) and matched by that exact name. A same-named object is updated (adopted), never
+duplicated; pruning (``prune``) deletes only prefixed objects whose names are no longer desired.
 
-API choice (``sentry_api_mode``): ``workflows`` manages detectors ("Monitors") and workflows ("Alerts");
+API choice (``api_mode``): ``workflows`` manages detectors ("Monitors") and workflows ("Alerts");
 ``legacy`` manages ``/rules/`` and ``/alert-rules/``; ``auto`` lists workflows and falls back to legacy
 only when that answers 404 (an older self-hosted Sentry). A 410 is a removed API: it stops the run with a
 message, it is never retried.
@@ -14,13 +14,11 @@ message, it is never retried.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from ...settings.sections.kpis import LOWER_IS_WORSE
 from ..http import ApiError
-from ..plan import Action, Plan, PlanError, field_changes, index_by_name
+from ..plan import Action, Plan, PlanError, field_changes, index_by_name, write_with_relist
 from . import legacy
 from .client import SentryClient
 from .models import (
@@ -28,7 +26,6 @@ from .models import (
     IssueAlertSpec,
     MetricMonitorSpec,
     Remote,
-    Route,
     detector_body,
     detector_canonical,
     detector_fields,
@@ -42,57 +39,7 @@ from .models import (
 log = logging.getLogger("louieops.sentry")
 MONITOR, ALERT = "Sentry metric monitor", "Sentry alert"
 RULE, METRIC_RULE = "Sentry issue alert rule", "Sentry metric alert rule"
-MAX_WRITE_TRIES = 3
-SETTLE_SECONDS = 2.0  # after a write got no answer, give the server this long before listing again
-
-
-# --- settings -> specs -----------------------------------------------------------------------------
-
-
-def route_for(settings: Mapping[str, Any], tier: str) -> Route:
-    route = settings["alert_routes"][tier]
-    integration = settings["sentry_slack_integration_id"]
-    channels = settings["sentry_slack_channel_ids"]
-    slack = tuple((name, channels[name]) for name in route["slack"]) if integration else ()
-    return Route(slack=slack, email=route["email"], integration_id=integration)
-
-
-def issue_alert_specs(settings: Mapping[str, Any]) -> list[IssueAlertSpec]:
-    prefix, env = settings["sentry_name_prefix"], settings["sentry_environment"]
-    return [
-        IssueAlertSpec(
-            name=prefix + item["name"],
-            trigger=item["trigger"],
-            frequency_minutes=item["frequency_minutes"],
-            environment=env,
-            route=route_for(settings, item["tier"]),
-            events=item.get("events"),
-            interval=item.get("interval"),
-        )
-        for item in settings["sentry_issue_alerts"]
-    ]
-
-
-def metric_monitor_specs(settings: Mapping[str, Any]) -> list[MetricMonitorSpec]:
-    prefix, env = settings["sentry_name_prefix"], settings["sentry_environment"]
-    specs = []
-    for item in settings["sentry_metric_monitors"]:
-        levels, scale = settings["kpi_thresholds"][item["kpi"]], item.get("scale", 1)
-        specs.append(
-            MetricMonitorSpec(
-                name=prefix + item["name"],
-                aggregate=item["aggregate"],
-                query=item["query"],
-                window_minutes=item["window_minutes"],
-                below=item["kpi"] in LOWER_IS_WORSE,
-                warning=levels["warning"] * scale,
-                critical=levels["critical"] * scale,
-                environment=env,
-                warning_route=route_for(settings, item["warning_tier"]),
-                critical_route=route_for(settings, item["critical_tier"]),
-            )
-        )
-    return specs
+API_MODES = ("auto", "workflows", "legacy")
 
 
 # --- object kinds ----------------------------------------------------------------------------------
@@ -157,13 +104,11 @@ def legacy_kinds(client: SentryClient) -> dict[str, KindOps]:
     }
 
 
-def workflow_wanted(settings: Mapping[str, Any]) -> list[Wanted]:
+def workflow_wanted(issue_alerts: Sequence[IssueAlertSpec], monitors: Sequence[MetricMonitorSpec]) -> list[Wanted]:
     """Metric monitors first (the alerts reference their ids), then the alerts."""
-    monitors = metric_monitor_specs(settings)
     wanted = [Wanted(MONITOR, spec.name, lambda ctx, s=spec: detector_fields(s)) for spec in monitors]
     wanted += [
-        Wanted(ALERT, spec.name, lambda ctx, s=spec: issue_workflow(s, ctx["error_detector"]))
-        for spec in issue_alert_specs(settings)
+        Wanted(ALERT, spec.name, lambda ctx, s=spec: issue_workflow(s, ctx["error_detector"])) for spec in issue_alerts
     ]
     wanted += [
         Wanted(
@@ -174,13 +119,11 @@ def workflow_wanted(settings: Mapping[str, Any]) -> list[Wanted]:
     return wanted
 
 
-def legacy_wanted(settings: Mapping[str, Any]) -> list[Wanted]:
-    project = settings["sentry_project"]
-    wanted = [Wanted(RULE, s.name, lambda ctx, s=s: legacy.rule_fields(s)) for s in issue_alert_specs(settings)]
-    wanted += [
-        Wanted(METRIC_RULE, s.name, lambda ctx, s=s: legacy.alert_rule_fields(s, project))
-        for s in metric_monitor_specs(settings)
-    ]
+def legacy_wanted(
+    issue_alerts: Sequence[IssueAlertSpec], monitors: Sequence[MetricMonitorSpec], project: str
+) -> list[Wanted]:
+    wanted = [Wanted(RULE, s.name, lambda ctx, s=s: legacy.rule_fields(s)) for s in issue_alerts]
+    wanted += [Wanted(METRIC_RULE, s.name, lambda ctx, s=s: legacy.alert_rule_fields(s, project)) for s in monitors]
     return wanted
 
 
@@ -229,14 +172,25 @@ def plan(
 class Reconciler:
     """Lists each kind once, plans, and applies actions one by one (see module docstring)."""
 
-    def __init__(self, client: SentryClient, settings: Mapping[str, Any]):
-        self.client, self.settings = client, settings
+    def __init__(
+        self,
+        client: SentryClient,
+        issue_alerts: Sequence[IssueAlertSpec],
+        metric_monitors: Sequence[MetricMonitorSpec],
+        *,
+        api_mode: str,
+        name_prefix: str,
+        prune: bool,
+    ):
+        self.client = client
+        self.issue_alerts, self.metric_monitors = list(issue_alerts), list(metric_monitors)
+        self.api_mode, self.name_prefix, self.prune = api_mode, name_prefix, prune
         self.kinds: dict[str, KindOps] = {}
         self.current: dict[str, list[Remote]] = {}
         self.ctx: dict = {}
 
     def plan(self) -> Plan:
-        mode = self.settings["sentry_api_mode"]
+        mode = self.api_mode
         if mode in ("auto", "workflows"):
             self.kinds = workflow_kinds(self.client)
             try:
@@ -251,7 +205,10 @@ class Reconciler:
                     raise
         if mode == "legacy":
             self.kinds, self.current = legacy_kinds(self.client), {}
-        wanted = workflow_wanted(self.settings) if MONITOR in self.kinds else legacy_wanted(self.settings)
+        if MONITOR in self.kinds:
+            wanted = workflow_wanted(self.issue_alerts, self.metric_monitors)
+        else:
+            wanted = legacy_wanted(self.issue_alerts, self.metric_monitors, self.client.project)
         for kind in self.kinds:
             if kind not in self.current:
                 try:
@@ -261,9 +218,7 @@ class Reconciler:
                         raise _gone(exc, "legacy alert-rule") from exc
                     raise
         self.ctx = context(self.current)
-        return plan(
-            wanted, self.kinds, self.current, self.settings["sentry_name_prefix"], self.settings["sentry_prune"]
-        )
+        return plan(wanted, self.kinds, self.current, self.name_prefix, self.prune)
 
     def apply(self, action: Action) -> None:
         log.info("Sentry: %s", action.describe())
@@ -274,34 +229,36 @@ class Reconciler:
         current = None
         if action.verb == "update":
             current = next((o for o in self.current[action.kind] if o.id == action.object_id), None)
-        for attempt in range(1, MAX_WRITE_TRIES + 1):
-            fields = action.desired.build(self.ctx)
-            try:
-                answer = (
-                    ops.update(current.id, ops.body(fields, current.raw))
-                    if current
-                    else ops.create(ops.body(fields, None))
-                )
-            except ApiError as exc:
-                if not exc.is_transient or attempt == MAX_WRITE_TRIES:
-                    raise
-                log.warning("Sentry: %s; listing %ss again before deciding", exc, action.kind)
-                if exc.status is None:
-                    self.client.http.sleep(SETTLE_SECONDS)
-                answer = None
-            if answer is not None:
-                self.ctx["ids"][(action.kind, action.name)] = str(answer["id"])
-                return
-            # no usable answer (error or 202): look at what the server holds now
+        fields = action.desired.build(self.ctx)
+
+        def write(obj: Remote | None) -> bool:
+            answer = ops.update(obj.id, ops.body(fields, obj.raw)) if obj else ops.create(ops.body(fields, None))
+            if answer is None:  # 202: saved later by a background task (maybe never)
+                return False
+            self._remember(action, str(answer["id"]))
+            return True
+
+        def find() -> Remote | None:
             self.current[action.kind] = self._list(action.kind)
-            current = index_by_name(self.current[action.kind], lambda o: o.name, [action.name], action.kind).get(
-                action.name
-            )
-            if current is not None:
-                self.ctx["ids"][(action.kind, action.name)] = current.id
-                if current.canonical == ops.canonical(fields):
-                    return  # the write was applied after all
-        raise PlanError(f"{action.describe()}: the object did not appear after {MAX_WRITE_TRIES} tries")
+            found = index_by_name(self.current[action.kind], lambda o: o.name, [action.name], action.kind)
+            obj = found.get(action.name)
+            if obj is not None:
+                self._remember(action, obj.id)
+            return obj
+
+        write_with_relist(
+            action,
+            write,
+            find,
+            lambda obj: obj.canonical == ops.canonical(fields),
+            current=current,
+            sleep=self.client.http.sleep,
+            log=log,
+        )
+
+    def _remember(self, action: Action, object_id: str) -> None:
+        """The id of a written object, for the objects planned after it that reference it."""
+        self.ctx["ids"][(action.kind, action.name)] = object_id
 
     def _list(self, kind: str) -> list[Remote]:
         ops = self.kinds[kind]

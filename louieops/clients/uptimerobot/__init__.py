@@ -1,12 +1,13 @@
-"""UptimeRobot (API v3): monitors declared in settings, reconciled by exact name and a managed tag."""
+"""UptimeRobot (API v3): monitors reconciled by exact name and a managed tag."""
 
 from __future__ import annotations
 
 from ..http import HttpClient, RateLimiter
 from .client import UptimeRobotClient
+from .models import ContactRef, MonitorSpec
 from .reconcile import Executor, reconcile_plan
 
-__all__ = ["Executor", "UptimeRobotClient", "make_client", "reconcile_plan"]
+__all__ = ["ContactRef", "Executor", "MonitorSpec", "UptimeRobotClient", "make_client", "reconcile_plan"]
 
 
 def make_client(api_url: str, api_key: str, requests_per_minute: int, **transport) -> UptimeRobotClient:

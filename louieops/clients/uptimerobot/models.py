@@ -1,7 +1,7 @@
-"""UptimeRobot v3 models: the desired monitor (from settings), the monitor as read back (normalised), and
-the request bodies. snake_case here, API camelCase only in ``*_body`` and ``from_api``.
+"""UptimeRobot v3 models: the desired monitor and the alert contacts it names, the monitor as read back
+(normalised), and the request bodies. snake_case here, API camelCase only in ``*_body`` and ``from_api``.
 
-Read-back quirks normalised so a stored monitor compares equal to its settings (reference/uptimerobot-api.md
+Read-back quirks normalised so a stored monitor compares equal to its spec (reference/uptimerobot-api.md
 §2.5): names, URLs and keywords may come back HTML-escaped; PORT/PING URLs come back host-only;
 ``keywordCaseType`` is a string enum on create but 0/1 on update and read; ``httpMethodType`` reads back
 null on new monitors (so it is compared only when the API reports it); ``type`` may be a v2-style number;
@@ -22,8 +22,20 @@ _CASE_NAMES = {0: "CaseSensitive", 1: "CaseInsensitive"}
 
 
 @dataclass(frozen=True)
+class ContactRef:
+    """An alert contact to find in the account (contacts are referenced, not created): its type and the exact
+    name and/or value."""
+
+    type: str  # lower case: email, slack, ...
+    name: str | None = None
+    value: str | None = None
+
+
+@dataclass(frozen=True)
 class MonitorSpec:
-    """One desired monitor. ``contacts`` holds resolved alert-contact ids (threshold/recurrence 0: free plan)."""
+    """One desired monitor (threshold/recurrence 0: free plan). ``contact_keys`` name alert contacts by their
+    key in the ``alert_contacts`` of the reconcile; their ids are only known once the account is listed and
+    are added to ``contacts`` (alert-contact ids) then."""
 
     name: str
     type: str
@@ -31,6 +43,7 @@ class MonitorSpec:
     interval: int
     timeout: int
     contacts: frozenset[int] = frozenset()
+    contact_keys: tuple[str, ...] = ()
     port: int | None = None
     keyword: str | None = None
     keyword_type: str | None = None  # ALERT_EXISTS / ALERT_NOT_EXISTS

@@ -1,60 +1,44 @@
-"""UptimeRobot reconcile: desired monitors from settings, a pure diff/plan against the listed monitors, and an
-executor that applies one action at a time.
+"""UptimeRobot reconcile: the desired monitors with their alert contacts resolved, a pure diff/plan against
+the listed monitors, and an executor that applies one action at a time.
 
 Identity and ownership: a monitor is matched by exact (unescaped) name. A monitor is *managed* when it
-carries the tag ``uptimerobot_managed_tag``; a same-named monitor without the tag is adopted (the update adds
-the tag) instead of duplicated. Pruning (``uptimerobot_prune``) deletes only tagged monitors whose names are
-no longer desired; untagged monitors are never modified unless their name is one we declare.
+carries the ``managed_tag``; a same-named monitor without the tag is adopted (the update adds the tag)
+instead of duplicated. Pruning (``prune``) deletes only tagged monitors whose names are no longer desired;
+untagged monitors are never modified unless their name is one we declare.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
-from ..http import ApiError
-from ..plan import Action, Plan, PlanError, field_changes, index_by_name
+from ..plan import Action, Plan, PlanError, field_changes, index_by_name, write_with_relist
 from .client import UptimeRobotClient
-from .models import AlertContact, Monitor, MonitorSpec, create_body, keyword_type, update_body
+from .models import AlertContact, ContactRef, Monitor, MonitorSpec, create_body, update_body
 
 log = logging.getLogger("louieops.uptimerobot")
 KIND = "UptimeRobot monitor"
-_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
-MAX_WRITE_TRIES = 3  # per action, each after a re-list
-SETTLE_SECONDS = 2.0  # after a write got no answer, give the server this long before listing again
 
 
-def expand(text: str, settings: Mapping[str, Any], where: str) -> str:
-    """Fill ``{domain_api}``-style placeholders from settings (only simple string settings)."""
-
-    def fill(match: re.Match) -> str:
-        value = settings.get(match.group(1))
-        if not isinstance(value, str):
-            raise PlanError(f"setting {where}: placeholder {{{match.group(1)}}} names no string setting")
-        return value
-
-    return _PLACEHOLDER.sub(fill, text)
-
-
-def resolve_contacts(wanted: Mapping[str, Mapping[str, Any]], contacts: Iterable[AlertContact]) -> dict[str, int]:
-    """Alert-contact ids by the keys of ``uptimerobot_alert_contacts``, matched by type and exact name/value."""
+def resolve_contacts(wanted: Mapping[str, ContactRef], contacts: Iterable[AlertContact]) -> dict[str, int]:
+    """Alert-contact ids by the keys of ``wanted`` (``uptimerobot_alert_contacts``), matched by type and exact
+    name/value."""
     contacts = list(contacts)
     ids: dict[str, int] = {}
-    for key, spec in wanted.items():
+    for key, ref in wanted.items():
         matches = [
             c
             for c in contacts
-            if c.type == spec["type"]
-            and ("name" not in spec or c.name == spec["name"])
-            and ("value" not in spec or c.value == spec["value"])
+            if c.type == ref.type
+            and (ref.name is None or c.name == ref.name)
+            and (ref.value is None or c.value == ref.value)
         ]
-        label = ", ".join(f"{k} {spec[k]!r}" for k in ("name", "value") if k in spec)
+        label = ", ".join(f"{k} {v!r}" for k, v in (("name", ref.name), ("value", ref.value)) if v is not None)
         if len(matches) != 1:
             found = "none" if not matches else f"{len(matches)} (ids {', '.join(str(c.id) for c in matches)})"
             raise PlanError(
-                f"setting uptimerobot_alert_contacts[{key!r}]: expected exactly one {spec['type']} alert contact "
+                f"setting uptimerobot_alert_contacts[{key!r}]: expected exactly one {ref.type} alert contact "
                 f"with {label} in the UptimeRobot account, found {found}. Create it in the UptimeRobot "
                 "dashboard (contacts are referenced, not created) or fix the setting."
             )
@@ -62,27 +46,9 @@ def resolve_contacts(wanted: Mapping[str, Mapping[str, Any]], contacts: Iterable
     return ids
 
 
-def desired(settings: Mapping[str, Any], contact_ids: Mapping[str, int]) -> list[MonitorSpec]:
-    specs = []
-    for index, item in enumerate(settings["uptimerobot_monitors"]):
-        where = f"uptimerobot_monitors[{index}]"
-        kind = item["type"].upper()
-        specs.append(
-            MonitorSpec(
-                name=expand(item["name"], settings, where + ".name"),
-                type=kind,
-                url=expand(item["url"], settings, where + ".url"),
-                interval=item["interval"],
-                timeout=item["timeout"],
-                contacts=frozenset(contact_ids[key] for key in item["alert_contacts"]),
-                port=item.get("port"),
-                keyword=item.get("keyword"),
-                keyword_type=keyword_type(item["keyword_alert_when"]) if kind == "KEYWORD" else None,
-                keyword_case=(0 if item.get("keyword_case_sensitive", True) else 1) if kind == "KEYWORD" else None,
-                http_method="GET" if kind == "KEYWORD" else None,  # HEAD (the default) cannot see the body
-            )
-        )
-    return specs
+def with_contact_ids(spec: MonitorSpec, contact_ids: Mapping[str, int]) -> MonitorSpec:
+    """``spec`` with the ids of its ``contact_keys`` added to ``contacts``."""
+    return replace(spec, contacts=spec.contacts | {contact_ids[key] for key in spec.contact_keys})
 
 
 def diff(spec: MonitorSpec, current: Monitor, managed_tag: str) -> tuple[str, ...]:
@@ -152,36 +118,41 @@ class Executor:
         current = None
         if action.verb == "update":
             current = self.listed.get(action.name) or self._find(action.name)
-        for attempt in range(1, MAX_WRITE_TRIES + 1):
-            try:
-                self._write(action.desired, current)
-                return
-            except ApiError as exc:
-                if not (exc.is_transient or (exc.is_not_found and current is None)) or attempt == MAX_WRITE_TRIES:
-                    raise
-                log.warning("UptimeRobot: %s; listing monitors again before deciding", exc)
-                if exc.status is None:
-                    self.client.http.sleep(SETTLE_SECONDS)
-                current = self._find(action.name)
-                if current is not None and not diff(action.desired, current, self.managed_tag):
-                    return  # the failed write was applied after all
+        write_with_relist(
+            action,
+            lambda monitor: self._write(action.desired, monitor),
+            lambda: self._find(action.name),
+            lambda monitor: not diff(action.desired, monitor, self.managed_tag),
+            current=current,
+            sleep=self.client.http.sleep,
+            log=log,
+            relist_after_create_404=True,
+        )
 
-    def _write(self, spec: MonitorSpec, current: Monitor | None) -> None:
+    def _write(self, spec: MonitorSpec, current: Monitor | None) -> bool:
+        """Create or update; True: every answer of this API shows the stored monitor."""
         if current is None:
             self.client.create_monitor(create_body(spec, [self.managed_tag]))
-            return
+            return True
         changed = {line.split(":", 1)[0] for line in diff(spec, current, self.managed_tag)}
         body = update_body(spec, current, self.managed_tag, changed)
         if body:
             self.client.update_monitor(current.id, body)
+        return True
 
     def _find(self, name: str) -> Monitor | None:
         found = index_by_name(self.client.list_monitors(), lambda m: m.name, [name], KIND)
         return found.get(name)
 
 
-def reconcile_plan(client: UptimeRobotClient, settings: Mapping[str, Any]) -> Plan:
+def reconcile_plan(
+    client: UptimeRobotClient,
+    monitors: Sequence[MonitorSpec],
+    alert_contacts: Mapping[str, ContactRef],
+    managed_tag: str,
+    prune: bool,
+) -> Plan:
     """List everything once (contacts, monitors) and plan. Raises PlanError before any write."""
-    contact_ids = resolve_contacts(settings["uptimerobot_alert_contacts"], client.list_alert_contacts())
-    specs = desired(settings, contact_ids)
-    return plan(specs, client.list_monitors(), settings["uptimerobot_managed_tag"], settings["uptimerobot_prune"])
+    contact_ids = resolve_contacts(alert_contacts, client.list_alert_contacts())
+    specs = [with_contact_ids(spec, contact_ids) for spec in monitors]
+    return plan(specs, client.list_monitors(), managed_tag, prune)
