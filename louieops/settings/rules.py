@@ -63,29 +63,20 @@ def one_of(*choices: Any) -> Rule:
 
 
 def integer(minimum: int | None = None, maximum: int | None = None) -> Rule:
-    bounds = []
-    if minimum is not None:
-        bounds.append(f">= {minimum}")
-    if maximum is not None:
-        bounds.append(f"<= {maximum}")
-    what = "an integer" + (" " + " and ".join(bounds) if bounds else "")
-
-    def check(value):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise Invalid(what)
-        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            raise Invalid(what)
-        return value
-
-    check.__doc__ = what
-    return check
+    return _in_range("an integer", (int,), minimum, maximum)
 
 
 def number(minimum: float | None = None, maximum: float | None = None) -> Rule:
-    what = "a number" + (f" between {minimum} and {maximum}" if minimum is not None else "")
+    return _in_range("a number", (int, float), minimum, maximum)
+
+
+def _in_range(noun: str, types: tuple[type, ...], minimum, maximum) -> Rule:
+    """A number of ``types`` (never a bool) within the bounds that are not None."""
+    bounds = [f"{sign} {limit}" for sign, limit in ((">=", minimum), ("<=", maximum)) if limit is not None]
+    what = noun + (" " + " and ".join(bounds) if bounds else "")
 
     def check(value):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, types):
             raise Invalid(what)
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             raise Invalid(what)

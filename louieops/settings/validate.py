@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Mapping
 from typing import Any
 
+from pyinfra.context import ContextObject
+
 from .errors import SettingsError, SettingsErrors
 from .model import Settings
 from .rules import Invalid
@@ -57,9 +59,13 @@ _CACHE: dict[int, tuple[Any, Settings]] = {}
 
 
 def for_host(host) -> Settings:
-    """Validated settings of a pyinfra host, computed once per host object."""
-    cached = _CACHE.get(id(host))
-    if cached is None or cached[0] is not host:
-        cached = (host, validate(host.data.dict()))
-        _CACHE[id(host)] = cached
+    """Validated settings of a pyinfra host, computed once per host object.
+
+    ``host`` may be pyinfra's context proxy (``from pyinfra import host``): the cache is keyed by the host
+    it stands for, so each host of a multi-host inventory gets its own settings."""
+    real = host._get_module() if isinstance(host, ContextObject) else host
+    cached = _CACHE.get(id(real))
+    if cached is None or cached[0] is not real:
+        cached = (real, validate(real.data.dict()))
+        _CACHE[id(real)] = cached
     return cached[1]

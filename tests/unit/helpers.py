@@ -6,16 +6,37 @@ import importlib.machinery
 import importlib.util
 import os
 import sys
+from collections.abc import Mapping
+from typing import Any
+
+
+class UnregisteredFact(AssertionError):
+    """A fact was asked with arguments the test did not register: the code asked about the wrong object."""
+
+
+def fact_key(cls: type, kwargs: Mapping[str, Any]) -> tuple:
+    """(fact class, sorted arguments) without pyinfra's global arguments (_sudo, ...), as the fixture
+    files of pyinfra's own tests key facts by name and argument string."""
+    return cls, tuple(sorted((k, _frozen(v)) for k, v in kwargs.items() if not k.startswith("_")))
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(_frozen(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
 class FakeHost:
-    """Stands in for pyinfra's ``host`` inside an operation: canned facts, recorded no-op messages."""
+    """Stands in for pyinfra's ``host`` inside an operation: facts keyed by class and arguments (a fact
+    asked about any other object fails the test), recorded no-op messages."""
 
-    def __init__(self, facts):
-        self.facts, self.noops = facts, []
+    def __init__(self, facts: Mapping[tuple, Any]):
+        self.facts, self.noops = dict(facts), []
 
     def get_fact(self, cls, **kwargs):
-        return self.facts[cls]
+        key = fact_key(cls, kwargs)
+        if key not in self.facts:
+            known = ", ".join(f"{c.__name__}{dict(args)}" for c, args in self.facts) or "none"
+            raise UnregisteredFact(f"{cls.__name__}{dict(key[1])} was asked; the test registered {known}")
+        return self.facts[key]
 
     def noop(self, text):
         self.noops.append(text)

@@ -107,3 +107,19 @@ def test_the_settings_read_list_of_each_task_is_what_it_reads(path):
     assert listed == read, (
         f"{path.name}: listed but not read {sorted(listed - read)}, read but not listed {sorted(read - listed)}"
     )
+
+
+def test_each_host_of_an_inventory_gets_its_own_settings_through_pyinfras_host_proxy():
+    from pyinfra import host
+    from pyinfra.api import Inventory
+    from pyinfra.context import ctx_host
+
+    from louieops.settings import for_host
+
+    base = defaults.load()
+    inventory = Inventory((["one", "two"], base), web=(["one"], {"app_port": 3001}), api=(["two"], {"app_port": 3002}))
+    ports = []
+    for name in ("one", "two", "one"):
+        with ctx_host.use(inventory.get_host(name)):
+            ports.append(for_host(host).app_port)
+    assert ports == [3001, 3002, 3001]

@@ -12,7 +12,10 @@ from louieops.facts.npm import NpmGlobalPackageVersion, parse_npm_ls_version
 from louieops.facts.pm2 import Pm2Apps, parse_jlist
 from louieops.facts.system import CertbotCertificate, parse_certbot_certificate, parse_meminfo_total_mb
 from louieops.operations import npm, pm2
-from tests.unit.helpers import FakeHost
+from tests.unit.helpers import FakeHost, fact_key
+
+NPM_PM2 = fact_key(NpmGlobalPackageVersion, {"package": "pm2"})
+PM2_APPS = fact_key(Pm2Apps, {"pm2_home": "/home/louie/.pm2"})
 
 
 def run(monkeypatch, module, operation, facts, **kwargs):
@@ -25,17 +28,13 @@ def run(monkeypatch, module, operation, facts, **kwargs):
 
 
 def test_npm_package_at_the_pinned_version_is_a_noop(monkeypatch):
-    commands, noops = run(
-        monkeypatch, npm, npm.global_package, {NpmGlobalPackageVersion: "7.0.4"}, package="pm2", version="7.0.4"
-    )
+    commands, noops = run(monkeypatch, npm, npm.global_package, {NPM_PM2: "7.0.4"}, package="pm2", version="7.0.4")
     assert commands == [] and noops == ["npm package pm2 7.0.4 is installed globally"]
 
 
 @pytest.mark.parametrize("installed", [None, "6.0.0"])
 def test_npm_package_missing_or_at_another_version_is_installed(monkeypatch, installed):
-    commands, _ = run(
-        monkeypatch, npm, npm.global_package, {NpmGlobalPackageVersion: installed}, package="pm2", version="7.0.4"
-    )
+    commands, _ = run(monkeypatch, npm, npm.global_package, {NPM_PM2: installed}, package="pm2", version="7.0.4")
     assert commands == ["npm install --global --no-audit --no-fund --no-update-notifier pm2@7.0.4"]
 
 
@@ -65,7 +64,7 @@ def test_online_pm2_app_is_a_noop(monkeypatch):
         monkeypatch,
         pm2,
         pm2.app,
-        {Pm2Apps: {"louie-api": {"status": "online", "instances": 1}}},
+        {PM2_APPS: {"louie-api": {"status": "online", "instances": 1}}},
         app="louie-api",
         ecosystem=ECOSYSTEM,
         pm2_home="/home/louie/.pm2",
@@ -76,7 +75,7 @@ def test_online_pm2_app_is_a_noop(monkeypatch):
 @pytest.mark.parametrize("apps", [{}, {"louie-api": {"status": "stopped", "instances": 1}}, {"other": {}}])
 def test_missing_or_stopped_pm2_app_is_started_and_saved(monkeypatch, apps):
     commands, _ = run(
-        monkeypatch, pm2, pm2.app, {Pm2Apps: apps}, app="louie-api", ecosystem=ECOSYSTEM, pm2_home="/home/louie/.pm2"
+        monkeypatch, pm2, pm2.app, {PM2_APPS: apps}, app="louie-api", ecosystem=ECOSYSTEM, pm2_home="/home/louie/.pm2"
     )
     assert commands == [
         f"PM2_HOME=/home/louie/.pm2 pm2 startOrReload {ECOSYSTEM} --update-env",
@@ -86,7 +85,7 @@ def test_missing_or_stopped_pm2_app_is_started_and_saved(monkeypatch, apps):
 
 def test_pm2_ecosystem_must_be_a_config_js_file(monkeypatch):
     with pytest.raises(OperationValueError):
-        run(monkeypatch, pm2, pm2.app, {Pm2Apps: {}}, app="a", ecosystem="/x/ecosystem.json", pm2_home="/h")
+        run(monkeypatch, pm2, pm2.app, {}, app="a", ecosystem="/x/ecosystem.json", pm2_home="/h")
 
 
 def test_pm2_jlist_is_parsed_and_a_stopped_instance_wins():
@@ -141,11 +140,6 @@ def test_certbot_certificate_fact_checks_both_files_first():
 # --- the app's npm dependencies (tasks/app.py) ----------------------------------------------------
 
 
-class FactsByPath(FakeHost):
-    def get_fact(self, cls, **kwargs):
-        return self.facts.get((cls, kwargs["path"]))
-
-
 LOCK, STAMP = "/srv/app/package-lock.json", "/srv/app/node_modules/.louieops-lock-sha256"
 
 
@@ -163,7 +157,8 @@ def test_npm_dependencies_are_installed_until_the_stamp_matches_the_lock_file(mo
 
     import tasks.app as app
 
-    monkeypatch.setattr(app, "host", FactsByPath({(Sha256File, LOCK): lock_sha, (FileContents, STAMP): stamp}))
+    facts = {fact_key(Sha256File, {"path": LOCK}): lock_sha, fact_key(FileContents, {"path": STAMP}): stamp}
+    monkeypatch.setattr(app, "host", FakeHost(facts))
     assert app.npm_dependencies_stale(LOCK, STAMP) is stale
 
 

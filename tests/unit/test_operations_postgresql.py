@@ -11,7 +11,7 @@ from pyinfra.api.exceptions import FactProcessError
 from louieops.facts.postgresql import PostgresRoleAuth, parse_role_auth, sql_literal
 from louieops.operations import postgresql as op
 from tasks.postgresql import memory_settings
-from tests.unit.helpers import FakeHost
+from tests.unit.helpers import FakeHost, fact_key
 
 # Made by PostgreSQL 15 itself: CREATE ROLE louieops_vector PASSWORD 'pencil'; SELECT rolpassword ...
 PG15_VERIFIER_OF_PENCIL = (
@@ -21,7 +21,7 @@ PG15_VERIFIER_OF_PENCIL = (
 
 
 def yielded(monkeypatch, fact, **kwargs):
-    fake = FakeHost({PostgresRoleAuth: fact})
+    fake = FakeHost({fact_key(PostgresRoleAuth, {"role": kwargs["role"]}): fact})
     monkeypatch.setattr(op, "host", fake)
     return list(op.role._inner(**kwargs)), fake.noops
 

@@ -1,0 +1,83 @@
+"""Plan a task (a pyinfra @deploy function) against a fake host whose facts come from a table, as
+pyinfra's own fixture tests do: no server, no SSH, but the real operations and their real planning.
+
+Facts are keyed by class and arguments. A fact class listed in ``facts`` is strict: asking it with other
+arguments fails the test (a task that asks for the wrong path or role is caught). Facts not listed answer
+as a bare Debian 12 server would (nothing installed, no files), from ``BARE_DEBIAN`` or the fact's default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyinfra.api import Config, Inventory, State
+from pyinfra.context import ctx_host, ctx_state
+from pyinfra.facts.server import Arch, Groups, Hostname, LinuxDistribution, Os, Users, Which
+
+from louieops.settings import defaults
+from tests.unit.helpers import UnregisteredFact, fact_key
+
+#: What the built-in facts of a freshly installed Debian 12 answer (the ones whose default does not plan).
+BARE_DEBIAN: dict[type, Any] = {
+    Os: "Linux",
+    Arch: "x86_64",
+    Hostname: "fakehost",
+    LinuxDistribution: {"name": "Debian", "major": 12, "minor": 0, "release_meta": {"ID": "debian"}},
+    Users: {},
+    Groups: [],
+}
+
+
+@dataclass
+class PlannedTask:
+    operations: list[str]  # operation names in order, without the deploy prefix
+    asked: list[tuple] = field(default_factory=list)  # fact keys in the order they were asked
+    #: operation name -> its _if conditions evaluated now (None: decided by an earlier operation's result)
+    conditions: dict[str, list[bool | None]] = field(default_factory=dict)
+
+
+def plan(task: Callable[[], Any], facts: Mapping[tuple, Any] | None = None, **settings: Any) -> PlannedTask:
+    """Plan ``task`` for one host with the defaults of all.py and ``settings`` as its data."""
+    facts = dict(facts or {})
+    strict = {key[0] for key in facts}
+    inventory = Inventory((["fakehost"], {**defaults.load(), "ssh_user": "deploy", **settings}))
+    state = State(inventory, Config())
+    host = inventory.get_host("fakehost")
+    asked: list[tuple] = []
+
+    def get_fact(cls, *args, **kwargs):
+        key = fact_key(cls, kwargs)
+        asked.append(key)
+        if key in facts:
+            return facts[key]
+        if cls in strict:
+            known = ", ".join(repr(dict(k[1])) for k in facts if k[0] is cls)
+            raise UnregisteredFact(f"{cls.__name__}({dict(key[1])}) was asked; the test registered {known}")
+        if cls in BARE_DEBIAN:
+            return BARE_DEBIAN[cls]
+        if cls is Which:  # the base system's commands are there (useradd, ...)
+            return f"/usr/bin/{kwargs['command']}"
+        return cls.default() if hasattr(cls, "default") else None
+
+    host.get_fact = get_fact
+    result = PlannedTask([], asked)
+    with ctx_state.use(state), ctx_host.use(host):
+        task()
+        for op_hash in state.get_op_order():
+            name = sorted(state.op_meta[op_hash].names)[0].split(" | ", 1)[-1]
+            result.operations.append(name)
+            ifs = state.get_op_data_for_host(host, op_hash).global_arguments.get("_if") or []
+            result.conditions[name] = [_evaluate(condition) for condition in ([ifs] if callable(ifs) else ifs)]
+    return result
+
+
+def _evaluate(condition: Callable[[], Any]) -> bool | None:
+    """An _if condition's answer on the fake host; None when it reads an earlier operation's result."""
+    try:
+        return bool(condition())
+    except RuntimeError as exc:
+        if "before execution" in str(exc):
+            return None
+        raise
