@@ -9,7 +9,9 @@ fail2ban_maxretry, fail2ban_findtime, fail2ban_bantime, fail2ban_ignoreip, healt
   reminder), run as health_user, each reporting through send-alert;
 - fail2ban with a jail on the app's "Login failed for <user> from <ip>" lines and on sshd (journal);
 - {scripts_dir}/status, linked as /usr/local/bin/louie-status: one screen of services, pm2, disk,
-  memory, certificates, backup, health, alerts, log shipping and fail2ban.
+  memory, certificates, backup, health, alerts, log shipping and fail2ban;
+- louieops-audit.path/.service: each change of the app's feature toggles and killswitches (the app's audit
+  log) is sent as an alert, as soon as it is written.
 Their configs (/etc/louieops/maintenance.json, status.json) come from louieops/server_scripts.py.
 """
 
@@ -28,6 +30,7 @@ from louieops.settings import Settings, for_host
 SCRIPT_NAME = "louieops-maintenance"
 FAIL2BAN_FILTER = "/etc/fail2ban/filter.d/louieops-app-auth.conf"
 FAIL2BAN_JAILS = "/etc/fail2ban/jail.d/louieops.local"
+AUDIT_UNITS = ("louieops-audit.service", "louieops-audit.path")
 
 
 def jobs(s: Settings) -> list[tuple[str, str]]:
@@ -47,6 +50,7 @@ def install_maintenance_jobs():
     s = for_host(host)
     _fail2ban(s)
     _jobs(s)
+    _audit(s)
     _status(s)
 
 
@@ -93,6 +97,24 @@ def _jobs(s: Settings) -> None:
         health_user=s.health_user,
         state_dir=layout.MAINTENANCE_STATE_DIR,
         script=script,
+    )
+
+
+def _audit(s: Settings) -> None:
+    units = [
+        put_template(
+            f"maintenance/{unit}.j2",
+            f"/etc/systemd/system/{unit}",
+            name=f"Upload /etc/systemd/system/{unit}",
+            audit_log=layout.app_audit_log(s),
+            health_user=s.health_user,
+            script=layout.script(s, SCRIPT_NAME),
+        )
+        for unit in AUDIT_UNITS
+    ]
+    systemd.daemon_reload(name="Reload systemd for the audit units", _if=any_changed(*units))
+    systemd.service(
+        name="Enable and start louieops-audit.path", service="louieops-audit.path", running=True, enabled=True
     )
 
 

@@ -268,7 +268,7 @@ function handle(req, res) {
   const urlPath = (req.url || '/').split('?')[0];
 
   if (req.method === 'GET' && urlPath === '/health') {
-    return sendJson(res, 200, { status: 'healthy', timestamp: new Date().toISOString() });
+    return sendJson(res, 200, { status: 'healthy', timestamp: new Date().toISOString(), release: process.env.APP_RELEASE || null });
   }
   if (req.method === 'GET' && urlPath === '/health/db') {
     return checkDatabase((up, ms) => sendJson(res, up ? 200 : 503,

@@ -127,6 +127,31 @@ def resolve_here(scheme, domain):
     return f"{domain}:{443 if scheme == 'https' else 80}:127.0.0.1"
 
 
+def curl_health(url, resolve=None, verify=True, timeout=10):
+    """(healthy, detail, seconds) of one GET of a /health URL."""
+    command = ["curl", "-sS", "-m", str(timeout), "-o", "-", "-w", "\n%{http_code} %{time_total}"]
+    if resolve:
+        command += ["--resolve", resolve]
+    if not verify:
+        command.append("-k")
+    command.append(url)
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout + 5)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"curl failed: {exc}", None
+    body, _, tail = result.stdout.rpartition("\n")
+    if result.returncode != 0:
+        return False, (result.stderr.strip().splitlines() or [f"curl exit {result.returncode}"])[0][:200], None
+    code, _, seconds = tail.partition(" ")
+    try:
+        status = json.loads(body).get("status")
+    except (ValueError, AttributeError):
+        status = None
+    if code != "200" or status != "healthy":
+        return False, f"HTTP {code}, status {status!r}", float(seconds or 0)
+    return True, "healthy", float(seconds)
+
+
 def send_alert(path, *arguments, timeout=120):
     """Run send-alert; (exit status, its one-line answer or what went wrong). Never raises."""
     try:
