@@ -128,6 +128,8 @@ def status_config(s: Settings) -> dict:
         "app_user": s.app_user,
         "pm2": layout.app_paths(s).pm2,
         "pm2_home": layout.app_paths(s).pm2_home,
+        "current": layout.app_paths(s).current,
+        "releases_dir": layout.app_paths(s).releases,
         "services": status_services(s),
         "disk_mounts": s.health_disk_mounts,
         "cert_domains": layout.checked_cert_domains(s),

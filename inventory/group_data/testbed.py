@@ -12,3 +12,6 @@ domain_websocket = "ws.simplylouie.test"  # websocket endpoint
 # The Sentry stand-in's account has a Slack integration with these ids (tests/standins/sentry.py).
 sentry_slack_integration_id = "24680"  # Slack integration of the stand-in account
 sentry_slack_channel_ids = {"alerts-critical": "C0CRIT001", "alerts-high": "C0HIGH001", "alerts-general": "C0GENE001"}
+
+# A failing release is rolled back after this many seconds (all.py: 60); a good one passes in under 10.
+app_health_deadline_seconds = 20

@@ -5,7 +5,8 @@
     louieops killswitch TARGET --reason WHY   stop a feature at once (alerts P2); --enable lifts it
     louieops rollback INVENTORY [RELEASE]     roll the app back through pyinfra (same health gate as on the server)
 
-The admin commands take --url (or LOUIE_API_URL) and the token from LOUIE_ADMIN_TOKEN; see ``admin``.
+The admin commands take --url (or LOUIE_API_URL), --resolve (or LOUIE_API_RESOLVE) and the token from
+LOUIE_ADMIN_TOKEN; see ``admin``.
 """
 
 from __future__ import annotations
@@ -19,9 +20,15 @@ from . import admin, rollback
 def _admin_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", help=f"the API's base URL (default: ${admin.URL_ENV})")
     parser.add_argument(
-        "--resolve", action="append", default=[], metavar="HOST:ADDRESS", help="connect to ADDRESS for HOST"
+        "--resolve",
+        action="append",
+        default=[],
+        metavar="HOST:ADDRESS",
+        help=f"connect to ADDRESS for HOST, before DNS points there (default: ${admin.RESOLVE_ENV})",
     )
-    parser.add_argument("--ca-bundle", help="CA certificates to verify the API with (default: the system's)")
+    parser.add_argument(
+        "--ca-bundle", help="CA certificates to verify the API with (default: $REQUESTS_CA_BUNDLE, else the system's)"
+    )
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for an answer (default 10)")
     parser.add_argument("--dry-run", action="store_true", help="print the request, send nothing")
 

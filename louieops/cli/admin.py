@@ -20,6 +20,7 @@ import urllib3.util.connection
 
 TOKEN_ENV = "LOUIE_ADMIN_TOKEN"
 URL_ENV = "LOUIE_API_URL"
+RESOLVE_ENV = "LOUIE_API_RESOLVE"  # HOST:ADDRESS[,HOST:ADDRESS...]: --resolve for every command
 
 
 class AdminError(Exception):
@@ -45,7 +46,7 @@ def target_from(url: str | None, resolve: list[str], ca_bundle: str | None, time
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
         raise AdminError(f"--url {url!r} is not an http(s) URL such as https://api.simplylouie.com", 2)
     mapping = {}
-    for item in resolve:
+    for item in resolve or [i for i in os.environ.get(RESOLVE_ENV, "").split(",") if i]:
         host, sep, address = item.partition(":")
         if not sep or not host or not address:
             raise AdminError(f"--resolve {item!r}: expected HOST:ADDRESS, e.g. api.simplylouie.com:203.0.113.10", 2)
