@@ -106,7 +106,7 @@ function sameSecret(given, wanted) {
 function sendJson(res, status, body) {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text),
-                          'Cache-Control': 'no-store' });
+                          'Cache-Control': 'no-store', ...(stopping ? { Connection: 'close' } : {}) });
   res.end(text);
 }
 
@@ -407,10 +407,18 @@ server.on('upgrade', upgrade);
 server.on('clientError', (err, socket) => socket.destroy());
 server.listen(PORT, HOST, () => console.log(`listening on ${HOST}:${PORT} (version ${VERSION})`));
 
+// A graceful stop (pm2 sends SIGINT when a reload replaces this worker): take no new connection, let the
+// requests in flight finish, close idle keep-alive connections, and go; pm2 kills after kill_timeout (5 s).
+let stopping = false;
 function shutdown(signal) {
+  if (stopping) return;
+  stopping = true;
   console.log(`${signal}: shutting down`);
-  server.close(() => process.exit(0));
-  setTimeout(() => process.exit(0), 3000).unref();
+  // In cluster mode pm2's master may have handed this worker a connection just before the close: wait a
+  // moment before exiting, so the worker can refuse it and the master gives it to another worker.
+  server.close(() => setTimeout(() => process.exit(0), 500));
+  if (server.closeIdleConnections) server.closeIdleConnections();
+  setTimeout(() => process.exit(0), 4000).unref();
 }
 process.on('SIGINT', () => shutdown('SIGINT'));
 process.on('SIGTERM', () => shutdown('SIGTERM'));

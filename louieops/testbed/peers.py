@@ -34,6 +34,8 @@ SENTRY_PORT = 9301
 GIT_PORT = 9418
 #: Bearer token the UptimeRobot and Sentry stand-ins accept (a test value, not a secret).
 SAAS_TOKEN = "test-token"
+#: The public key of the test DSN: Sentry's SDK accepts only word characters there (no '-').
+SENTRY_PUBLIC_KEY = "0123456789abcdef0123456789abcdef"
 
 DEFAULT_DOMAINS = (
     "simplylouie.test",
@@ -190,4 +192,4 @@ def app_git_url(peer: str) -> str:
 
 def sentry_dsn(peer: str) -> str:
     """A DSN whose envelopes the recorder keeps (``POST /api/1/envelope/``): Sentry in the app, observed."""
-    return f"http://testbed-public-key@{peer}:{RECORDER_PORT}/1"
+    return f"http://{SENTRY_PUBLIC_KEY}@{peer}:{RECORDER_PORT}/1"

@@ -14,7 +14,6 @@ import json
 import os
 import runpy
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -58,7 +57,9 @@ def deploy_in_place(testbed: Testbed, tmp_path: Path) -> subprocess.CompletedPro
     """The deploy as this project ran it before releases, against ``testbed``."""
     old = tmp_path / "in-place"
     old.mkdir()
-    archive = subprocess.run(["git", "-C", str(REPO_ROOT), "archive", in_place_commit()], capture_output=True, check=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "archive", in_place_commit()], capture_output=True, check=True
+    )
     subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
     [(address, data)] = runpy.run_path(str(testbed.inventory_path))["testbed"]
     data = {key: value for key, value in data.items() if key not in NEW_SETTINGS}
@@ -85,7 +86,12 @@ def test_an_in_place_server_moves_to_releases_with_at_most_one_gap(migrated, tmp
     first = deploy_in_place(testbed, tmp_path)
     assert first.returncode == 0, first.stderr[-4000:]
     data = runpy.run_path(str(testbed.inventory_path))["testbed"][0][1]
-    assert root(deployed, "test -f /var/www/simplylouie/app/server.js && test ! -e /var/www/simplylouie/current").returncode == 0
+    assert (
+        root(
+            deployed, "test -f /var/www/simplylouie/app/server.js && test ! -e /var/www/simplylouie/current"
+        ).returncode
+        == 0
+    )
 
     pebble = tmp_path / "pebble-root.pem"
     pebble.write_text(testbed.pebble_root_pem())
