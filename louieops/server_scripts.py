@@ -59,6 +59,7 @@ def health_config(s: Settings) -> dict:
         "tiers": s.health_tiers,
         "send_alert": layout.send_alert(s),
         "last_result": layout.HEALTH_LAST,
+        "run_as": s.health_user,
     }
 
 

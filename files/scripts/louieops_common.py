@@ -26,6 +26,18 @@ def config_path(filename, env_name):
     return os.environ.get(env_name) or os.path.join(CONFIG_DIR, filename)
 
 
+def run_as(user, script, argv):
+    """Run as ``user`` when started as root (an operator at 3 a.m.): re-execute the script as that user, so it
+    sees what its scheduled runs see (its database role, its state files). Returns only when no switch is
+    needed."""
+    import pwd
+    import sys
+
+    if not user or os.geteuid() != 0 or pwd.getpwnam(user).pw_uid == 0:
+        return
+    os.execvp("runuser", ["runuser", "-u", user, "--", sys.executable, os.path.realpath(script), *argv])
+
+
 def sibling(name):
     """A script installed next to this module, i.e. next to the scripts (used when a config cannot name it)."""
     return os.path.join(os.path.dirname(os.path.realpath(__file__)), name)

@@ -151,6 +151,19 @@ def test_the_same_commit_again_changes_nothing_and_old_releases_are_pruned(deplo
     assert again.changed_operations == [], again.changed_operations
 
 
+def test_a_tag_or_a_full_commit_deploys_exactly_that_and_the_next_run_changes_nothing(deployed, pebble_root):
+    repo = deployed.testbed.app_repo
+    pinned = commit_app(deployed, "E: the commit a tag pins")
+    repo.tag("v-e2e", pinned)
+    deploy_ok(deployed, "app_git_ref=v-e2e")
+    assert serving(deployed, pebble_root) == release_of(deployed, pinned)["id"]
+    newer = commit_app(deployed, "F: main moves on")
+    assert deploy_ok(deployed, "app_git_ref=v-e2e").changed_operations == []
+    assert deploy_ok(deployed, f"app_git_ref={pinned}").changed_operations == []
+    deploy_ok(deployed)  # app_git_ref main again: the newer commit
+    assert serving(deployed, pebble_root) == release_of(deployed, newer)["id"]
+
+
 @pytest.mark.parametrize("instances", [2, 1])
 def test_a_release_switch_drops_no_request(deployed, pebble_root, instances):
     """pm2 runs the app in cluster mode even with one instance: a reload starts the new workers before the
