@@ -331,3 +331,12 @@ sentry_metric_monitors = [
      "query": "is_transaction:true", "scale": 0.01, "window_minutes": 5, "warning_tier": "P3",
      "critical_tier": "P2"},
 ]
+
+# --- Deploys (one at a time, CI) ----------------------------------------------------------------
+
+# Seconds a deploy waits for another deploy to the same server to finish before it gives up, naming who holds
+# the lock and since when (0: give up at once).
+deploy_lock_wait_seconds = 600
+# A deploy holding the lock proves it is alive every third of this; silent longer (a killed or cut-off deploy),
+# its lock is released and the next deploy takes it.
+deploy_lock_stale_seconds = 90

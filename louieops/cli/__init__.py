@@ -4,6 +4,8 @@
     louieops toggle FEATURE on|off            switch a feature (alerts P3 on the server)
     louieops killswitch TARGET --reason WHY   stop a feature at once (alerts P2); --enable lifts it
     louieops rollback INVENTORY [RELEASE]     roll the app back through pyinfra (same health gate as on the server)
+    louieops plan INVENTORY [--report FILE]   what a deploy would change: exit 0 none, 2 some, 1 error (CI)
+    louieops apply INVENTORY [--report FILE]  deploy: exit 0 only when every host converged
 
 The admin commands take --url (or LOUIE_API_URL), --resolve (or LOUIE_API_RESOLVE) and the token from
 LOUIE_ADMIN_TOKEN; see ``admin``.
@@ -14,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import admin, rollback
+from . import admin, deploy, rollback
 
 
 def _admin_options(parser: argparse.ArgumentParser) -> None:
@@ -50,6 +52,11 @@ def parser() -> argparse.ArgumentParser:
     back = commands.add_parser("rollback", help="roll the app back on the inventory's hosts, through pyinfra")
     back.add_argument("inventory", help="the pyinfra inventory, e.g. inventory/production.py")
     back.add_argument("release", nargs="?", help="the release to go back to (default: the previous good one)")
+    for name, text in (("plan", "what a deploy would change (exit 0 none, 2 some, 1 error)"), ("apply", "deploy")):
+        step = commands.add_parser(name, help=text)
+        step.add_argument("inventory", help="the pyinfra inventory, e.g. inventory/production.py")
+        step.add_argument("--report", help="write the JSON report here (louieops/schemas/deploy-report.schema.json)")
+        step.add_argument("--verbose", "-v", action="store_true", help="show pyinfra's own output too")
     return top
 
 
@@ -58,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "rollback":
             return rollback.run(args.inventory, args.release)
+        if args.command in ("plan", "apply"):
+            return deploy.run(args.command, args.inventory, args.report, args.verbose)
         return _admin(args)
     except admin.AdminError as exc:
         print(f"louieops {args.command}: {exc}", file=sys.stderr)

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pyinfra import host
 from pyinfra.api import FunctionCommand, OperationError, OperationValueError, operation
 
-from .. import secrets
+from .. import plandetails, secrets
 from ..clients import sentry, uptimerobot
 from ..clients.http import ApiError
 from ..clients.plan import PlanError
@@ -34,10 +34,11 @@ def _checked(function, *args):
         raise OperationError(str(exc)) from exc
 
 
-def _log_plan(plan) -> None:
+def _log_plan(service: str, plan) -> None:
     """All lines before the first command: pyinfra's change detection stops at the first one."""
     for line in plan.lines():
         host.log(f"will {line}")
+    plandetails.record(service, plan.actions)
 
 
 def _apply(apply, action):
@@ -95,7 +96,7 @@ def uptimerobot_monitors(
         host.noop(f"UptimeRobot monitors are up to date ({len(plan.unchanged)} checked)")
         return
     executor = uptimerobot.Executor(client, managed_tag, plan.current)
-    _log_plan(plan)
+    _log_plan("UptimeRobot", plan)
     for action in plan.actions:
         yield FunctionCommand(_apply, (executor.apply, action), {})
 
@@ -158,6 +159,6 @@ def sentry_alerts(
     if not plan:
         host.noop(f"Sentry alerts and metric monitors are up to date ({len(plan.unchanged)} checked)")
         return
-    _log_plan(plan)
+    _log_plan("Sentry", plan)
     for action in plan.actions:
         yield FunctionCommand(_apply, (reconciler.apply, action), {})

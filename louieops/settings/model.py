@@ -197,6 +197,9 @@ class Settings:
     sentry_slack_channel_ids: dict[str, str]
     sentry_issue_alerts: list[IssueAlert]
     sentry_metric_monitors: list[MetricMonitor]
+    # --- Deploys (one at a time, CI)
+    deploy_lock_wait_seconds: int
+    deploy_lock_stale_seconds: int
 
     def replace(self, **changes) -> Settings:
         """A copy with some settings changed (not validated again: for tests and derived views)."""
