@@ -100,3 +100,15 @@ def test_the_reference_apps_id_changes_with_its_files(tmp_path, monkeypatch):
     first = release.reference_commit()
     (tmp_path / "server.js").write_text("two")
     assert release.reference_commit() != first and len(first) == 40
+
+
+def test_the_remote_commit_of_a_branch_a_tag_or_a_commit():
+    from louieops.facts.release import GitRemoteCommit, pick_commit
+
+    command = GitRemoteCommit().command(url=URL, ref="v1.2").get_raw_value()
+    assert command.endswith(f"ls-remote -- {URL} v1.2 'v1.2^{{}}'")  # the peeled line is listed only when asked
+    tag, commit = "1" * 40, "2" * 40
+    assert pick_commit(["#ref:v1.2", f"{tag}\trefs/tags/v1.2", f"{commit}\trefs/tags/v1.2^{{}}"]) == commit
+    assert pick_commit(["#ref:main", f"{SHA_A}\trefs/heads/feature/main", f"{SHA_B}\trefs/heads/main"]) == SHA_B
+    assert pick_commit(["#ref:main"]) is None
+    assert pick_commit([SHA_A]) == SHA_A
