@@ -81,8 +81,17 @@ class GitRemoteCommit(FactBase[str | None]):
     def command(self, url: str, ref: str) -> StringCommand:
         if COMMIT.fullmatch(ref):
             return StringCommand("echo", QuoteString(ref))
+        # "REF^{}" too: ls-remote lists an annotated tag's commit (the peeled ref) only when asked for it
         return StringCommand(
-            "echo", QuoteString(_REF_MARK + ref), "&&", "git", "ls-remote", "--", QuoteString(url), QuoteString(ref)
+            "echo",
+            QuoteString(_REF_MARK + ref),
+            "&&",
+            "git",
+            "ls-remote",
+            "--",
+            QuoteString(url),
+            QuoteString(ref),
+            QuoteString(f"{ref}^{{}}"),
         )
 
     @staticmethod
