@@ -28,7 +28,7 @@ from ..resources import REPO_ROOT
 
 SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "deploy-report.schema.json"
 _ERROR_LINES = (
-    re.compile(r"--> pyinfra error: (.+)"),
+    re.compile(r"--> pyinfra error(?: in .+? line \d+)?: (.+)"),
     re.compile(r"setting \S+ = .+ is invalid: .+"),
     re.compile(r"\[(?P<host>[^\]]+)\] (?:Error|Could not connect)(.*)"),
     re.compile(r"(?:Could not connect|Connection refused|Authentication failed|timed out).*", re.I),

@@ -83,7 +83,8 @@ def test_a_bad_setting_or_an_unreachable_host_exits_1_with_one_line():
         "inv.py",
         1,
         "",
-        "--> Loading inventory...\n--> pyinfra error: setting app_port = 'x' is invalid: "
+        "--> Loading inventory...\n--> pyinfra error in /srv/louieops/settings/validate.py line 39: "
+        "setting app_port = 'x' is invalid: "
         "expected an integer >= 1024 and <= 65535. Fix it in all.py.\n",
         [],
     )
