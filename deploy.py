@@ -3,15 +3,15 @@
     pyinfra -y inventory/production.py deploy.py      # apply
     pyinfra inventory/production.py deploy.py --dry   # plan only: what would change
 
-Each step is one line; the order matters: PostgreSQL before the app; the HTTPS site once certbot has the
-certificate; the app's release after nginx and the alert routing (its health gate checks /health through
-nginx and alerts through send-alert); the jobs after send-alert.
+The steps run in the order of SERVER_STEPS, which matters: PostgreSQL before the app; the HTTPS site once
+certbot has the certificate; the app's release after nginx and the alert routing (its health gate checks
+/health through nginx and alerts through send-alert); the jobs after send-alert.
 """
 
 from pyinfra import host
 from pyinfra.api.exceptions import PyinfraError
 
-from louieops import deploylock
+from louieops import deploylock, factcache, shadowplan
 from louieops.settings import for_host
 from tasks import (
     alerts,
@@ -37,17 +37,23 @@ if host.state.config.DIFF:
         "--diff would print the secret files (app.env, S3 and Slack credentials): run the plan with --dry instead"
     )
 
-base.provision_base()
-postgresql.provision_postgresql()
-app.provision_runtime()
-nginx.provision_nginx()
-certbot.provision_certificates()
-nginx.enable_https_sites()  # once the certificate exists (or removed, with certbot_enabled False)
-alerts.install_alert_routing()
-release.deploy_app()
-logs.ship_logs()
-health.install_health_check()
-backups.install_backups()
-maintenance.install_maintenance_jobs()
+# The steps on the server, in order; the facts they will read are read ahead in a few batched commands.
+SERVER_STEPS = (
+    base.provision_base,
+    postgresql.provision_postgresql,
+    app.provision_runtime,
+    nginx.provision_nginx,
+    certbot.provision_certificates,
+    nginx.enable_https_sites,  # once the certificate exists (or removed, with certbot_enabled False)
+    alerts.install_alert_routing,
+    release.deploy_app,
+    logs.ship_logs,
+    health.install_health_check,
+    backups.install_backups,
+    maintenance.install_maintenance_jobs,
+)
+shadowplan.prefetch(host, factcache.install(host), SERVER_STEPS)
+for step in SERVER_STEPS:
+    step()
 saas.register_external_monitors()
 summary.print_summary_at_exit()

@@ -11,6 +11,7 @@ import sys
 from pyinfra import host
 from pyinfra.context import ctx_state
 
+from louieops import factcache
 from louieops.layout import pm2_process, scheme
 from louieops.settings import for_host
 
@@ -35,7 +36,15 @@ def _print(state) -> None:
     if not state.is_executing:
         return  # --dry or stopped before execution: nothing was provisioned
     failed = {h.name for h in state.failed_hosts}
+    caches = factcache.stats(state)
     print("\n--> Summary:", file=sys.stderr)
     for line in _LINES:
         host_name = line.split(":", 1)[0]
         print("    " + ("FAILED " if host_name in failed else "") + line, file=sys.stderr)
+        cache = caches.get(host_name)
+        if cache:
+            print(
+                f"    {host_name}: {cache.commands} remote commands; {cache.requests} fact reads, "
+                f"{cache.hits} answered from the cache",
+                file=sys.stderr,
+            )
