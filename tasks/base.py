@@ -1,25 +1,26 @@
 """Base system: packages, time zone and locale, the app user and directories, unattended security
 upgrades, sshd hardening and the nftables firewall.
 
-Settings read: apt_cache_time, base_extra_packages, base_timezone, base_locale, base_unattended_upgrades,
-base_firewall_enabled, app_user, app_root, app_log_dir, app_uploads_dir, scripts_dir, backup_dir.
+Settings read: apt_cache_time, apt_lock_wait_seconds, base_extra_packages, base_timezone, base_locale,
+base_unattended_upgrades, base_firewall_enabled, app_user, app_root, app_log_dir, app_uploads_dir, scripts_dir,
+backup_dir.
 """
 
 from __future__ import annotations
 
 from io import StringIO
 
-from pyinfra import host
+from pyinfra import host, logger
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import PyinfraError
 from pyinfra.facts.server import LinuxDistribution
 from pyinfra.operations import apt, files, server, systemd
 
-from louieops.facts.system import NftTableExists, ResolvedPath
+from louieops.facts.system import AptLocks, NftTableExists, ResolvedPath, apt_wait_command
 from louieops.layout import CONFIG_DIR, STATE_ROOT, home_of
 from louieops.operations import locale
 from louieops.resources import put_template
-from louieops.settings import for_host
+from louieops.settings import Settings, for_host
 
 PACKAGES = [
     "ca-certificates",
@@ -38,6 +39,7 @@ PACKAGES = [
     "unattended-upgrades",
 ]
 SSH_HARDENING = "/etc/ssh/sshd_config.d/10-louieops-hardening.conf"
+APT_LOCK_WAIT = "/etc/apt/apt.conf.d/80louieops-lock-wait"
 FIREWALL_TABLE = ("inet", "louieops_filter")  # the table templates/base/nftables.conf.j2 defines
 INBOUND_TCP_PORTS = [22, 80, 443]
 
@@ -64,7 +66,8 @@ def provision_base():
             "connect as a user with sudo (ssh_user) instead"
         )
 
-    # install
+    # install, after any other apt run (a cancelled deploy's apt-get goes on; unattended-upgrades)
+    wait_for_apt(s)
     apt.packages(
         name="Install the base Debian packages",
         packages=PACKAGES + list(s.base_extra_packages),
@@ -123,6 +126,26 @@ def provision_base():
         install_firewall()
     else:
         remove_firewall()
+
+
+def wait_for_apt(s: Settings) -> None:
+    """apt-get itself waits for the dpkg lock (80louieops-lock-wait) but not for the lists lock of
+    `apt-get update`: when another apt run holds a lock as the deploy plans, the deploy waits for it first,
+    and says so."""
+    put_template(
+        "base/80louieops-lock-wait.j2",
+        APT_LOCK_WAIT,
+        name=f"Upload {APT_LOCK_WAIT}",
+        apt_lock_wait_seconds=s.apt_lock_wait_seconds,
+    )
+    holders = host.get_fact(AptLocks)
+    if holders:
+        who = ", ".join(sorted({f"{h['command']} (pid {h['pid']})" for h in holders}))
+        logger.warning(f"[{host.name}] apt is busy: {who}; the deploy waits up to {s.apt_lock_wait_seconds} s")
+        server.shell(
+            name=f"Wait up to {s.apt_lock_wait_seconds} s for {who} to release the apt/dpkg locks",
+            commands=[apt_wait_command(s.apt_lock_wait_seconds)],
+        )
 
 
 def harden_ssh():

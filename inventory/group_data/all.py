@@ -65,6 +65,9 @@ base_timezone = "UTC"
 base_locale = "en_US.UTF-8"
 # Seconds an apt package list stays fresh before the deploy runs apt-get update again.
 apt_cache_time = 86400
+# Seconds the deploy waits for another apt or dpkg run (unattended-upgrades, a cancelled deploy's apt-get that
+# goes on) to release its locks before it gives up; it says whom it waits for.
+apt_lock_wait_seconds = 600
 # Install and enable unattended security upgrades.
 base_unattended_upgrades = True
 # Extra Debian packages to install on the server.

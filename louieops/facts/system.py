@@ -154,3 +154,82 @@ class NftTableExists(FactBase[bool]):
 
     def process(self, output: list[str]) -> bool:
         return output == ["yes"]
+
+
+#: The locks apt and dpkg take (POSIX record locks), in the order apt takes them.
+APT_LOCK_FILES = (
+    "/var/lib/dpkg/lock-frontend",
+    "/var/lib/dpkg/lock",
+    "/var/lib/apt/lists/lock",
+    "/var/cache/apt/archives/lock",
+)
+# `list`: one line "<path> <pid> <command>" per lock another process holds. `wait SECONDS`: until none is held,
+# saying for whom every 30 s; exit 1 after SECONDS. Python, because apt's locks are fcntl locks (flock(1) does
+# not see them) and /proc/locks names the holder.
+_APT_LOCKS_SCRIPT = """
+import fcntl, os, sys, time
+def holders(paths):
+    held = {}
+    for line in open("/proc/locks"):
+        parts = [p for p in line.split() if p != "->"]
+        if len(parts) > 5 and parts[1] in ("POSIX", "OFDLCK"):
+            held[parts[5].split(":")[-1]] = parts[4]
+    found = []
+    for path in paths:
+        try:
+            with open(path, "a") as fh:
+                fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = held.get(str(os.stat(path).st_ino), "?")
+            try:
+                command = open(f"/proc/{pid}/comm").read().strip()
+            except OSError:
+                command = "?"
+            found.append(f"{path} {pid} {command}")
+        except OSError:
+            pass
+    return found
+mode, paths = sys.argv[1], sys.argv[3:] if sys.argv[1] == "wait" else sys.argv[2:]
+if mode == "list":
+    print("\\n".join(holders(paths)))
+    sys.exit(0)
+end, said = time.time() + int(sys.argv[2]), 0
+while True:
+    found = holders(paths)
+    if not found:
+        sys.exit(0)
+    if time.time() > end:
+        print("still held after", sys.argv[2], "s:", "; ".join(found))
+        sys.exit(1)
+    if time.time() >= said:
+        print("waiting for the apt/dpkg locks:", "; ".join(found), flush=True)
+        said = time.time() + 30
+    time.sleep(2)
+"""
+
+
+class AptLocks(FactBase[list]):
+    """
+    The apt/dpkg locks another process holds now: ``[{"path", "pid", "command"}]`` (empty when apt is free).
+
+    .. code:: python
+
+        [{"path": "/var/lib/dpkg/lock-frontend", "pid": "4242", "command": "apt-get"}]
+    """
+
+    requires_command = "python3"
+
+    def command(self) -> StringCommand:
+        return StringCommand("python3", "-c", QuoteString(_APT_LOCKS_SCRIPT), "list", *APT_LOCK_FILES)
+
+    @staticmethod
+    def default() -> list:
+        return []
+
+    def process(self, output: list[str]) -> list:
+        return [dict(zip(("path", "pid", "command"), line.split(" ", 2), strict=True)) for line in output if line]
+
+
+def apt_wait_command(seconds: int) -> StringCommand:
+    """Wait up to ``seconds`` for every apt/dpkg lock to be free, saying for whom; fail after that."""
+    return StringCommand("python3", "-c", QuoteString(_APT_LOCKS_SCRIPT), "wait", str(int(seconds)), *APT_LOCK_FILES)

@@ -105,6 +105,7 @@ class Settings:
     base_timezone: str
     base_locale: str
     apt_cache_time: int
+    apt_lock_wait_seconds: int
     base_unattended_upgrades: bool
     base_extra_packages: list[str]
     base_firewall_enabled: bool

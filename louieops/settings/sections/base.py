@@ -24,6 +24,7 @@ RULES = {
     "base_timezone": timezone,
     "base_locale": string(r"[a-z]{2,3}_[A-Z]{2}\.UTF-8", "a UTF-8 locale such as en_US.UTF-8"),
     "apt_cache_time": integer(0),
+    "apt_lock_wait_seconds": integer(0, 7200),
     "base_unattended_upgrades": boolean,
     "base_extra_packages": list_of(string(r"[a-z0-9][a-z0-9+.-]+", "a Debian package name")),
     "base_firewall_enabled": boolean,
