@@ -12,6 +12,13 @@ from dataclasses import dataclass, field
 import urllib3
 
 
+class ServerOnly:
+    """A test server without the shared deployment around it: what these helpers use of one."""
+
+    def __init__(self, testbed) -> None:
+        self.testbed, self.address = testbed, testbed.address
+
+
 def root(deployed, command: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess:
     """Run a shell command as root on the server."""
     return deployed.testbed.ssh(f"sudo sh -c {shlex.quote(command)}", check=check, input=input)

@@ -21,7 +21,7 @@ import pytest
 
 from louieops.testbed import Testbed
 from tests.e2e.conftest import PYINFRA, REPO_ROOT, run_deploy
-from tests.e2e.helpers import HealthPoller, https_pool, root, wait_for
+from tests.e2e.helpers import HealthPoller, ServerOnly, https_pool, root, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -32,14 +32,6 @@ pytestmark = [
 IN_PLACE_COMMIT = "5ce031195157687d13fc2b6cd0466211af65b34f"
 #: Settings today's inventory has and that code did not know.
 NEW_SETTINGS = ("app_git_url", "app_dir")
-
-
-class Deployed:
-    """Just what tests.e2e.helpers needs of a deployed test server."""
-
-    def __init__(self, testbed: Testbed) -> None:
-        self.testbed = testbed
-        self.address = testbed.address
 
 
 def in_place_commit() -> str:
@@ -82,7 +74,7 @@ def migrated(tmp_path_factory):
 
 def test_an_in_place_server_moves_to_releases_with_at_most_one_gap(migrated, tmp_path):
     testbed = migrated
-    deployed = Deployed(testbed)
+    deployed = ServerOnly(testbed)
     first = deploy_in_place(testbed, tmp_path)
     assert first.returncode == 0, first.stderr[-4000:]
     data = runpy.run_path(str(testbed.inventory_path))["testbed"][0][1]
