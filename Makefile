@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DEMO   := demo
 
-.PHONY: plan apply bootstrap lint fmt test test-unit test-e2e demo demo-down demo-trixie bench clean-testbeds
+.PHONY: plan apply bootstrap lint fmt test test-all test-unit test-e2e demo demo-down demo-trixie bench clean-testbeds
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -22,6 +22,10 @@ fmt: bootstrap
 ## Lint, then every test tier: unit, integration (real HTTP stand-ins) and e2e (booted Debian test server).
 test: lint
 	$(VENV)/bin/pytest tests
+
+## Everything `make test` runs, then the whole e2e suite again on a Debian 13 (trixie) shared server (nightly).
+test-all: test
+	LOUIEOPS_E2E_RELEASE=trixie LOUIEOPS_E2E_SERVER=e2e-trixie $(VENV)/bin/pytest tests/e2e -m "not trixie"
 
 test-unit: bootstrap
 	$(VENV)/bin/pytest tests/unit tests/integration

@@ -11,7 +11,7 @@ certbot has the certificate; the app's release after nginx and the alert routing
 from pyinfra import host
 from pyinfra.api.exceptions import PyinfraError
 
-from louieops import deploylock, factcache, shadowplan
+from louieops import deploylock, factcache, profile, shadowplan
 from louieops.settings import for_host
 from tasks import (
     alerts,
@@ -30,6 +30,7 @@ from tasks import (
 )
 
 settings = for_host(host)  # validate every setting before any operation is planned
+profile.install(host.state)  # LOUIEOPS_PROFILE=<file>: where the time goes (make bench)
 deploylock.install(host.state, {host.name: settings})  # one deploy at a time, from the first operation on
 if host.state.config.DIFF:
     # pyinfra's --diff prints the old and new content of every uploaded file, secret files included.

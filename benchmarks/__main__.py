@@ -1,4 +1,5 @@
-"""Run every benchmark module of this package: each ``benchmarks/<name>_bench.py`` with a ``main(argv)``.
+"""Run every benchmark module of this package (each ``benchmarks/<name>_bench.py`` with a ``rows(argv)``)
+and print their rows as one table (``make bench``).
 
 python -m benchmarks                 # all of them, with their defaults
 python -m benchmarks backup          # only the ones whose name contains "backup"
@@ -11,6 +12,7 @@ import pkgutil
 import sys
 
 import benchmarks
+from benchmarks.table import render
 
 
 def modules(selected: list[str]) -> list[str]:
@@ -23,16 +25,15 @@ def main(argv: list[str]) -> int:
     if not names:
         print(f"no benchmark matches {argv}", file=sys.stderr)
         return 2
-    failed = []
+    failed, rows = [], []
     for name in names:
-        print(f"== benchmarks.{name}", flush=True)
+        print(f"== benchmarks.{name}", file=sys.stderr, flush=True)
         try:
-            status = importlib.import_module(f"benchmarks.{name}").main([])
-        except Exception as exc:  # one broken benchmark must not hide the others' tables
+            rows += importlib.import_module(f"benchmarks.{name}").rows([])
+        except Exception as exc:  # one broken benchmark must not hide the others' rows
             print(f"benchmarks.{name} failed: {exc!r}", file=sys.stderr)
-            status = 1
-        if status:
             failed.append(name)
+    print(render(rows))
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

@@ -20,6 +20,7 @@ import statistics
 import sys
 from dataclasses import dataclass
 
+from benchmarks.table import Row, seconds
 from louieops.testbed import Testbed
 
 DB = "louie_bench"
@@ -201,7 +202,7 @@ def table(results: list[dict], db: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str]) -> int:
+def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.backup_bench", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--size-mb",
@@ -215,15 +216,42 @@ def main(argv: list[str]) -> int:
         help="name of a running test server to use instead of booting one (env BENCH_TESTBED)",
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs of each dump; the median is shown")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def main(argv: list[str]) -> int:
+    """This benchmark's own table, with every column."""
+    args = parse(argv)
+    results, db, footer = measure_on_testbed(args)
+    print(table(results, db))
+    print(f"\n{footer}")
+    return 0
+
+
+def rows(argv: list[str]) -> list[Row]:
+    """The rows of `make bench`'s one table: one per pipeline."""
+    results, db, footer = measure_on_testbed(parse(argv))
+
+    def figure(n):
+        return "" if n is None else seconds(n)
+
+    out = []
+    for r in results:
+        size = f"{r['bytes'] / 1e6:,.0f} MB" if r["bytes"] is not None else ""
+        restore = f"restore {seconds(r['restore'])}" if r["restore"] is not None else ""
+        out.append(Row("backup", r["label"].strip(), figure(r["seconds"]), ", ".join(x for x in (size, restore) if x)))
+    out.append(Row("backup", f"database: {db['rows']:,} rows", f"{db['bytes'] / 1e6:,.0f} MB", footer))
+    return out
+
+
+def measure_on_testbed(args: argparse.Namespace) -> tuple[list[dict], dict, str]:
     if args.attach:
         return run(Testbed.attach(args.attach), args)
     with Testbed(name="bench", release="bookworm") as testbed:
         return run(testbed, args)
 
 
-def run(testbed: Testbed, args) -> int:
+def run(testbed: Testbed, args) -> tuple[list[dict], dict, str]:
     server = Server(testbed)
     print(
         f"backup benchmark on test server {testbed.name} ({testbed.address}), ~{args.size_mb} MB",
@@ -237,13 +265,11 @@ def run(testbed: Testbed, args) -> int:
     finally:
         server.root(f"rm -rf {WORK}")
         server.psql(f"DROP DATABASE IF EXISTS {DB};", database="postgres")
-    cores = server.root("nproc").strip()
-    print(table(results, db))
-    print(
-        f"\n{cores} cores; PostgreSQL {server.psql('SHOW server_version', database='postgres').strip()}; "
+    footer = (
+        f"{jobs} cores; PostgreSQL {server.psql('SHOW server_version', database='postgres').strip()}; "
         f"restores with pg_restore -j {jobs} into a fresh database (plain SQL: psql, single session)"
     )
-    return 0
+    return results, db, footer
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import secrets
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -64,6 +65,7 @@ class FactCache:
         self.values: dict[tuple, Any] = {}
         self.requests = self.hits = self.commands = 0
         self.reading = False  # True while a fact's own command runs
+        self.read_seconds: list[tuple[str, float]] = []  # (what was read, seconds) of every remote fact read
         self.live_get_fact, self.live_run_shell_command, self.live_put_file = (
             host.get_fact,
             host.run_shell_command,
@@ -80,18 +82,21 @@ class FactCache:
         if key is not None and key in self.values:
             self.hits += 1
             return copy.deepcopy(self.values[key])
-        value = self.read(lambda: self.live_get_fact(cls, *args, **kwargs))
+        label = cls.__name__ + (f"({', '.join(map(repr, args))})" if args else "")
+        value = self.read(lambda: self.live_get_fact(cls, *args, **kwargs), label)
         if key is not None:
             self.values[key] = copy.deepcopy(value)
         return value
 
-    def read(self, reader):
-        """Run ``reader`` (a fact's command) marked as a read: it does not change the host."""
+    def read(self, reader, label: str):
+        """Run ``reader`` (a fact's command) marked as a read: it does not change the host; timed."""
         self.reading = True
+        started = time.monotonic()
         try:
             return reader()
         finally:
             self.reading = False
+            self.read_seconds.append((label, time.monotonic() - started))
 
     def run_shell_command(self, *args, **kwargs):
         """The host's own, counted; any command that is not a fact's read may change the host: the cached
@@ -167,7 +172,11 @@ def _read_batch(cache: FactCache, context: dict, keys: list[tuple]) -> int:
         else:
             parts += run
         facts.append((fact, kwargs))
-    status, output = cache.read(lambda: cache.host.run_shell_command(StringCommand(*parts), **context))
+    names = [cls.__name__ for cls, _, _ in keys]
+    who = context.get("_sudo_user") or context.get("_su_user")
+    label = f"prefetch of {len(keys)} facts" if len(keys) > 3 else f"prefetch of {', '.join(names)}"
+    label += f" (as {who})" if who else ""
+    status, output = cache.read(lambda: cache.host.run_shell_command(StringCommand(*parts), **context), label)
     if not status:
         return 0
     read = 0

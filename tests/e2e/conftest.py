@@ -1,4 +1,5 @@
-"""The shared end-to-end fixtures: one booted Debian 12 test server, deployed twice, for the whole e2e suite.
+"""The shared end-to-end fixtures: one booted Debian 12 test server (13 with LOUIEOPS_E2E_RELEASE=trixie),
+deployed twice, for the whole e2e suite.
 
 ``deployed`` is the server after the full deploy (``pyinfra -y ... deploy.py``) has run twice; the
 first run must succeed, the second is kept for the idempotency test. If the server cannot boot or the
@@ -127,12 +128,16 @@ class Deployment:
 
 #: The shared server's name; LOUIEOPS_E2E_SERVER lets two suites run side by side (each its own server).
 SERVER_NAME = os.environ.get("LOUIEOPS_E2E_SERVER", "e2e")
+#: The shared server's Debian release; `make test-all` runs the suite again with LOUIEOPS_E2E_RELEASE=trixie.
+SERVER_RELEASE = os.environ.get("LOUIEOPS_E2E_RELEASE", "bookworm")
 
 
 @pytest.fixture(scope="session")
 def testbed():
-    with Testbed(name=SERVER_NAME, release="bookworm") as server:
-        print(f"\ntest server {SERVER_NAME}: boot to SSH {server.boot_seconds:.1f} s", file=sys.stderr)
+    with Testbed(name=SERVER_NAME, release=SERVER_RELEASE) as server:
+        print(
+            f"\ntest server {SERVER_NAME} ({SERVER_RELEASE}): boot to SSH {server.boot_seconds:.1f} s", file=sys.stderr
+        )
         yield server
 
 
