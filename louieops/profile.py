@@ -1,6 +1,7 @@
 """Where a deploy's time goes. With ``LOUIEOPS_PROFILE=<file>`` set, a deploy writes to <file> as JSON when
-it ends: each operation's wall time per host (execution only) and whether it changed anything, every remote fact read with its time (from
-louieops/factcache.py), the remote command counts, and when planning ended. ``make bench`` reads it.
+it ends: each operation's wall time per host (execution only) and whether it changed anything, every remote
+fact read with its time (from louieops/factcache.py), the remote command counts, and when planning ended.
+``make bench`` reads it.
 
 Without the variable nothing is recorded.
 """

@@ -9,6 +9,9 @@
 
 set -o errexit -o nounset -o pipefail
 umask 077
+# Started with sudo -u from an operator's home, the working directory is unreadable to this user; find and
+# pg_dump fail there (find does on Debian 13). Relative paths still work from a readable one.
+{ [ -r . ] && [ -x . ]; } || cd /
 
 BACKUP_CONF=${BACKUP_CONF:-/etc/louieops/backup.conf}
 # Any command failing outside an explicit check still fails the run through fail (alert included).

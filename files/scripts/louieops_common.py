@@ -35,6 +35,7 @@ def run_as(user, script, argv):
 
     if not user or os.geteuid() != 0 or pwd.getpwnam(user).pw_uid == 0:
         return
+    os.chdir("/")  # root's working directory (an operator's home) is unreadable to that user
     os.execvp("runuser", ["runuser", "-u", user, "--", sys.executable, os.path.realpath(script), *argv])
 
 

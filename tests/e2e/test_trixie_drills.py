@@ -155,13 +155,18 @@ def test_services_tls_and_the_release_on_trixie(drilled):
     response = pool.request("GET", "/health", headers={"Host": API})
     listing = json.loads(root(deployed, "louie-release list --json").stdout)
     assert response.status == 200 and response.json()["release"] == listing["live"]
-    assert root(deployed, "/opt/scripts/health-check --no-alert", check=False).returncode == 0
+    # as an operator runs it (root, from the deploy user's home); it re-executes as its own user
+    run = root(deployed, "cd /home/deploy && /opt/scripts/health-check --no-alert --json", check=False)
+    results = json.loads(run.stdout)["results"]
+    # The CPU check reads the load average, which a container shares with the busy CI machine.
+    not_ok = [r["message"] for r in results if r["level"] != "ok" and not r["message"].startswith("CPU ")]
+    assert any(r["message"].startswith("API healthy") for r in results) and not not_ok, run.stdout + run.stderr
 
 
 def test_a_backup_reaches_s3_and_an_alert_reaches_slack_on_trixie(drilled):
     testbed, *_ = drilled
     deployed = ServerOnly(testbed)
-    root(deployed, "sudo -u backup-runner /opt/scripts/backup-db")
+    root(deployed, "cd /home/deploy && sudo -u backup-runner /opt/scripts/backup-db")  # from an unreadable cwd
     status = json.loads(root(deployed, "cat /var/lib/louieops/backup-status/db.json").stdout)
     head = root(deployed, f"sudo -u backup-runner /opt/scripts/backup-s3 head db/{status['file']}").stdout.split()
     assert head[0] == status["sha256"]
