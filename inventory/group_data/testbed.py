@@ -12,3 +12,6 @@ domain_websocket = "ws.simplylouie.test"  # websocket endpoint
 # The Sentry stand-in's account has a Slack integration with these ids (tests/standins/sentry.py).
 sentry_slack_integration_id = "24680"  # Slack integration of the stand-in account
 sentry_slack_channel_ids = {"alerts-critical": "C0CRIT001", "alerts-high": "C0HIGH001", "alerts-general": "C0GENE001"}
+
+# The UptimeRobot stand-in does not rate-limit: the free plan's 10 requests a minute would only slow the deploy.
+uptimerobot_requests_per_minute = 600
