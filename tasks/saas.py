@@ -20,7 +20,6 @@ Secrets: UPTIMEROBOT_API_KEY, SENTRY_AUTH_TOKEN; the SLACK_WEBHOOK_* of a Slack 
 from __future__ import annotations
 
 import logging
-import re
 
 from pyinfra import host
 from pyinfra.api import deploy
@@ -32,6 +31,7 @@ from louieops.clients.uptimerobot import ContactRef, MonitorSpec, StatusPageSpec
 from louieops.clients.uptimerobot.models import keyword_type
 from louieops.operations import saas
 from louieops.settings import Settings, for_host
+from louieops.settings.placeholders import expand
 from louieops.settings.sections.kpis import LOWER_IS_WORSE
 from louieops.settings.sections.uptimerobot import window_recurrence
 
@@ -84,13 +84,6 @@ def register_external_monitors():
 
 
 # --- the desired state, from the settings ----------------------------------------------------------
-
-_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
-
-
-def expand(text: str, settings: Settings) -> str:
-    """Fill ``{domain_api}``-style placeholders (validation made sure each one names a string setting)."""
-    return _PLACEHOLDER.sub(lambda match: getattr(settings, match.group(1)), text)
 
 
 # --- UptimeRobot -----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from .. import placeholders
 from ..errors import SettingsError
 from ..rules import (
     Invalid,
@@ -147,7 +148,7 @@ RULES = {
 
 
 def _check_placeholders(settings, where: str, text: str) -> None:
-    for placeholder in re.findall(r"\{([a-z][a-z0-9_]*)\}", text):
+    for placeholder in placeholders.names(text):
         if not isinstance(getattr(settings, placeholder, None), str):
             raise SettingsError(
                 where,
