@@ -11,7 +11,21 @@ from pyinfra import host
 from pyinfra.api.exceptions import PyinfraError
 
 from louieops.settings import for_host
-from tasks import alerts, app, backups, base, certbot, health, logs, maintenance, nginx, postgresql, saas, summary
+from tasks import (
+    alerts,
+    app,
+    backups,
+    base,
+    certbot,
+    checkins,
+    health,
+    logs,
+    maintenance,
+    nginx,
+    postgresql,
+    saas,
+    summary,
+)
 
 for_host(host)  # validate every setting before any operation is planned
 if host.state.config.DIFF:
@@ -27,6 +41,7 @@ nginx.provision_nginx()
 certbot.provision_certificates()
 nginx.enable_https_sites()  # once the certificate exists (or removed, with certbot_enabled False)
 alerts.install_alert_routing()
+checkins.install_cron_checkins()  # the wrapper the health check's and backups' cron lines use
 logs.ship_logs()
 health.install_health_check()
 backups.install_backups()

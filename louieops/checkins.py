@@ -6,6 +6,8 @@ cron monitors (tasks/saas.py).
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from . import layout
 from .settings import Settings
 
@@ -35,3 +37,29 @@ def wrapped(settings: Settings, job: str) -> str:
     if job not in settings.sentry_cron_jobs:
         return ""
     return f"{layout.script(settings, WRAPPER)} {job} -- "
+
+
+def wrappers(settings: Settings) -> dict[str, str]:
+    """``wrapped`` of every job, by job name (the cron templates' variable)."""
+    return {job: wrapped(settings, job) for job in schedules(settings)}
+
+
+def ingest_url(dsn: str) -> tuple[str, str]:
+    """(check-in base URL ending in ``/cron/``, public key) of a Sentry DSN
+    (``https://<public key>@<host>[/<path>]/<project id>``); ValueError names SENTRY_DSN."""
+    parts = urlsplit(dsn)
+    path, _, project = parts.path.rstrip("/").rpartition("/")
+    if parts.scheme not in ("http", "https") or not parts.username or not parts.hostname or not project.isdigit():
+        raise ValueError("SENTRY_DSN is not a Sentry DSN such as https://<key>@o0.ingest.sentry.io/<project id>")
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return f"{parts.scheme}://{host}{path}/api/{project}/cron/", parts.username
+
+
+def monitor_config(settings: Settings, job: str) -> dict:
+    """The monitor a job's check-ins upsert (Sentry's check-in ``monitor_config``)."""
+    return {
+        "schedule": {"type": "crontab", "value": schedules(settings)[job]},
+        "checkin_margin": settings.sentry_cron_checkin_margin_minutes,
+        "max_runtime": settings.sentry_cron_max_runtime_minutes,
+        "timezone": settings.base_timezone,
+    }

@@ -4,7 +4,8 @@ allows and, where it is silent, in the least convenient legal way.
 
 - lists: ``{"data": [...], "nextLink": ...}``; cursor = id of the last item; ``nextLink`` after every
   *full* page, so the last page may be empty; ``limit`` (monitors only) default 50, max 200 (400 above) and,
-  being a maximum, served as at most ``page_cap`` (50) items: more than 50 monitors take several pages.
+  being a maximum, served as at most ``page_cap`` (50) items: more than 50 monitors take several pages;
+  monitors filter by ``tags`` and ``name``.
 - ``POST /monitors`` (201), ``PATCH /monitors/{id}`` (200), ``DELETE /monitors/{id}`` (200, no body); an
   unknown id: 404 ``{"message": "Monitor not found", "code": "000-004"}``.
 - read-back quirks: names and URLs HTML-escaped, the keyword HTML-escaped, PORT/PING URLs host-only,
@@ -152,7 +153,15 @@ class UptimeRobotStandIn(PagesMixin, StandIn):
         return Reply(200, {"data": [render(item) for item in page], "nextLink": next_link})
 
     def list_monitors(self, params, query, body):
-        return self.page(list(self.monitors.values()), query, "/monitors", self.render_monitor)
+        """The document's ``tags`` (comma-separated, any of them, case-sensitive) and ``name`` (case-insensitive
+        part of the name) filters."""
+        items = list(self.monitors.values())
+        if query.get("tags"):
+            wanted = set(query["tags"][0].split(","))
+            items = [m for m in items if wanted & {t["name"] for t in m["tags"]}]
+        if query.get("name"):
+            items = [m for m in items if query["name"][0].lower() in m["friendlyName"].lower()]
+        return self.page(items, query, "/monitors", self.render_monitor)
 
     def list_alert_contacts(self, params, query, body):
         return self.page(self.alert_contacts, query, "/alert-contacts", self._contact)
