@@ -262,6 +262,11 @@ class StandIn:
             self.reset_records()
             self.faults.clear()
             return Reply(204)
+        with self.lock:
+            return self.admin(method, path, json.loads(body_bytes) if body_bytes else None)
+
+    def admin(self, method: str, path: str, body) -> Reply:
+        """A stand-in's own admin endpoints (state a test sets from another process)."""
         return Reply(404, {"message": "unknown admin endpoint"})
 
     def _handler_class(self):

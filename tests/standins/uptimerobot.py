@@ -16,7 +16,8 @@ allows and, where it is silent, in the least convenient legal way.
 - the account's own e-mail is its first alert contact and cannot be added again (400).
 - optional rate limit (``rate_limit`` per 60-s window from the first counted request): 429 with the plain-text
   body ``ThrottlerException: Too Many Requests`` and ``Retry-After``.
-- ``read_token``: a second key that may only read (any write answers 401).
+- ``read_token``: a second key that may only read (any write answers 401); default ``READ_TOKEN``.
+- ``POST /_admin/uptime`` ``{"name": monitor name, "uptime": percent}``: what the uptime stats report.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ _REQUIRED = {
 #: v2's alert-contact type numbers (reference/uptimerobot-api.md §1.4), as the read-back may give them.
 CONTACT_TYPES = {"Email": 2, "Webhook": 5, "Slack": 11, "Telegram": 18, "MSTeams": 20, "Discord": 23}
 ACCOUNT_EMAIL = "owner@simplylouie.com"
+#: The read-only key the stand-in accepts by default (the server's key for the uptime report).
+READ_TOKEN = "test-read-token"
 
 
 class UptimeRobotStandIn(PagesMixin, StandIn):
@@ -54,7 +57,7 @@ class UptimeRobotStandIn(PagesMixin, StandIn):
     }
     page_cap = 50
 
-    def __init__(self, *args, rate_limit: int | None = None, read_token: str | None = None, **kwargs):
+    def __init__(self, *args, rate_limit: int | None = None, read_token: str | None = READ_TOKEN, **kwargs):
         super().__init__(*args, **kwargs)
         self.read_token = read_token
         self.monitors: dict[int, dict] = {}
@@ -109,6 +112,16 @@ class UptimeRobotStandIn(PagesMixin, StandIn):
         return [m for m in self.monitors.values() if m["friendlyName"] == name]
 
     # --- behaviour --------------------------------------------------------------------------------
+
+    def admin(self, method, path, body):
+        if method == "POST" and path == "/_admin/uptime":
+            monitors = self.by_name(body["name"])
+            if not monitors:
+                return Reply(404, {"message": f"no monitor named {body['name']!r}"})
+            for monitor in monitors:
+                self.uptime[monitor["id"]] = float(body["uptime"])
+            return Reply(204)
+        return super().admin(method, path, body)
 
     def authorized(self, headers, method: str) -> bool:
         read_only = self.read_token is not None and headers.get("Authorization") == f"Bearer {self.read_token}"
