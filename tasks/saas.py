@@ -11,7 +11,7 @@ uptimerobot_settle_minutes, uptimerobot_alert_contacts, uptimerobot_monitors, up
 uptimerobot_status_page, alert_slack_webhooks, sentry_api_url, sentry_org, sentry_project, sentry_api_mode,
 sentry_prune, sentry_name_prefix, sentry_settle_minutes, sentry_environment, sentry_slack_integration_id,
 sentry_slack_channel_ids, sentry_issue_alerts, sentry_metric_monitors, sentry_cron_jobs,
-sentry_cron_checkin_margin_minutes, sentry_cron_max_runtime_minutes, base_timezone, alert_routes,
+sentry_cron_checkin_margin_minutes, sentry_cron_max_runtime_minutes, sentry_cron_tier, base_timezone, alert_routes,
 kpi_thresholds. The jobs' schedules and monitor slugs come from louieops.checkins; the {placeholders} in
 names and URLs read the settings they name (domain_api, ...).
 Secrets: UPTIMEROBOT_API_KEY, SENTRY_AUTH_TOKEN; the SLACK_WEBHOOK_* of a Slack alert contact to create.
@@ -26,7 +26,7 @@ from pyinfra.api import deploy
 
 from louieops import checkins, secrets
 from louieops.clients.secret import Secret
-from louieops.clients.sentry import CronMonitorSpec, IssueAlertSpec, MetricMonitorSpec, Route
+from louieops.clients.sentry import CronAlertSpec, CronMonitorSpec, IssueAlertSpec, MetricMonitorSpec, Route
 from louieops.clients.uptimerobot import ContactRef, MonitorSpec, StatusPageSpec, WindowSpec
 from louieops.clients.uptimerobot.models import keyword_type
 from louieops.operations import saas
@@ -72,6 +72,7 @@ def register_external_monitors():
             name_prefix=settings.sentry_name_prefix,
             prune=settings.sentry_prune,
             cron_monitors=sentry_cron_monitors(settings),
+            cron_alert=sentry_cron_alert(settings),
             settle_minutes=settings.sentry_settle_minutes,
             api_url=settings.sentry_api_url,
             org=settings.sentry_org,
@@ -224,3 +225,11 @@ def sentry_cron_monitors(settings: Settings) -> list[CronMonitorSpec]:
         )
         for job in settings.sentry_cron_jobs
     ]
+
+
+def sentry_cron_alert(settings: Settings) -> CronAlertSpec | None:
+    """The alert that routes missed, hung and failed runs to sentry_cron_tier (none without cron jobs)."""
+    if not settings.sentry_cron_jobs:
+        return None
+    name = f"{settings.sentry_name_prefix}Cron job missed or failed"
+    return CronAlertSpec(name, sentry_route(settings, settings.sentry_cron_tier), settings.sentry_environment)

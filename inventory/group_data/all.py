@@ -353,3 +353,5 @@ sentry_cron_jobs = ["backup-db", "backup-uploads", "backup-logs", "backup-verify
 sentry_cron_checkin_margin_minutes = 5
 # Minutes a run may take before it counts as hung (timeout).
 sentry_cron_max_runtime_minutes = 120
+# Alert tier of a job that was missed, hung or failed (an alert on the cron monitors' issues, like the others).
+sentry_cron_tier = "P2"

@@ -171,6 +171,7 @@ def sentry_alerts(
     name_prefix: str,
     prune: bool = False,
     cron_monitors: Sequence[sentry.CronMonitorSpec] = (),
+    cron_alert: sentry.CronAlertSpec | None = None,
     settle_minutes: float = 10,
     # the Sentry project and API
     api_url: str,
@@ -187,6 +188,8 @@ def sentry_alerts(
     + name_prefix: the prefix every managed name starts with; only prefixed objects are ever pruned
     + prune: delete prefixed objects that are not in ``issue_alerts``, ``metric_monitors`` or ``cron_monitors``
     + cron_monitors: Sentry Crons monitors of scheduled jobs, matched by slug (the jobs check in with it)
+    + cron_alert: the alert that routes the cron monitors' issues (current API only: it connects to the
+      detectors Sentry makes for them)
     + settle_minutes: how long a create that got no clear answer is looked for before the run stops (setting
       sentry_settle_minutes); it is never sent twice
     + api_url: base URL of Sentry (sentry.io or a self-hosted instance)
@@ -212,7 +215,7 @@ def sentry_alerts(
     """
     if api_mode not in sentry.API_MODES:
         raise OperationValueError(f"Sentry api_mode {api_mode!r} is not one of {', '.join(sentry.API_MODES)}")
-    for spec in [*issue_alerts, *metric_monitors, *cron_monitors]:
+    for spec in [*issue_alerts, *metric_monitors, *cron_monitors, *([cron_alert] if cron_alert else [])]:
         if not spec.name.startswith(name_prefix):
             raise OperationValueError(
                 f"Sentry object {spec.name!r} does not start with name_prefix {name_prefix!r} (it would not be "
@@ -228,6 +231,7 @@ def sentry_alerts(
         prune=prune,
         settle=_settle(settle_minutes, "sentry_settle_minutes"),
         cron_monitors=cron_monitors,
+        cron_alert=cron_alert,
     )
     plan = _planned(reconciler.plan)
     if plan is None:

@@ -214,6 +214,7 @@ class Settings:
     sentry_cron_jobs: list[str]
     sentry_cron_checkin_margin_minutes: int
     sentry_cron_max_runtime_minutes: int
+    sentry_cron_tier: Tier
 
     def replace(self, **changes) -> Settings:
         """A copy with some settings changed (not validated again: for tests and derived views)."""

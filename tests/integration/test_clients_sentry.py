@@ -13,6 +13,7 @@ from tests.standins.sentry import ORG_PATH, SentryStandIn
 P = "[louieops] "
 ISSUE_ALERTS = {P + "New error type", P + "Error spike", P + "Unhandled error"}
 MONITORS = {P + "API p50 latency", P + "API p99 latency", P + "API error rate", P + "Database query time"}
+CRON_ALERT = P + "Cron job missed or failed"
 CRON_SLUGS = {
     f"simplylouie-{job}"
     for job in ("backup-db", "backup-uploads", "backup-logs", "backup-verify", "restore-drill", "health-check")
@@ -45,8 +46,14 @@ def names(table):
 def test_empty_project_gets_exactly_the_alerts_and_monitors_and_a_second_run_only_lists(standin, clock):
     deploy(standin, clock)
 
-    assert names(standin.detectors) == sorted(["Error Monitor", "Issue Stream", *MONITORS])
-    assert names(standin.workflows) == sorted(ISSUE_ALERTS | MONITORS)
+    crons = [P + f"cron {slug.removeprefix('simplylouie-')}" for slug in CRON_SLUGS]  # Sentry's own detectors
+    assert names(standin.detectors) == sorted(["Error Monitor", "Issue Stream", *MONITORS, *crons])
+    assert names(standin.workflows) == sorted(ISSUE_ALERTS | MONITORS | {CRON_ALERT})
+    cron_alert = standin.named(standin.workflows, CRON_ALERT)[0]
+    cron_detectors = {d["id"] for d in standin.detectors.values() if d["type"] == "monitor_check_in_failure"}
+    assert set(cron_alert["detectorIds"]) == cron_detectors and len(cron_detectors) == 6
+    slack = {a["config"]["targetIdentifier"] for a in cron_alert["actionFilters"][0]["actions"] if a["type"] == "slack"}
+    assert slack == {"C0HIGH001"}  # sentry_cron_tier P2 -> #alerts-high (+ e-mail)
     error_detector = standin.named(standin.detectors, "Error Monitor")[0]["id"]
     for name in ISSUE_ALERTS:
         assert standin.named(standin.workflows, name)[0]["detectorIds"] == [error_detector]
@@ -167,6 +174,8 @@ def test_prune_deletes_only_prefixed_objects_and_only_when_asked(standin, clock)
     plan = deploy(standin, clock, settings_for(standin, sentry_prune=True))
     assert [(a.verb, a.name) for a in plan.actions] == [("delete", P + "retired alert")]
     assert standin.named(standin.workflows, "someone's alert")
+    kinds = [d["type"] for d in standin.detectors.values()]  # Sentry's own detectors are never pruned
+    assert kinds.count("monitor_check_in_failure") == 6 and kinds.count("error") == 1
 
 
 def test_an_older_sentry_without_workflows_gets_legacy_rules(clock):

@@ -100,14 +100,15 @@ def test_dry_run_plans_apply_creates_and_the_next_run_changes_nothing(project, s
     assert "will create Sentry metric monitor '[louieops] API p99 latency'" in dry
     assert "will create Sentry alert '[louieops] Unhandled error'" in dry
     assert "will create Sentry cron monitor 'simplylouie-backup-db'" in dry
-    assert len(re.findall(r"will create ", dry)) == (2 + 4 + 1 + 1) + (3 + 4 + 4 + 6)
+    assert "will create Sentry alert '[louieops] Cron job missed or failed'" in dry
+    assert len(re.findall(r"will create ", dry)) == (2 + 4 + 1 + 1) + (3 + 4 + 4 + 6 + 1)
     assert writes(uptimerobot, sentry) == []
 
     applied = pyinfra(project, "-y")
     for op in OPS:
         assert re.search(rf"{op}\s+1\s+1\s+-\s+-", applied), applied
     assert len(uptimerobot.monitors) == 4
-    assert len(sentry.workflows) == 3 + 4 and len(sentry.detectors) == 2 + 4 and len(sentry.cron_monitors) == 6
+    assert len(sentry.workflows) == 3 + 4 + 1 and len(sentry.detectors) == 2 + 4 + 6 and len(sentry.cron_monitors) == 6
 
     uptimerobot.reset_records()
     sentry.reset_records()

@@ -142,7 +142,7 @@ def test_sentry_faults_end_in_the_desired_state_with_no_duplicate(sentry, clock)
 
     for table in (sentry.workflows, sentry.detectors, sentry.cron_monitors):
         assert each_once([item["name"] for item in table.values()])
-    assert len(sentry.workflows) == 3 + 4 and len(sentry.detectors) == 2 + 4 and len(sentry.cron_monitors) == 6
+    assert len(sentry.workflows) == 3 + 4 + 1 and len(sentry.detectors) == 2 + 4 + 6 and len(sentry.cron_monitors) == 6
     assert 30 in clock.sleeps and 5 in clock.sleeps
     sentry.reset_records()
     assert not deploy_sentry(sentry, clock).actions

@@ -103,6 +103,7 @@ def sentry_reconciler(standin: StandIn, clock: FakeClock, settings, **client_opt
         prune=settings.sentry_prune,
         settle=Settle(settings.sentry_settle_minutes * 60),
         cron_monitors=saas.sentry_cron_monitors(settings),
+        cron_alert=saas.sentry_cron_alert(settings),
     )
 
 

@@ -7,6 +7,9 @@ body, ``monitor_config`` upserts the monitor).
 What Sentry derives from the check-ins is computed when they are read, on the stand-in's clock: a schedule
 tick after the first check-in with no check-in within ``checkin_margin`` minutes is ``missed``; an
 ``in_progress`` check-in older than ``max_runtime`` minutes that never closed is ``timeout``.
+
+Each cron monitor gets a detector (type ``monitor_check_in_failure``, one data source of type
+``cron_monitor`` whose ``sourceId`` is the monitor's id), which alerts connect to; it goes with its monitor.
 """
 
 from __future__ import annotations
@@ -97,6 +100,14 @@ class CronsMixin:
             "alert_rule_id": None,
         }
 
+    def _new_cron_monitor(self, slug: str, name: str, config: dict, status: str) -> dict:
+        record = self._store(self.cron_monitors, {"slug": slug, "name": name, "config": config, "status": status})
+        self.cron_monitors[slug] = self.cron_monitors.pop(record["id"])
+        source = {"id": self._id(), "organizationId": "1", "type": "cron_monitor", "sourceId": record["id"]}
+        detector = {"name": name, "type": "monitor_check_in_failure", "enabled": True, "config": {}}
+        self._store(self.detectors, {**detector, "conditionGroup": None, "dataSources": [source]})
+        return record
+
     def _cron_monitor(self, slug: str) -> dict | None:
         for record in self.cron_monitors.values():
             if slug in (record["slug"], record["id"]) and self.visible(record):
@@ -122,11 +133,7 @@ class CronsMixin:
         config = self._config(body["config"])
         if isinstance(config, str):
             return Reply(400, {"config": [config]})
-        record = self._store(
-            self.cron_monitors,
-            {"slug": slug, "name": body["name"], "config": config, "status": body.get("status", "active")},
-        )
-        self.cron_monitors[slug] = self.cron_monitors.pop(record["id"])
+        record = self._new_cron_monitor(slug, body["name"], config, body.get("status", "active"))
         return Reply(201, self.render_cron_monitor(record))
 
     def get_cron_monitor(self, params, query, body):
@@ -151,6 +158,9 @@ class CronsMixin:
         if record is None:
             return self._missing()
         del self.cron_monitors[record["slug"]]
+        for key, detector in list(self.detectors.items()):
+            if any(source.get("sourceId") == record["id"] for source in detector.get("dataSources") or ()):
+                del self.detectors[key]
         return Reply(202)
 
     def render_cron_monitor(self, record: dict) -> dict:
@@ -212,9 +222,9 @@ class CronsMixin:
                 return Reply(400, {"detail": config})
             monitor = self._cron_monitor(slug)
             if monitor is None:
-                record = self._store(self.cron_monitors, {"slug": slug, "name": slug, "status": "active"})
-                monitor = self.cron_monitors[slug] = self.cron_monitors.pop(record["id"])
-            monitor["config"] = config
+                self._new_cron_monitor(slug, slug, config, "active")
+            else:
+                monitor["config"] = config
         if self._cron_monitor(slug) is None:
             return Reply(202)  # no such monitor: Sentry drops the check-in
         entries = self.checkins.setdefault(slug, [])

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from ..http import HttpClient
 from .client import SentryClient
-from .crons import CronMonitorSpec
+from .crons import CronAlertSpec, CronMonitorSpec
 from .models import IssueAlertSpec, MetricMonitorSpec, Route
 from .reconcile import API_MODES, Reconciler
 
 __all__ = [
     "API_MODES",
+    "CronAlertSpec",
     "CronMonitorSpec",
     "IssueAlertSpec",
     "MetricMonitorSpec",

@@ -154,6 +154,11 @@ def _true(kind: str, comparison: Any = True, result: bool = True) -> dict:
     return {"type": kind, "comparison": comparison, "conditionResult": result}
 
 
+def new_or_returning() -> list[dict]:
+    """Trigger conditions of an issue that is new, regressed (resolved, then seen again) or reappeared."""
+    return [_true("first_seen_event"), _true("regression_event"), _true("reappeared_event")]
+
+
 def issue_alert_parts(spec: IssueAlertSpec) -> tuple[list[dict], list[dict]]:
     """(trigger conditions, action-filter conditions) of an issue alert."""
     if spec.trigger == "new_issue":
@@ -162,7 +167,7 @@ def issue_alert_parts(spec: IssueAlertSpec) -> tuple[list[dict], list[dict]]:
         return [], [_true("event_frequency_count", {"value": spec.events, "interval": spec.interval})]
     # unhandled: a new, regressed or reappeared issue whose event is an unhandled error
     return (
-        [_true("first_seen_event"), _true("regression_event"), _true("reappeared_event")],
+        new_or_returning(),
         [_true("event_attribute", {"attribute": "error.unhandled", "match": "eq", "value": "true"})],
     )
 

@@ -24,7 +24,7 @@ from ..http import ApiError
 from ..plan import Action, Plan, PlanError, Settle, field_changes, match_by_name, write_with_relist
 from . import legacy
 from .client import SentryClient
-from .crons import CronMonitorSpec, cron_body, cron_canonical, cron_fields
+from .crons import CronAlertSpec, CronMonitorSpec, cron_body, cron_canonical, cron_detectors, cron_fields, cron_workflow
 from .models import (
     ERROR_DETECTOR_TYPE,
     IssueAlertSpec,
@@ -59,6 +59,7 @@ class KindOps:
     update: Callable[[str, dict], dict | None]
     delete: Callable[[str], None]
     key: str = "name"  # what an object is known by (a cron monitor: its slug)
+    managed: Callable[[Remote], bool] = lambda obj: True  # which listed objects this kind may manage
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def workflow_kinds(client: SentryClient) -> dict[str, KindOps]:
             client.create_detector,
             client.update_detector,
             client.delete_detector,
+            managed=lambda obj: obj.raw.get("type") == "metric_issue",  # not the error or cron detectors
         ),
         ALERT: KindOps(
             client.list_workflows,
@@ -122,8 +124,22 @@ def cron_kind(client: SentryClient) -> KindOps:
     )
 
 
-def cron_wanted(crons: Sequence[CronMonitorSpec]) -> list[Wanted]:
-    return [Wanted(CRON, spec.slug, lambda ctx, s=spec: cron_fields(s)) for spec in crons]
+def cron_wanted(crons: Sequence[CronMonitorSpec], alert: CronAlertSpec | None) -> list[Wanted]:
+    """The cron monitors, and (current API) the alert on their detectors."""
+    wanted = [Wanted(CRON, spec.slug, lambda ctx, s=spec: cron_fields(s)) for spec in crons]
+    if alert is not None:
+        slugs = [spec.slug for spec in crons]
+        wanted.append(Wanted(ALERT, alert.name, lambda ctx: cron_workflow(alert, cron_detector_ids(ctx, slugs))))
+    return wanted
+
+
+def cron_detector_ids(ctx: dict, slugs: list[str]) -> list[str]:
+    """The detectors Sentry made for the cron monitors ("new:" while a monitor or its detector is missing)."""
+    ids = []
+    for slug in slugs:
+        monitor_id = ctx["ids"].get((CRON, slug))
+        ids.append(ctx["cron_detectors"].get(monitor_id) or f"new:{slug}")
+    return ids
 
 
 def workflow_wanted(issue_alerts: Sequence[IssueAlertSpec], monitors: Sequence[MetricMonitorSpec]) -> list[Wanted]:
@@ -155,7 +171,11 @@ def legacy_wanted(
 def context(current: Mapping[str, list[Remote]]) -> dict:
     ids = {(kind, obj.name): obj.id for kind, objs in current.items() for obj in objs}
     errors = [obj for obj in current.get(MONITOR, ()) if obj.raw.get("type") == ERROR_DETECTOR_TYPE]
-    return {"ids": ids, "error_detector": errors[0].id if errors else None}
+    return {
+        "ids": ids,
+        "error_detector": errors[0].id if errors else None,
+        "cron_detectors": cron_detectors(current.get(MONITOR, ())),
+    }
 
 
 def plan(
@@ -170,7 +190,8 @@ def plan(
     result = Plan()
     for kind in kinds:
         names = [w.name for w in wanted if w.kind == kind]
-        existing, notes = match_by_name(current[kind], lambda o: o.name, names, kind)
+        listed = [obj for obj in current[kind] if kinds[kind].managed(obj)]
+        existing, notes = match_by_name(listed, lambda o: o.name, names, kind)
         result.notes += notes
         for want in (w for w in wanted if w.kind == kind):
             fields = want.build(ctx)
@@ -186,7 +207,7 @@ def plan(
     if prune:
         wanted_names = {(w.kind, w.name) for w in wanted}
         for kind in reversed(list(kinds)):  # alerts before the monitors they reference
-            for obj in sorted(current[kind], key=lambda o: o.name):
+            for obj in sorted((o for o in current[kind] if kinds[kind].managed(o)), key=lambda o: o.name):
                 name = str(obj.raw.get("name") or "")
                 if name.startswith(prefix) and (kind, obj.name) not in wanted_names:
                     result.actions.append(Action("delete", kind, obj.name, obj.id))
@@ -207,10 +228,11 @@ class Reconciler:
         prune: bool,
         settle: Settle,
         cron_monitors: Sequence[CronMonitorSpec] = (),
+        cron_alert: CronAlertSpec | None = None,
     ):
         self.client = client
         self.issue_alerts, self.metric_monitors = list(issue_alerts), list(metric_monitors)
-        self.cron_monitors = list(cron_monitors)
+        self.cron_monitors, self.cron_alert = list(cron_monitors), cron_alert
         self.api_mode, self.name_prefix, self.prune, self.settle = api_mode, name_prefix, prune, settle
         self.kinds: dict[str, KindOps] = {}
         self.current: dict[str, list[Remote]] = {}
@@ -235,8 +257,9 @@ class Reconciler:
         else:
             wanted = legacy_wanted(self.issue_alerts, self.metric_monitors, self.client.project)
         if self.cron_monitors:
-            self.kinds[CRON] = cron_kind(self.client)
-            wanted += cron_wanted(self.cron_monitors)
+            self.kinds = {CRON: cron_kind(self.client), **self.kinds}  # created before the alert on them
+            routed = self.cron_alert if MONITOR in self.kinds else None  # legacy: no detectors to route by
+            wanted = cron_wanted(self.cron_monitors, routed) + wanted
         for kind in self.kinds:
             if kind not in self.current:
                 try:
@@ -257,6 +280,8 @@ class Reconciler:
         if action.verb == "update":
             current = next((o for o in self.current[action.kind] if o.id == action.object_id), None)
         fields = action.desired.build(self.ctx)
+        if any(str(i).startswith("new:") for i in fields.get("detectorIds") or ()):
+            fields = self._with_new_detectors(action)
 
         def write(obj: Remote | None) -> bool:
             answer = ops.update(obj.id, ops.body(fields, obj.raw)) if obj else ops.create(ops.body(fields, None))
@@ -283,6 +308,20 @@ class Reconciler:
             log=log,
             settle=self.settle,
         )
+
+    def _with_new_detectors(self, action: Action) -> dict:
+        """The alert's fields once the detectors it names exist: Sentry makes a cron monitor's detector itself,
+        so the detectors are listed again after the monitors were created."""
+        self.current[MONITOR] = self._list(MONITOR)
+        self.ctx = {**context(self.current), "ids": self.ctx["ids"]}
+        fields = action.desired.build(self.ctx)
+        missing = [str(i)[4:] for i in fields["detectorIds"] if str(i).startswith("new:")]
+        if missing:
+            raise PlanError(
+                f"{action.describe()}: Sentry has no detector for {missing[0]!r} yet; run the deploy again "
+                "(the alert is connected once the detector exists)"
+            )
+        return fields
 
     def _remember(self, action: Action, object_id: str) -> None:
         """The id of a written object, for the objects planned after it that reference it."""

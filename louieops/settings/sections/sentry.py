@@ -91,6 +91,7 @@ RULES = {
     "sentry_cron_jobs": list_of(one_of(*CRON_JOBS)),
     "sentry_cron_checkin_margin_minutes": integer(1, 40320),
     "sentry_cron_max_runtime_minutes": integer(1, 40320),
+    "sentry_cron_tier": alert_tier,
 }
 
 
@@ -126,6 +127,8 @@ def _check_sentry(settings):
     jobs = settings.sentry_cron_jobs
     if len(set(jobs)) != len(jobs):
         raise SettingsError("sentry_cron_jobs", jobs, "each job listed once")
+    if jobs:
+        tiers.append(("sentry_cron_tier", settings.sentry_cron_tier))
     integration = settings.sentry_slack_integration_id
     for index, item in enumerate(settings.sentry_metric_monitors):
         if integration:
