@@ -1,7 +1,8 @@
 """Every answer the stand-ins give, for every endpoint the clients use, is what the official OpenAPI document
-allows: it validates against the documented response schema, and it carries no field the official read-back
-lacks (a key that neither the schema nor the document's examples of that answer know). A stand-in that
-invents a field (a detector data source's ``queryType``) would hide a perpetual diff from the suite."""
+allows: it validates against the documented response schema, it carries no field the official read-back
+lacks (a key that neither the schema nor the document's examples of that answer know), and no field the
+document makes optional (the least convenient legal answer). A stand-in that invents a field (a detector
+data source's ``queryType``) would hide a perpetual diff from the suite."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from tests.standins.fixtures import (
     uptimerobot_client,
     uptimerobot_reconciler,
 )
-from tests.standins.openapi import ITEM, SENTRY, UPTIMEROBOT, load, undeclared_keys, validate_response
+from tests.standins.openapi import ITEM, SENTRY, UPTIMEROBOT, load, optional_keys, undeclared_keys, validate_response
 from tests.standins.sentry import ORG_PATH, SentryStandIn
 from tests.standins.sentry_crons import CRON_ROUTES
 from tests.standins.sentry_legacy import LEGACY_ROUTES
@@ -71,6 +72,9 @@ def check_answers(standin, path, opaque=frozenset(), skip=frozenset()) -> set:
             extra = undeclared_keys(path, record.method, record.template, record.status, record.answer, opaque)
             if extra:
                 problems.append(f"{record.method} {record.path} {record.status}: undeclared {sorted(set(extra))}")
+            optional = optional_keys(path, record.method, record.template, record.status, record.answer)
+            if optional:
+                problems.append(f"{record.method} {record.path} {record.status}: optional {sorted(set(optional))}")
     assert problems == []
     return seen
 
@@ -176,6 +180,7 @@ def test_the_checks_would_catch_an_invented_field_and_a_wrong_type():
         "dataSources": [{"id": "1", "queryObj": {"queryType": 1, "snubaQuery": {"aggregate": "count()"}}}],
     }
     assert undeclared_keys(SENTRY, "GET", detectors, 200, answer) == ["dataSources.[].queryObj.queryType"]
+    assert optional_keys(SENTRY, "GET", detectors, 200, {**answer, "owner": None}) == ["owner"]
     with pytest.raises(jsonschema.ValidationError):
         validate_response(doc, "GET", detectors, 200, {**answer, "enabled": "yes"})
     with pytest.raises(jsonschema.ValidationError):

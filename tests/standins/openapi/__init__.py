@@ -117,8 +117,9 @@ def _resolve(doc: dict, schema: dict) -> dict:
 
 
 def _schema_paths(doc: dict, schema, prefix: tuple, out: dict, depth: int = 0) -> None:
-    """Fill ``out`` with key path -> "key" (declared), "map" (any key below, values typed by the schema)
-    or "free" (an object of any keys: they must come from the examples)."""
+    """Fill ``out`` with key path -> "key" (declared), "optional" (declared, but required nowhere), "map"
+    (any key below, values typed by the schema) or "free" (an object of any keys: they must come from the
+    examples)."""
     schema = _resolve(doc, schema)
     if not isinstance(schema, dict) or depth > 40:
         return
@@ -127,8 +128,11 @@ def _schema_paths(doc: dict, schema, prefix: tuple, out: dict, depth: int = 0) -
             _schema_paths(doc, branch, prefix, out, depth + 1)
     if "items" in schema:
         _schema_paths(doc, schema["items"], prefix + (ITEM,), out, depth + 1)
+    required = set(schema.get("required") or ())
     for key, child in (schema.get("properties") or {}).items():
-        out.setdefault(prefix + (key,), "key")
+        status = "key" if key in required or "required" not in schema else "optional"
+        if out.get(prefix + (key,)) in (None, "optional"):  # required anywhere: required
+            out[prefix + (key,)] = status
         _schema_paths(doc, child, prefix + (key,), out, depth + 1)
     extra = schema.get("additionalProperties")
     if isinstance(extra, dict) and extra:
@@ -170,10 +174,17 @@ def undeclared_keys(path: Path, method: str, api_path: str, status: int, body, o
     for key_path in _instance_paths(body):
         if any(key_path[: len(p)] == p and len(key_path) > len(p) for p in opaque):
             continue
-        if key_path in examples or declared.get(key_path) == "key":
+        if key_path in examples or declared.get(key_path) in ("key", "optional"):
             continue
         parent = key_path[:-1] + ("*",)
         if declared.get(parent) == "map":
             continue
         found.append(".".join(key_path))
     return found
+
+
+def optional_keys(path: Path, method: str, api_path: str, status: int, body) -> list[str]:
+    """Keys of ``body`` the document declares but never requires: a stand-in leaves them out (the least
+    convenient legal answer), so a client that needs one finds out here, not in production."""
+    declared, _ = _known(path, method, api_path, status)
+    return [".".join(p) for p in _instance_paths(body) if declared.get(p) == "optional"]
