@@ -226,3 +226,16 @@ def test_a_project_without_an_error_detector_fails_before_any_write(standin, clo
     with pytest.raises(PlanError, match="no error detector"):
         deploy(standin, clock)
     assert writes(standin) == []
+
+
+def test_cron_monitors_without_detectors_leave_the_cron_alert_out_with_a_note(clock):
+    with SentryStandIn(clock=clock, cron_detectors=False) as standin:
+        deploy(standin, clock)
+        assert len(standin.cron_monitors) == 6 and not standin.named(standin.workflows, CRON_ALERT)
+        standin.reset_records()
+        plan = deploy(standin, clock)
+        assert not plan.actions and writes(standin) == []
+        assert plan.notes == [
+            "Sentry lists no detector for cron monitor 'simplylouie-backup-db': the alert on the cron monitors is "
+            "left out (their issues still show in Sentry; route them in Sentry's UI)"
+        ]

@@ -13,7 +13,7 @@ way.
   ``queryObj.snubaQuery`` form of the document's examples, which carries no ``queryType``;
 - ``mode``: "workflows" (current API; legacy endpoints also work), "legacy" (an older self-hosted Sentry:
   workflows/detectors answer 404), "gone" (workflows 404, legacy 410 ``{"message": "This API no longer
-  exists."}``).
+  exists."}``); ``cron_detectors=False``: a Sentry that makes no detector for a cron monitor.
 """
 
 from __future__ import annotations
@@ -55,9 +55,9 @@ class SentryStandIn(CronsMixin, LegacyMixin, StandIn):
         **LEGACY_ROUTES,
     }
 
-    def __init__(self, *args, mode: str = "workflows", **kwargs):
+    def __init__(self, *args, mode: str = "workflows", cron_detectors: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
-        self.mode = mode
+        self.mode, self.make_cron_detectors = mode, cron_detectors
         self.workflows: dict[str, dict] = {}
         self.detectors: dict[str, dict] = {}
         self._next = 100

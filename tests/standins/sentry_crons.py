@@ -103,6 +103,8 @@ class CronsMixin:
     def _new_cron_monitor(self, slug: str, name: str, config: dict, status: str) -> dict:
         record = self._store(self.cron_monitors, {"slug": slug, "name": name, "config": config, "status": status})
         self.cron_monitors[slug] = self.cron_monitors.pop(record["id"])
+        if not self.make_cron_detectors:
+            return record
         source = {"id": self._id(), "organizationId": "1", "type": "cron_monitor", "sourceId": record["id"]}
         detector = {"name": name, "type": "monitor_check_in_failure", "enabled": True, "config": {}}
         self._store(self.detectors, {**detector, "conditionGroup": None, "dataSources": [source]})
