@@ -15,8 +15,6 @@ from typing import Any
 
 from .models import as_int, unescape
 
-WINDOW_INTERVALS = ("daily", "weekly", "monthly")
-
 
 @dataclass(frozen=True)
 class WindowSpec:
