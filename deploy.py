@@ -3,8 +3,9 @@
     pyinfra -y inventory/production.py deploy.py      # apply
     pyinfra inventory/production.py deploy.py --dry   # plan only: what would change
 
-Each step is one line; the order matters (the app needs PostgreSQL, nginx needs the app's port,
-certbot needs nginx serving the ACME challenge, the jobs need send-alert).
+Each step is one line; the order matters: PostgreSQL before the app; the HTTPS site once certbot has the
+certificate; the app's release after nginx and the alert routing (its health gate checks /health through
+nginx and alerts through send-alert); the jobs after send-alert.
 """
 
 from pyinfra import host
@@ -23,6 +24,7 @@ from tasks import (
     maintenance,
     nginx,
     postgresql,
+    release,
     saas,
     summary,
 )
@@ -36,12 +38,13 @@ if host.state.config.DIFF:
 
 base.provision_base()
 postgresql.provision_postgresql()
-app.provision_app()
+app.provision_runtime()
 nginx.provision_nginx()
 certbot.provision_certificates()
 nginx.enable_https_sites()  # once the certificate exists (or removed, with certbot_enabled False)
 alerts.install_alert_routing()
 checkins.install_cron_checkins()  # the wrapper the health check's and backups' cron lines use
+release.deploy_app()
 logs.ship_logs()
 health.install_health_check()
 backups.install_backups()

@@ -32,6 +32,7 @@ ALERTS_SECRETS = f"{CONFIG_DIR}/alerts-secrets.json"
 HEALTH_CONFIG = f"{CONFIG_DIR}/health.json"
 MAINTENANCE_CONFIG = f"{CONFIG_DIR}/maintenance.json"
 STATUS_CONFIG = f"{CONFIG_DIR}/status.json"
+RELEASE_CONFIG = f"{CONFIG_DIR}/release.json"
 BACKUP_CONFIG = f"{CONFIG_DIR}/backup.conf"
 BACKUP_S3_CREDENTIALS = f"{CONFIG_DIR}/backup-s3-credentials"
 #: Where the scheduled jobs check in to Sentry Crons (holds the DSN's public key: root:<alert_group> 0640).
@@ -52,6 +53,7 @@ HEALTH_LAST = f"{HEALTH_STATE_DIR}/last.json"
 #: The standard-library module every server-side Python script imports (files/lib/).
 SCRIPT_LIBRARY = "louieops_common.py"
 STATUS_COMMAND = "/usr/local/bin/louie-status"
+RELEASE_COMMAND = "/usr/local/bin/louie-release"
 BACKUP_KINDS = ("db", "uploads", "logs")
 
 # --- cron files ------------------------------------------------------------------------------------------
@@ -117,24 +119,43 @@ def pm2_unit(settings: Settings) -> str:
 class AppPaths:
     """Where the pieces of the app live on the server."""
 
-    code: str  # the app's code (reference app or git checkout)
+    releases: str  # releases/<UTC time>-<short sha>/, one tree per deployed commit (root-owned)
+    current: str  # the link to the live release, replaced by an atomic rename
+    code: str  # the live app: current/<app_dir>, where pm2 runs it (pm2 keeps this path, not its target)
+    git_mirror: str  # a mirror of app_git_url, fetched before each build (app user)
+    source: str  # the reference app's files, uploaded by the deploy when app_git_url is None
+    legacy_code: str  # where deploys before releases kept the code in place; removed once a release is live
     ecosystem: str  # pm2's ecosystem file
     env_dir: str
     env_file: str  # the app's secrets (0600, app user)
+    state_dir: str  # the app's own state that outlives releases (feature toggles, their audit log)
     pm2_home: str
     pm2: str  # the pm2 binary
 
 
 def app_paths(settings: Settings) -> AppPaths:
+    root = settings.app_root
+    current = f"{root}/current"
     return AppPaths(
-        code=f"{settings.app_root}/app",
-        ecosystem=f"{settings.app_root}/ecosystem.config.js",
+        releases=f"{root}/releases",
+        current=current,
+        code=f"{current}/{settings.app_dir}" if settings.app_dir else current,
+        git_mirror=f"{root}/repo.git",
+        source=f"{root}/source",
+        legacy_code=f"{root}/app",
+        ecosystem=f"{root}/ecosystem.config.js",
         env_dir=f"/etc/{settings.app_name}",
         env_file=f"/etc/{settings.app_name}/app.env",
+        state_dir=f"/var/lib/{settings.app_name}",
         pm2_home=f"{home_of(settings.app_user)}/.pm2",
         # Debian's npm installs global packages under /usr/local, NodeSource's under /usr.
         pm2="/usr/local/bin/pm2" if settings.nodejs_source == "debian" else "/usr/bin/pm2",
     )
+
+
+def app_audit_log(settings: Settings) -> str:
+    """Where the app records each feature-toggle and killswitch change (the maintenance job alerts on it)."""
+    return f"{app_paths(settings).state_dir}/audit.log"
 
 
 def log_shipping_method(settings: Settings) -> str:

@@ -60,6 +60,7 @@ def health_config(s: Settings) -> dict:
         "send_alert": layout.send_alert(s),
         "last_result": layout.HEALTH_LAST,
         "websocket": websocket_check(s),
+        "run_as": s.health_user,
     }
 
 
@@ -83,6 +84,47 @@ def maintenance_config(s: Settings) -> dict:
         "health_state": layout.HEALTH_LAST,
         "backup_status_dir": layout.BACKUP_STATUS_DIR,
         "backup_kinds": list(layout.BACKUP_KINDS),
+        "audit_log": layout.app_audit_log(s),
+    }
+
+
+#: How long a release must stay healthy (and its pm2 instances online) to pass the gate.
+RELEASE_SETTLE_SECONDS = 5
+
+
+def release_config(s: Settings) -> dict:
+    """/etc/louieops/release.json: how louie-release builds, switches and gates the app's releases."""
+    p = layout.app_paths(s)
+    return {
+        "app_root": s.app_root,
+        "releases_dir": p.releases,
+        "current": p.current,
+        "app_dir": s.app_dir,
+        "app_user": s.app_user,
+        "node_env": s.app_node_env,
+        "build_command": s.app_build_command,
+        "git_url": s.app_git_url,
+        "git_mirror": p.git_mirror,
+        # linked into every release's app directory: state that outlives releases
+        "shared": {"uploads": s.app_uploads_dir, "logs": s.app_log_dir, ".env": p.env_file},
+        "pm2": {
+            "binary": p.pm2,
+            "home": p.pm2_home,
+            "process": layout.pm2_process(s),
+            "ecosystem": p.ecosystem,
+            "cwd": p.code,
+            "instances": s.app_instances,
+        },
+        "health": {
+            "scheme": layout.scheme(s),
+            "domain": s.domain_api,
+            "path": "/health",
+            "verify_tls": s.health_api_tls_verify,
+        },
+        "deadline_seconds": s.app_health_deadline_seconds,
+        "settle_seconds": RELEASE_SETTLE_SECONDS,
+        "keep_releases": s.app_keep_releases,
+        "send_alert": layout.send_alert(s),
     }
 
 
@@ -94,6 +136,8 @@ def status_config(s: Settings) -> dict:
         "app_user": s.app_user,
         "pm2": layout.app_paths(s).pm2,
         "pm2_home": layout.app_paths(s).pm2_home,
+        "current": layout.app_paths(s).current,
+        "releases_dir": layout.app_paths(s).releases,
         "services": status_services(s),
         "disk_mounts": s.health_disk_mounts,
         "cert_domains": layout.checked_cert_domains(s),

@@ -16,7 +16,8 @@ On the server:
 - /var/lib/louieops/backup-status/<kind>.json: the last good run of each kind (time, file, size, sha256),
   written by the backup scripts, world-readable (the daily summary and `status` read it: they cannot
   read the backups); the directory is owned by the backup user, 0755;
-- {scripts_dir}/backup-db, backup-files, backup-s3, backup-verify, restore-db, restore-drill (+ backup-lib.sh);
+- {scripts_dir}/backup-db, backup-files, backup-s3, backup-verify, restore-db, restore-files, restore-drill
+  (+ backup-lib.sh);
 - /etc/louieops/backup.conf (0644, no secrets) and /etc/louieops/backup-s3-credentials (0600, backup user);
 - /etc/cron.d/louieops-backup.
 On the controller (boto3): the bucket and its lifecycle rules (created when missing).
@@ -44,6 +45,7 @@ SCRIPTS = {  # file in files/backup -> mode
     "backup-s3": "0755",
     "backup-verify": "0755",
     "restore-db": "0755",
+    "restore-files": "0755",
     "restore-drill": "0755",
 }
 # A backup may be this much older than its schedule's longest gap before the daily check complains

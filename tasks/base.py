@@ -26,6 +26,8 @@ PACKAGES = [
     "cron",
     "curl",
     "gnupg",
+    "htop",  # the runbook's interactive view
+    "jq",  # the runbook reads pm2's JSON with it
     "locales",
     "logrotate",
     "nftables",

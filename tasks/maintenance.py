@@ -12,7 +12,9 @@ Secret read (optional): UPTIMEROBOT_READ_API_KEY, a read-only UptimeRobot key fo
   reminder), run as health_user, each reporting through send-alert;
 - fail2ban with a jail on the app's "Login failed for <user> from <ip>" lines and on sshd (journal);
 - {scripts_dir}/status, linked as /usr/local/bin/louie-status: one screen of services, pm2, disk,
-  memory, certificates, backup, health, alerts, log shipping and fail2ban.
+  memory, certificates, backup, health, alerts, log shipping and fail2ban;
+- louieops-audit.path/.service: each change of the app's feature toggles and killswitches (the app's audit
+  log) is sent as an alert, as soon as it is written.
 Their configs (/etc/louieops/maintenance.json, status.json) come from louieops/server_scripts.py.
 """
 
@@ -32,6 +34,7 @@ SCRIPT_NAME = "louieops-maintenance"
 UPTIME_LIBRARY = "louieops_uptime.py"  # imported by the daily summary
 FAIL2BAN_FILTER = "/etc/fail2ban/filter.d/louieops-app-auth.conf"
 FAIL2BAN_JAILS = "/etc/fail2ban/jail.d/louieops.local"
+AUDIT_UNITS = ("louieops-audit.service", "louieops-audit.path")
 
 
 def jobs(s: Settings) -> list[tuple[str, str]]:
@@ -51,6 +54,7 @@ def install_maintenance_jobs():
     s = for_host(host)
     _fail2ban(s)
     _jobs(s)
+    _audit(s)
     _status(s)
 
 
@@ -109,6 +113,22 @@ def _uptime_report(s: Settings) -> None:
         put_config(layout.UPTIME_CONFIG, uptime_config(s, read_key), mode="0640", group=s.health_user)
     else:
         files.file(name=f"Remove {layout.UPTIME_CONFIG}", path=layout.UPTIME_CONFIG, present=False)
+def _audit(s: Settings) -> None:
+    units = [
+        put_template(
+            f"maintenance/{unit}.j2",
+            f"/etc/systemd/system/{unit}",
+            name=f"Upload /etc/systemd/system/{unit}",
+            audit_log=layout.app_audit_log(s),
+            health_user=s.health_user,
+            script=layout.script(s, SCRIPT_NAME),
+        )
+        for unit in AUDIT_UNITS
+    ]
+    systemd.daemon_reload(name="Reload systemd for the audit units", _if=any_changed(*units))
+    systemd.service(
+        name="Enable and start louieops-audit.path", service="louieops-audit.path", running=True, enabled=True
+    )
 
 
 def _status(s: Settings) -> None:

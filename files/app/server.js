@@ -1,32 +1,33 @@
 // Managed by louieops (files/app/server.js); local edits are overwritten on the next deploy.
 // Reference app of louieops: stands in for the real SimplyLouie API in tests and the demo.
-// Plain Node.js, built-in modules only (no npm dependencies). It listens on loopback behind nginx.
+// Node.js built-ins plus @sentry/node (pinned; used only when SENTRY_DSN is set). It listens on loopback
+// behind nginx.
 //
 //   GET  /                       homepage (or the admin dashboard page on the admin domain)
 //   GET  /health                 {"status":"healthy","timestamp":...}   (cheap: no database call)
 //   GET  /health/db              database status through psql (503 when it is down)
 //   GET  /api/claude/status      {"success":true,"data":{"status":"operational","version":"1.0.0"}}
-//   GET  /admin/metrics/system   system metrics; needs "Authorization: Bearer $LOUIE_ADMIN_TOKEN"
 //   POST /login, /api/login      {"username","password"}; a failure logs "Login failed for USER from IP"
 //   GET  /ws                     websocket echo (handshake and framing by hand, RFC 6455)
+// Admin endpoints, each needing "Authorization: Bearer $LOUIE_ADMIN_TOKEN" (seed §7):
+//   GET  /admin/metrics/system   system metrics
+//   GET  /admin/toggles          the feature toggles and the killswitches in force
+//   POST /admin/toggles          {"feature", "enabled"}: switch a feature on or off
+//   POST /admin/killswitch       {"target", "action": "disable"|"enable", "reason"}: emergency stop of a feature
+//                                (or "all": everything but /health and /admin)
+//   POST /admin/debug/error      {"kind": "handled"|"rejection"}: raise an error for Sentry (a test of the wiring)
+// A disabled feature answers 503 {"error":"feature_disabled",...}. Toggle state lives in APP_STATE_DIR
+// (toggles.json, re-read when it changes, so every pm2 instance agrees and it survives restarts); every
+// change is appended to APP_STATE_DIR/audit.log, which the server turns into alerts.
 //
 // Secrets come from the env file named by APP_ENV_FILE (mode 0600, owned by the app user).
 'use strict';
 
-const crypto = require('crypto');
 const fs = require('fs');
-const http = require('http');
-const os = require('os');
-const { execFile } = require('child_process');
 
-const VERSION = '1.0.0';
-const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-const MAX_BODY = 64 * 1024;
-const MAX_FRAME = 1024 * 1024;
-
-function loadEnvFile(path) {
-  if (!path) return;
-  for (const line of fs.readFileSync(path, 'utf8').split('\n')) {
+function loadEnvFile(file) {
+  if (!file) return;
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
     const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
     if (!match) continue;
     let value = match[2].trim();
@@ -38,6 +39,29 @@ function loadEnvFile(path) {
 }
 
 loadEnvFile(process.env.APP_ENV_FILE);
+
+// Sentry first: it instruments http when it is loaded before it (seed §2.2).
+const Sentry = process.env.SENTRY_DSN ? require('@sentry/node') : null;
+if (Sentry) {
+  Sentry.init({
+    dsn: process.env.SENTRY_DSN,
+    release: process.env.APP_RELEASE || undefined,
+    environment: process.env.SENTRY_ENVIRONMENT || process.env.NODE_ENV,
+    tracesSampleRate: parseFloat(process.env.SENTRY_TRACES_SAMPLE_RATE || '0'),
+  });
+}
+
+const crypto = require('crypto');
+const http = require('http');
+const os = require('os');
+const path = require('path');
+const { execFile } = require('child_process');
+
+const VERSION = '1.0.0';
+const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const MAX_BODY = 64 * 1024;
+const MAX_FRAME = 1024 * 1024;
+
 const PORT = parseInt(process.env.PORT || '3000', 10);
 const HOST = process.env.HOST || '127.0.0.1';
 const ADMIN_TOKEN = process.env.LOUIE_ADMIN_TOKEN || '';
@@ -82,7 +106,7 @@ function sameSecret(given, wanted) {
 function sendJson(res, status, body) {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text),
-                          'Cache-Control': 'no-store' });
+                          'Cache-Control': 'no-store', ...(stopping ? { Connection: 'close' } : {}) });
   res.end(text);
 }
 
@@ -113,6 +137,126 @@ function checkDatabase(callback) {
     (err, stdout) => callback(!err && stdout.trim() === '1', Date.now() - started));
 }
 
+// --- feature toggles and killswitches (seed §7) --------------------------------------------------
+// Features of this app and the paths they serve; "all" as a killswitch target stops every one of them.
+const FEATURES = {
+  login: ['/login', '/api/login'],
+  claude_api: ['/api/claude/'],
+  websocket: ['/ws'],
+  homepage: ['/'],
+};
+const STATE_DIR = process.env.APP_STATE_DIR || '';
+const TOGGLES_FILE = STATE_DIR && path.join(STATE_DIR, 'toggles.json');
+const AUDIT_FILE = STATE_DIR && path.join(STATE_DIR, 'audit.log');
+let toggles = { features: {}, killswitch: {} };
+let togglesMtime = -1;
+
+// Re-read toggles.json when it changed: another pm2 instance (or a restart) may have written it.
+function currentToggles() {
+  if (!TOGGLES_FILE) return toggles;
+  try {
+    const mtime = fs.statSync(TOGGLES_FILE).mtimeMs;
+    if (mtime !== togglesMtime) {
+      const data = JSON.parse(fs.readFileSync(TOGGLES_FILE, 'utf8'));
+      toggles = { features: data.features || {}, killswitch: data.killswitch || {} };
+      togglesMtime = mtime;
+    }
+  } catch (err) {
+    if (err.code !== 'ENOENT') console.error(`cannot read ${TOGGLES_FILE}: ${err.message}`);
+  }
+  return toggles;
+}
+
+function saveToggles(state) {
+  if (!TOGGLES_FILE) throw new Error('APP_STATE_DIR is not set: toggles cannot be kept');
+  const tmp = `${TOGGLES_FILE}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(state, null, 1) + '\n');
+  fs.renameSync(tmp, TOGGLES_FILE);
+  toggles = state;
+  togglesMtime = fs.statSync(TOGGLES_FILE).mtimeMs;
+}
+
+function audit(entry) {
+  const line = JSON.stringify({ time: new Date().toISOString(), ...entry });
+  console.log(`AUDIT ${line}`);
+  if (AUDIT_FILE) fs.appendFileSync(AUDIT_FILE, line + '\n');
+}
+
+function featureOf(urlPath) {
+  for (const [feature, prefixes] of Object.entries(FEATURES)) {
+    if (prefixes.some((p) => (p.endsWith('/') && p !== '/' ? urlPath.startsWith(p) : urlPath === p))) return feature;
+  }
+  return null;
+}
+
+// Why a feature is off, or null when it is on.
+function disabledReason(feature) {
+  const state = currentToggles();
+  const kill = state.killswitch[feature] || state.killswitch.all;
+  if (kill) return { error: 'feature_disabled', feature, message: `${feature} is stopped by a killswitch`, reason: kill.reason };
+  if (state.features[feature] && state.features[feature].enabled === false) {
+    return { error: 'feature_disabled', feature, message: `${feature} is temporarily disabled` };
+  }
+  return null;
+}
+
+function togglesView() {
+  const state = currentToggles();
+  const features = {};
+  for (const feature of Object.keys(FEATURES)) {
+    const off = disabledReason(feature);
+    features[feature] = { enabled: !off, ...(off && off.reason ? { reason: off.reason } : {}) };
+  }
+  return { features, killswitch: state.killswitch };
+}
+
+function authorized(req, res) {
+  const auth = req.headers.authorization || '';
+  if (auth.startsWith('Bearer ') && sameSecret(auth.slice(7), ADMIN_TOKEN)) return true;
+  sendJson(res, 401, { success: false, error: 'unauthorized' });
+  return false;
+}
+
+function setToggle(req, res, body) {
+  const feature = body && body.feature;
+  if (!Object.hasOwn(FEATURES, String(feature)) || typeof body.enabled !== 'boolean') {
+    return sendJson(res, 400, { success: false, error: 'expected {"feature": one of ' +
+      `${Object.keys(FEATURES).join(', ')}, "enabled": true|false}` });
+  }
+  const state = currentToggles();
+  saveToggles({ ...state, features: { ...state.features, [feature]: { enabled: body.enabled, at: new Date().toISOString() } } });
+  audit({ kind: 'toggle', feature, enabled: body.enabled, ip: clientIp(req) });
+  return sendJson(res, 200, { success: true, data: togglesView() });
+}
+
+function setKillswitch(req, res, body) {
+  const target = body && String(body.target);
+  const targets = [...Object.keys(FEATURES), 'all'];
+  const reason = body && typeof body.reason === 'string' ? body.reason.slice(0, 500) : '';
+  if (!targets.includes(target) || !['disable', 'enable'].includes(body.action) || (body.action === 'disable' && !reason)) {
+    return sendJson(res, 400, { success: false, error: `expected {"target": one of ${targets.join(', ')}, ` +
+      '"action": "disable"|"enable", "reason": why (required to disable)}' });
+  }
+  const state = currentToggles();
+  const killswitch = { ...state.killswitch };
+  if (body.action === 'disable') killswitch[target] = { reason, at: new Date().toISOString() };
+  else delete killswitch[target];
+  saveToggles({ ...state, killswitch });
+  audit({ kind: 'killswitch', target, action: body.action, reason, ip: clientIp(req) });
+  return sendJson(res, 200, { success: true, data: togglesView() });
+}
+
+function debugError(req, res, body) {
+  const kind = (body && body.kind) || 'handled';
+  const error = new Error(`louieops test error (${kind}) at ${new Date().toISOString()}`);
+  if (kind === 'rejection') {
+    Promise.reject(error);  // unhandled on purpose: Sentry's handler reports it
+    return sendJson(res, 202, { success: true, kind });
+  }
+  if (Sentry) Sentry.captureException(error);
+  return sendJson(res, 500, { success: false, error: error.message });
+}
+
 function page(title) {
   return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head>` +
          `<body><h1>${title}</h1><p>Reference app ${VERSION}.</p></body></html>\n`;
@@ -121,26 +265,33 @@ function page(title) {
 // --- routes ------------------------------------------------------------------------------------
 function handle(req, res) {
   requestTimes.push(Date.now());
-  const path = (req.url || '/').split('?')[0];
+  const urlPath = (req.url || '/').split('?')[0];
 
-  if (req.method === 'GET' && path === '/health') {
-    return sendJson(res, 200, { status: 'healthy', timestamp: new Date().toISOString() });
+  if (req.method === 'GET' && urlPath === '/health') {
+    return sendJson(res, 200, { status: 'healthy', timestamp: new Date().toISOString(), release: process.env.APP_RELEASE || null });
   }
-  if (req.method === 'GET' && path === '/health/db') {
+  if (req.method === 'GET' && urlPath === '/health/db') {
     return checkDatabase((up, ms) => sendJson(res, up ? 200 : 503,
       { status: up ? 'healthy' : 'unhealthy', database: up ? 'up' : 'down', latency_ms: ms }));
   }
-  if (req.method === 'GET' && path === '/api/claude/status') {
+  const feature = featureOf(urlPath);
+  const off = feature && disabledReason(feature);
+  if (off) return sendJson(res, 503, { success: false, ...off });
+  if (req.method === 'GET' && urlPath === '/api/claude/status') {
     return sendJson(res, 200, { success: true, data: { status: 'operational', version: VERSION } });
   }
-  if (req.method === 'GET' && path === '/admin/metrics/system') {
-    const auth = req.headers.authorization || '';
-    if (!auth.startsWith('Bearer ') || !sameSecret(auth.slice(7), ADMIN_TOKEN)) {
-      return sendJson(res, 401, { success: false, error: 'unauthorized' });
+  if (urlPath.startsWith('/admin/')) {
+    if (!authorized(req, res)) return undefined;
+    if (req.method === 'GET' && urlPath === '/admin/metrics/system') {
+      return sendJson(res, 200, { success: true, data: systemMetrics() });
     }
-    return sendJson(res, 200, { success: true, data: systemMetrics() });
+    if (req.method === 'GET' && urlPath === '/admin/toggles') return sendJson(res, 200, { success: true, data: togglesView() });
+    if (req.method === 'POST' && urlPath === '/admin/toggles') return readBody(req, (body) => setToggle(req, res, body));
+    if (req.method === 'POST' && urlPath === '/admin/killswitch') return readBody(req, (body) => setKillswitch(req, res, body));
+    if (req.method === 'POST' && urlPath === '/admin/debug/error') return readBody(req, (body) => debugError(req, res, body));
+    return sendJson(res, 404, { success: false, error: 'not found' });
   }
-  if (req.method === 'POST' && (path === '/login' || path === '/api/login')) {
+  if (req.method === 'POST' && (urlPath === '/login' || urlPath === '/api/login')) {
     return readBody(req, (body) => {
       const user = String((body && body.username) || '').replace(/[^\x21-\x7e]/g, '_').slice(0, 64) || '-';
       const ok = body && user === 'admin' && sameSecret(body.password || '', ADMIN_TOKEN);
@@ -151,7 +302,7 @@ function handle(req, res) {
       return sendJson(res, 200, { success: true });
     });
   }
-  if (req.method === 'GET' && path === '/') {
+  if (req.method === 'GET' && urlPath === '/') {
     const admin = process.env.ADMIN_DOMAIN && (req.headers.host || '').split(':')[0] === process.env.ADMIN_DOMAIN;
     const text = page(admin ? 'SimplyLouie Admin Dashboard' : 'SimplyLouie');
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
@@ -210,8 +361,15 @@ function closeWith(socket, code) {
 
 function upgrade(req, socket) {
   const key = req.headers['sec-websocket-key'];
-  const path = (req.url || '/').split('?')[0];
-  if (path !== '/ws' || req.headers['sec-websocket-version'] !== '13' || !key ||
+  const urlPath = (req.url || '/').split('?')[0];
+  const off = disabledReason('websocket');
+  if (urlPath === '/ws' && off) {
+    const text = JSON.stringify({ success: false, ...off });
+    socket.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+               `Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+    return;
+  }
+  if (urlPath !== '/ws' || req.headers['sec-websocket-version'] !== '13' || !key ||
       (req.headers.upgrade || '').toLowerCase() !== 'websocket') {
     socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     return;
@@ -249,10 +407,18 @@ server.on('upgrade', upgrade);
 server.on('clientError', (err, socket) => socket.destroy());
 server.listen(PORT, HOST, () => console.log(`listening on ${HOST}:${PORT} (version ${VERSION})`));
 
+// A graceful stop (pm2 sends SIGINT when a reload replaces this worker): take no new connection, let the
+// requests in flight finish, close idle keep-alive connections, and go; pm2 kills after kill_timeout (5 s).
+let stopping = false;
 function shutdown(signal) {
+  if (stopping) return;
+  stopping = true;
   console.log(`${signal}: shutting down`);
-  server.close(() => process.exit(0));
-  setTimeout(() => process.exit(0), 3000).unref();
+  // In cluster mode pm2's master may have handed this worker a connection just before the close: wait a
+  // moment before exiting, so the worker can refuse it and the master gives it to another worker.
+  server.close(() => setTimeout(() => process.exit(0), 500));
+  if (server.closeIdleConnections) server.closeIdleConnections();
+  setTimeout(() => process.exit(0), 4000).unref();
 }
 process.on('SIGINT', () => shutdown('SIGINT'));
 process.on('SIGTERM', () => shutdown('SIGTERM'));

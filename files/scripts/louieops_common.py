@@ -26,6 +26,18 @@ def config_path(filename, env_name):
     return os.environ.get(env_name) or os.path.join(CONFIG_DIR, filename)
 
 
+def run_as(user, script, argv):
+    """Run as ``user`` when started as root (an operator at 3 a.m.): re-execute the script as that user, so it
+    sees what its scheduled runs see (its database role, its state files). Returns only when no switch is
+    needed."""
+    import pwd
+    import sys
+
+    if not user or os.geteuid() != 0 or pwd.getpwnam(user).pw_uid == 0:
+        return
+    os.execvp("runuser", ["runuser", "-u", user, "--", sys.executable, os.path.realpath(script), *argv])
+
+
 def sibling(name):
     """A script installed next to this module, i.e. next to the scripts (used when a config cannot name it)."""
     return os.path.join(os.path.dirname(os.path.realpath(__file__)), name)
@@ -125,6 +137,31 @@ def served_cert_days(domain, port=443, timeout=10):
 def resolve_here(scheme, domain):
     """curl's --resolve value that sends ``domain`` to nginx on this host: the check sees what is served."""
     return f"{domain}:{443 if scheme == 'https' else 80}:127.0.0.1"
+
+
+def curl_health(url, resolve=None, verify=True, timeout=10):
+    """(healthy, detail, seconds) of one GET of a /health URL."""
+    command = ["curl", "-sS", "-m", str(timeout), "-o", "-", "-w", "\n%{http_code} %{time_total}"]
+    if resolve:
+        command += ["--resolve", resolve]
+    if not verify:
+        command.append("-k")
+    command.append(url)
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout + 5)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"curl failed: {exc}", None
+    body, _, tail = result.stdout.rpartition("\n")
+    if result.returncode != 0:
+        return False, (result.stderr.strip().splitlines() or [f"curl exit {result.returncode}"])[0][:200], None
+    code, _, seconds = tail.partition(" ")
+    try:
+        status = json.loads(body).get("status")
+    except (ValueError, AttributeError):
+        status = None
+    if code != "200" or status != "healthy":
+        return False, f"HTTP {code}, status {status!r}", float(seconds or 0)
+    return True, "healthy", float(seconds)
 
 
 def send_alert(path, *arguments, timeout=120):

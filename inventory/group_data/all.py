@@ -11,21 +11,35 @@
 app_name = "simplylouie"
 # Unprivileged system user that owns and runs the app (pm2 runs under it, never root).
 app_user = "simplylouie"
-# Where the app's code lives.
+# Where the app's releases live: <app_root>/releases/<UTC time>-<short sha>/ and the <app_root>/current link.
 app_root = "/var/www/simplylouie"
 # Where the app writes its log files (pm2 out/error logs, shipped to Papertrail).
 app_log_dir = "/var/log/simplylouie"
-# User-uploaded files (backed up daily).
+# User-uploaded files (backed up daily); linked into each release as <app_dir>/uploads.
 app_uploads_dir = "/var/www/simplylouie/uploads"
 # Port the app listens on, loopback only; nginx proxies to it.
 app_port = 3000
 # NODE_ENV of the app.
 app_node_env = "production"
-# Git URL of the real app; None deploys the small reference app shipped in files/app/.
+# Git URL of the real app (https://, ssh://, git:// or user@host:path); None deploys the small reference app
+# shipped in files/app/. The server fetches it as app_user: give that user the deploy key for a private repo.
 app_git_url = None
-# Branch of app_git_url to deploy (a branch: a tag would be checked out again on every run).
+# What to deploy from app_git_url: a branch (its newest commit on each deploy), a tag or a full 40-character
+# commit (exactly that, so the next deploy changes nothing).
 app_git_ref = "main"
-# Number of pm2 instances (cluster mode when > 1).
+# Directory inside the repository that holds package.json ("" for the repository root; "backend" for the seed's app).
+app_dir = ""
+# The app's entry file, relative to app_dir.
+app_entry = "server.js"
+# Command run in app_dir after `npm ci --omit=dev`, as app_user (e.g. "npm run build"); None runs nothing.
+app_build_command = None
+# Releases kept on the server (the live one included); older ones are removed after a successful switch.
+app_keep_releases = 5
+# Seconds a new release has to answer /health through nginx (and stay online in pm2) before it is rolled back.
+app_health_deadline_seconds = 60
+# Share of requests the app traces to Sentry (seed §2.2: 0.1); used when SENTRY_DSN is set.
+app_sentry_traces_sample_rate = 0.1
+# Number of pm2 instances (cluster mode when > 1: releases switch without a dropped request).
 app_instances = 1
 # pm2 restarts the app when its memory passes this.
 app_max_memory_restart = "400M"

@@ -15,3 +15,5 @@ sentry_slack_channel_ids = {"alerts-critical": "C0CRIT001", "alerts-high": "C0HI
 
 # The UptimeRobot stand-in does not rate-limit: the free plan's 10 requests a minute would only slow the deploy.
 uptimerobot_requests_per_minute = 600
+# A failing release is rolled back after this many seconds (all.py: 60); a good one passes in under 10.
+app_health_deadline_seconds = 20

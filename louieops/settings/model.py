@@ -101,6 +101,12 @@ class Settings:
     app_node_env: Literal["production", "staging", "development"]
     app_git_url: str | None
     app_git_ref: str
+    app_dir: str
+    app_entry: str
+    app_build_command: str | None
+    app_keep_releases: int
+    app_health_deadline_seconds: int
+    app_sentry_traces_sample_rate: float
     app_instances: int
     app_max_memory_restart: str
     scripts_dir: str

@@ -8,6 +8,8 @@ import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
+from .apprepo import APP_DIR
+
 INVENTORY_FILE = "inventory.py"
 ENV_FILE = "env"
 GROUP_DATA_DIR = "group_data"
@@ -26,6 +28,7 @@ def host_data(
     recorder_url: str,
     uptimerobot_url: str,
     sentry_url: str,
+    app_git_url: str,
 ) -> dict[str, object]:
     """Connection settings and the dynamic peer settings of one test server."""
     return {
@@ -38,6 +41,9 @@ def host_data(
         "backup_s3_endpoint_url": s3_endpoint_url,
         "uptimerobot_api_url": uptimerobot_url,
         "sentry_api_url": sentry_url,
+        # the app from its git remote on the peer, in the seed's layout (apprepo.py)
+        "app_git_url": app_git_url,
+        "app_dir": APP_DIR,
         "testbed_name": name,
         "testbed_peer_address": peer_address,
         "testbed_recorder_url": recorder_url,
@@ -55,8 +61,8 @@ def render_inventory(name: str, address: str, data: Mapping[str, object]) -> str
     )
 
 
-def generate_secrets(recorder: str, saas_token: str) -> dict[str, str]:
-    """Fresh random secrets for the deploy's environment; Slack webhooks point at the recorder."""
+def generate_secrets(recorder: str, saas_token: str, sentry_dsn: str) -> dict[str, str]:
+    """Fresh random secrets for the deploy's environment; Slack webhooks and Sentry's DSN point at the recorder."""
     return {
         "LOUIE_DB_PASSWORD": secrets.token_urlsafe(24),
         "LOUIE_ADMIN_TOKEN": secrets.token_urlsafe(32),
@@ -67,6 +73,7 @@ def generate_secrets(recorder: str, saas_token: str) -> dict[str, str]:
         "SLACK_WEBHOOK_GENERAL": f"{recorder}/slack/general",
         "UPTIMEROBOT_API_KEY": saas_token,
         "SENTRY_AUTH_TOKEN": saas_token,
+        "SENTRY_DSN": sentry_dsn,
     }
 
 

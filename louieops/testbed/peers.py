@@ -1,4 +1,5 @@
-"""Controller-side peers of a test server: pebble, pebble-challtestsrv, moto (S3), the webhook recorder.
+"""Controller-side peers of a test server: pebble, pebble-challtestsrv, moto (S3), the webhook recorder, and
+git daemon serving the app's repository (apprepo.py).
 
 Each peer is a :class:`PeerSpec`: a command line, the TCP port to poll for readiness, and optional
 environment. Every peer listens on the host side of the veth only (``10.231.N.1``), so the same ports
@@ -18,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .apprepo import REPOSITORY
 from .paths import REPO_ROOT
 
 #: Non-default ports, on the peer address only.
@@ -29,8 +31,11 @@ MOTO_PORT = 5100
 RECORDER_PORT = 9180
 UPTIMEROBOT_PORT = 9300
 SENTRY_PORT = 9301
+GIT_PORT = 9418
 #: Bearer token the UptimeRobot and Sentry stand-ins accept (a test value, not a secret).
 SAAS_TOKEN = "test-token"
+#: The public key of the test DSN: Sentry's SDK accepts only word characters there (no '-').
+SENTRY_PUBLIC_KEY = "0123456789abcdef0123456789abcdef"
 
 DEFAULT_DOMAINS = (
     "simplylouie.test",
@@ -127,6 +132,20 @@ def default_peers(peer: str, instance_dir: Path, cert: Path, key: Path) -> list[
             "uptimerobot", "tests.standins.uptimerobot", peer, UPTIMEROBOT_PORT, "--token", SAAS_TOKEN
         ),
         PeerSpec.python_module("sentry", "tests.standins.sentry", peer, SENTRY_PORT, "--token", SAAS_TOKEN),
+        PeerSpec(
+            "git",
+            (
+                "git",
+                "daemon",
+                "--reuseaddr",
+                f"--base-path={instance_dir / 'git'}",
+                f"--listen={peer}",
+                f"--port={GIT_PORT}",
+                str(instance_dir / "git"),
+            ),
+            GIT_PORT,
+            peer,
+        ),
     ]
 
 
@@ -165,3 +184,12 @@ def uptimerobot_url(peer: str) -> str:
 
 def sentry_url(peer: str) -> str:
     return f"http://{peer}:{SENTRY_PORT}"
+
+
+def app_git_url(peer: str) -> str:
+    return f"git://{peer}:{GIT_PORT}/{REPOSITORY}"
+
+
+def sentry_dsn(peer: str) -> str:
+    """A DSN whose envelopes the recorder keeps (``POST /api/1/envelope/``): Sentry in the app, observed."""
+    return f"http://{SENTRY_PUBLIC_KEY}@{peer}:{RECORDER_PORT}/1"

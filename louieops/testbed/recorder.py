@@ -87,9 +87,20 @@ def make_handler(recorder: RecordedRequests) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def _record(self) -> None:
+        def _body(self) -> bytes:
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():  # e.g. Sentry's SDK
+                chunks = []
+                while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()
+                while self.rfile.readline().strip():  # trailer lines, up to the empty line
+                    pass
+                return b"".join(chunks)
             length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
+            return self.rfile.read(length) if length else b""
+
+        def _record(self) -> None:
+            raw = self._body()
             recorder.add(
                 {
                     "time": time.time(),

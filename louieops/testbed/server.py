@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cleanup, container, image, inventory, network, peers, procs, rootfs
+from .apprepo import AppRepo
 from .certs import write_listener_pki
 from .errors import AlreadyRunning, TestbedError
 from .paths import DEFAULT_RELEASE, REPO_ROOT, instance_dir, netns_name, work_dir
@@ -131,6 +132,11 @@ class Testbed:
         return self.instance_dir / "pki" / "ca.pem"
 
     @property
+    def app_repo(self) -> AppRepo:
+        """The app's git remote (served by the git peer); tests commit new versions of the app to it."""
+        return AppRepo(self.instance_dir / "git")
+
+    @property
     def log_dir(self) -> Path:
         return self.instance_dir / "logs"
 
@@ -211,7 +217,8 @@ class Testbed:
         generate_key(self.ssh_key, f"deploy@louieops-testbed-{self.name}")
         ca, cert, key = write_listener_pki(self.instance_dir / "pki", self.peer_address, self.name)
 
-        # Peers start while the root file system is unpacked.
+        # Peers start while the root file system is unpacked (git daemon serves the app's repository).
+        self.app_repo.create()
         specs = peers.default_peers(self.peer_address, self.instance_dir, cert, key)
         specs += [factory(self.peer_address) for factory in self.extra_peers]
         for spec in specs:
@@ -251,13 +258,16 @@ class Testbed:
             recorder_url=peers.recorder_url(self.peer_address),
             uptimerobot_url=peers.uptimerobot_url(self.peer_address),
             sentry_url=peers.sentry_url(self.peer_address),
+            app_git_url=peers.app_git_url(self.peer_address),
         )
         inventory.write_workdir(
             self.workdir,
             name=self.name,
             address=self.address,
             data=data,
-            env=inventory.generate_secrets(peers.recorder_url(self.peer_address), peers.SAAS_TOKEN),
+            env=inventory.generate_secrets(
+                peers.recorder_url(self.peer_address), peers.SAAS_TOKEN, peers.sentry_dsn(self.peer_address)
+            ),
         )
         self.state["boot_seconds"] = self.boot_seconds
         self._save_state()

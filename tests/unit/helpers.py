@@ -56,6 +56,7 @@ def load_script(path: str, name: str):
     module = importlib.util.module_from_spec(spec)
     previous, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     sys.path.insert(0, os.path.dirname(os.path.realpath(path)))
+    sys.modules[name] = module  # as an import does: dataclasses look their module up there
     try:
         loader.exec_module(module)
     finally:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyinfra.api import Config, Inventory, State
+from pyinfra.api import Config, Inventory, State, StringCommand
 from pyinfra.context import ctx_host, ctx_state
 from pyinfra.facts.server import Arch, Groups, Hostname, LinuxDistribution, Os, Users, Which
 
@@ -36,6 +36,8 @@ class PlannedTask:
     asked: list[tuple] = field(default_factory=list)  # fact keys in the order they were asked
     #: operation name -> its _if conditions evaluated now (None: decided by an earlier operation's result)
     conditions: dict[str, list[bool | None]] = field(default_factory=dict)
+    #: operation name -> the shell commands it would run (uploads and functions left out)
+    commands: dict[str, list[str]] = field(default_factory=dict)
 
 
 def plan(task: Callable[[], Any], facts: Mapping[tuple, Any] | None = None, **settings: Any) -> PlannedTask:
@@ -68,8 +70,12 @@ def plan(task: Callable[[], Any], facts: Mapping[tuple, Any] | None = None, **se
         for op_hash in state.get_op_order():
             name = sorted(state.op_meta[op_hash].names)[0].split(" | ", 1)[-1]
             result.operations.append(name)
-            ifs = state.get_op_data_for_host(host, op_hash).global_arguments.get("_if") or []
+            op_data = state.get_op_data_for_host(host, op_hash)
+            ifs = op_data.global_arguments.get("_if") or []
             result.conditions[name] = [_evaluate(condition) for condition in ([ifs] if callable(ifs) else ifs)]
+            result.commands[name] = [
+                command.get_raw_value() for command in op_data.command_generator() if isinstance(command, StringCommand)
+            ]
     return result
 
 

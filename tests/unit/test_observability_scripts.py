@@ -90,11 +90,11 @@ class _Health(BaseHTTPRequestHandler):
         pass
 
 
-def test_curl_health_reads_status_and_time(health):
+def test_curl_health_reads_status_and_time(common):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        ok, detail, seconds = health.curl_health(f"http://127.0.0.1:{server.server_address[1]}/health")
+        ok, detail, seconds = common.curl_health(f"http://127.0.0.1:{server.server_address[1]}/health")
         assert ok and detail == "healthy" and seconds >= 0
     finally:
         server.shutdown()
@@ -157,10 +157,11 @@ def test_the_websocket_check_reads_the_app_port_and_the_kpi_table():
 
 
 def test_curl_health_reports_a_refused_connection(health):
+def test_curl_health_reports_a_refused_connection(common):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    ok, detail, _ = health.curl_health(f"http://127.0.0.1:{port}/health", timeout=3)
+    ok, detail, _ = common.curl_health(f"http://127.0.0.1:{port}/health", timeout=3)
     assert not ok and ("refused" in detail.lower() or "connect" in detail.lower())
 
 

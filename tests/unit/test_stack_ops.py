@@ -135,36 +135,3 @@ def test_certbot_certificate_names_and_server_are_parsed():
 def test_certbot_certificate_fact_checks_both_files_first():
     command = CertbotCertificate().command(cert_name="louie").get_raw_value()
     assert "test -f /etc/letsencrypt/live/louie/cert.pem && test -f /etc/letsencrypt/renewal/louie.conf" in command
-
-
-# --- the app's npm dependencies (tasks/app.py) ----------------------------------------------------
-
-
-LOCK, STAMP = "/srv/app/package-lock.json", "/srv/app/node_modules/.louieops-lock-sha256"
-
-
-@pytest.mark.parametrize(
-    "lock_sha, stamp, stale",
-    [
-        (None, None, False),  # no package-lock.json: nothing for npm ci to install
-        ("abc", None, True),  # never installed, or npm ci failed before writing the stamp
-        ("abc", ["old"], True),  # the lock file changed since the last install
-        ("abc", ["abc"], False),  # installed from this lock file: nothing to do
-    ],
-)
-def test_npm_dependencies_are_installed_until_the_stamp_matches_the_lock_file(monkeypatch, lock_sha, stamp, stale):
-    from pyinfra.facts.files import FileContents, Sha256File
-
-    import tasks.app as app
-
-    facts = {fact_key(Sha256File, {"path": LOCK}): lock_sha, fact_key(FileContents, {"path": STAMP}): stamp}
-    monkeypatch.setattr(app, "host", FakeHost(facts))
-    assert app.npm_dependencies_stale(LOCK, STAMP) is stale
-
-
-def test_the_npm_stamp_is_written_only_after_npm_ci_succeeded():
-    from tasks.app import npm_ci_command
-
-    command = npm_ci_command(STAMP).get_raw_value()
-    assert command.startswith("npm ci --omit=dev ") and f"> {STAMP}" in command
-    assert command.index("npm ci") < command.index("&& mkdir -p node_modules &&") < command.index("sha256sum")

@@ -11,7 +11,7 @@ import pytest
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from louieops import layout, resources
-from tasks import app, certbot, nginx
+from tasks import app, certbot, nginx, release
 from tests.unit.helpers import default_settings
 
 SETTINGS = default_settings(
@@ -88,7 +88,7 @@ def test_nginx_conf_has_mozilla_intermediate_tls_websocket_map_and_429():
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node to load the ecosystem file")
 def test_ecosystem_file_loads_in_node_with_the_pm2_fields(tmp_path):
-    text = render("app/ecosystem.config.js.j2", **app.ecosystem_variables(SETTINGS, layout.app_paths(SETTINGS)))
+    text = render("app/ecosystem.config.js.j2", **release.ecosystem_variables(SETTINGS, layout.app_paths(SETTINGS)))
     path = tmp_path / "ecosystem.config.js"
     path.write_text(text)
     out = subprocess.run(
@@ -99,16 +99,20 @@ def test_ecosystem_file_loads_in_node_with_the_pm2_fields(tmp_path):
     ).stdout
     (entry,) = json.loads(out)["apps"]
     assert entry["name"] == "louie-api" and entry["exec_mode"] == "cluster" and entry["instances"] == 2
+    # the link, never its target: pm2 keeps this path, so a reload starts the release the link points to
+    assert entry["cwd"] == "/var/www/louie/current" and entry["script"] == "server.js"
+    assert entry["env"]["APP_RELEASE"] == ""  # no release on this machine; on the server: the live one's id
+    assert entry["env"]["APP_STATE_DIR"] == "/var/lib/louie"
     assert entry["out_file"] == "/var/log/louie/out.log" and entry["error_file"] == "/var/log/louie/error.log"
     assert entry["env"]["APP_ENV_FILE"] == "/etc/louie/app.env" and entry["env"]["PORT"] == "3000"
     assert not any("PASSWORD" in key or "TOKEN" in key for key in entry["env"])
 
 
 def test_env_file_leaves_out_unset_secrets_and_refuses_line_breaks():
-    text = app.env_file_content({"A": "1", "B": None}, "header")
+    text = release.env_file_content({"A": "1", "B": None}, "header")
     assert text == "# header\nA=1\n"
     with pytest.raises(ValueError):
-        app.env_file_content({"A": "x\nB=2"}, "header")
+        release.env_file_content({"A": "x\nB=2"}, "header")
 
 
 def test_certificate_is_issued_only_when_missing_or_different():

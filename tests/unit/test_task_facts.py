@@ -8,7 +8,6 @@ from pyinfra.facts.server import LinuxDistribution
 
 from louieops.facts.backup import PostgresRoleMemberOf
 from louieops.facts.npm import NpmGlobalPackageVersion
-from louieops.facts.pm2 import Pm2Apps
 from louieops.facts.postgresql import PostgresRoleAuth
 from louieops.facts.system import CertbotCertificate, MemTotalMb, ResolvedPath
 from tasks import app, backups, base, certbot, postgresql
@@ -42,17 +41,11 @@ def test_a_fact_asked_about_another_object_fails_the_test():
         plan(backups.install_backups, {fact_key(PostgresRoleMemberOf, {"role": "someone-else"}): []})
 
 
-def test_the_app_asks_pm2_about_the_app_users_daemon_and_the_pinned_package():
-    planned = plan(
-        app.provision_app,
-        {
-            fact_key(NpmGlobalPackageVersion, {"package": "pm2"}): "7.0.4",
-            fact_key(Pm2Apps, {"pm2_home": "/home/simplylouie/.pm2"}): {
-                "simplylouie-api": {"status": "online", "instances": 1}
-            },
-        },
-    )
-    assert {"Install pm2 7.0.4 with npm", "Ensure pm2 app simplylouie-api is online"} <= set(planned.operations)
+def test_the_runtime_asks_npm_about_the_pinned_pm2():
+    planned = plan(app.provision_runtime, {fact_key(NpmGlobalPackageVersion, {"package": "pm2"}): "6.0.0"})
+    assert planned.commands["Install pm2 7.0.4 with npm"] == [
+        "npm install --global --no-audit --no-fund --no-update-notifier pm2@7.0.4"
+    ]
 
 
 def test_postgresql_checks_the_app_roles_password_and_sizes_memory_from_the_host():

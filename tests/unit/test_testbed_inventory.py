@@ -23,6 +23,7 @@ def _data(tmp_path: Path) -> dict[str, object]:
         recorder_url=peers.recorder_url("10.231.3.1"),
         uptimerobot_url=peers.uptimerobot_url("10.231.3.1"),
         sentry_url=peers.sentry_url("10.231.3.1"),
+        app_git_url=peers.app_git_url("10.231.3.1"),
     )
 
 
@@ -54,7 +55,7 @@ def test_host_data_keys_are_connector_or_known_prefixes(tmp_path):
 
 
 def test_env_round_trip_and_quoting():
-    env = inventory.generate_secrets("http://10.231.3.1:9180", "test-token")
+    env = inventory.generate_secrets("http://10.231.3.1:9180", "test-token", peers.sentry_dsn("10.231.3.1"))
     assert set(env) == {
         "LOUIE_DB_PASSWORD",
         "LOUIE_ADMIN_TOKEN",
@@ -65,6 +66,7 @@ def test_env_round_trip_and_quoting():
         "SLACK_WEBHOOK_GENERAL",
         "UPTIMEROBOT_API_KEY",
         "SENTRY_AUTH_TOKEN",
+        "SENTRY_DSN",
     }
     from louieops.secrets import SECRETS
 
@@ -76,7 +78,10 @@ def test_env_round_trip_and_quoting():
 
 
 def test_generated_secrets_differ_each_time():
-    a, b = inventory.generate_secrets("http://x", "t"), inventory.generate_secrets("http://x", "t")
+    a, b = (
+        inventory.generate_secrets("http://x", "t", "http://k@x/1"),
+        inventory.generate_secrets("http://x", "t", "http://k@x/1"),
+    )
     assert a["LOUIE_DB_PASSWORD"] != b["LOUIE_DB_PASSWORD"]
 
 
@@ -116,7 +121,7 @@ def test_pebble_config_listens_on_the_peer_address_only(tmp_path):
 
 def test_default_peers_bind_to_the_peer_address(tmp_path):
     specs = peers.default_peers("10.231.3.1", tmp_path, tmp_path / "c.pem", tmp_path / "k.pem")
-    assert [s.name for s in specs] == ["challtestsrv", "pebble", "moto", "recorder", "uptimerobot", "sentry"]
+    assert [s.name for s in specs] == ["challtestsrv", "pebble", "moto", "recorder", "uptimerobot", "sentry", "git"]
     for spec in specs:
         assert spec.host == "10.231.3.1"
         assert "0.0.0.0" not in " ".join(spec.argv)

@@ -47,3 +47,23 @@ def test_wait_for_finds_a_matching_request(recorder):
     client, _ = recorder
     _post(f"{client.url}/twilio/sms", b"Body=hi")
     assert client.wait_for(lambda r: r["path"] == "/twilio/sms", timeout=2)["body"] == "Body=hi"
+
+
+def test_a_chunked_body_is_recorded_whole():
+    import http.client
+    import threading
+
+    from louieops.testbed.recorder import Recorder, serve
+
+    server = serve("127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        host, port = server.server_address
+        connection = http.client.HTTPConnection(host, port, timeout=5)
+        connection.request("POST", "/api/1/envelope/", body=iter([b'{"event_id":', b'"abc"}\n']), encode_chunked=True)
+        assert connection.getresponse().status == 200
+        (entry,) = Recorder(f"http://{host}:{port}").requests()
+        assert entry["body"] == '{"event_id":"abc"}\n'
+    finally:
+        server.shutdown()
+        server.server_close()

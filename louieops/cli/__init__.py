@@ -1,0 +1,83 @@
+"""``louieops``: the operator's commands on the controller.
+
+    louieops toggles                          the app's feature toggles and killswitches
+    louieops toggle FEATURE on|off            switch a feature (alerts P3 on the server)
+    louieops killswitch TARGET --reason WHY   stop a feature at once (alerts P2); --enable lifts it
+    louieops rollback INVENTORY [RELEASE]     roll the app back through pyinfra (same health gate as on the server)
+
+The admin commands take --url (or LOUIE_API_URL), --resolve (or LOUIE_API_RESOLVE) and the token from
+LOUIE_ADMIN_TOKEN; see ``admin``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import admin, rollback
+
+
+def _admin_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", help=f"the API's base URL (default: ${admin.URL_ENV})")
+    parser.add_argument(
+        "--resolve",
+        action="append",
+        default=[],
+        metavar="HOST:ADDRESS",
+        help=f"connect to ADDRESS for HOST, before DNS points there (default: ${admin.RESOLVE_ENV})",
+    )
+    parser.add_argument(
+        "--ca-bundle", help="CA certificates to verify the API with (default: $REQUESTS_CA_BUNDLE, else the system's)"
+    )
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for an answer (default 10)")
+    parser.add_argument("--dry-run", action="store_true", help="print the request, send nothing")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="louieops", description=__doc__.splitlines()[0])
+    commands = top.add_subparsers(dest="command", required=True)
+    toggles = commands.add_parser("toggles", help="show the feature toggles and killswitches")
+    _admin_options(toggles)
+    toggle = commands.add_parser("toggle", help="switch a feature on or off")
+    toggle.add_argument("feature")
+    toggle.add_argument("state", choices=("on", "off"))
+    _admin_options(toggle)
+    kill = commands.add_parser("killswitch", help="stop a feature (or 'all') at once, with a reason")
+    kill.add_argument("target")
+    kill.add_argument("--reason", help="why (required to stop; shown in the 503 answer and the alert)")
+    kill.add_argument("--enable", action="store_true", help="lift the killswitch instead")
+    _admin_options(kill)
+    back = commands.add_parser("rollback", help="roll the app back on the inventory's hosts, through pyinfra")
+    back.add_argument("inventory", help="the pyinfra inventory, e.g. inventory/production.py")
+    back.add_argument("release", nargs="?", help="the release to go back to (default: the previous good one)")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "rollback":
+            return rollback.run(args.inventory, args.release)
+        return _admin(args)
+    except admin.AdminError as exc:
+        print(f"louieops {args.command}: {exc}", file=sys.stderr)
+        return exc.status
+
+
+def _admin(args: argparse.Namespace) -> int:
+    target = admin.target_from(args.url, args.resolve, args.ca_bundle, args.timeout)
+    if args.command == "toggles":
+        method, path, body = "GET", "/admin/toggles", None
+    elif args.command == "toggle":
+        method, path, body = "POST", "/admin/toggles", {"feature": args.feature, "enabled": args.state == "on"}
+    else:
+        if not args.enable and not (args.reason or "").strip():
+            raise admin.AdminError("a killswitch needs --reason: it is shown to users and sent with the alert", 2)
+        body = {"target": args.target, "action": "enable" if args.enable else "disable", "reason": args.reason or ""}
+        method, path = "POST", "/admin/killswitch"
+    if args.dry_run:
+        admin.token()  # a dry run still checks the token is there, so the real run does not fail on it
+        print(admin.request_line(target, method, path, body))
+        return 0
+    print(admin.describe(admin.call(target, method, path, body)))
+    return 0

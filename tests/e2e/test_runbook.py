@@ -1,0 +1,107 @@
+"""Every command of docs/RUNBOOK.md, run on the deployed test server exactly as written (tests/runbook.py
+reads them): the ones that only read, the interactive ones (started, still running after a few seconds),
+the operator's commands on the controller, and the ones that change the server, in the runbook's order.
+None of them sends an alert it should not (a reading command alerts nobody)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+
+import pytest
+
+from tests.e2e.conftest import REPO_ROOT
+from tests.e2e.helpers import root, wait_for
+from tests.runbook import runbook_commands
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the test server needs root (netns, nftables, nspawn)"),
+]
+
+COMMANDS = runbook_commands()
+
+
+def of_kind(kind: str) -> list[str]:
+    return [command.line for command in COMMANDS if command.kind == kind]
+
+
+def slack_posts(deployed) -> int:
+    return len([r for r in deployed.recorder.requests() if r["path"].startswith("/slack/")])
+
+
+def app_healthy(deployed) -> bool:
+    port = deployed.settings.app_port
+    return root(deployed, f"curl -fsS -m 5 http://127.0.0.1:{port}/health", check=False).returncode == 0
+
+
+@pytest.fixture(scope="module")
+def with_a_backup(deployed):
+    """The state the reading commands look at: at least one database backup."""
+    root(deployed, f"sudo -u {deployed.settings.backup_user} /opt/scripts/backup-db")
+    return deployed
+
+
+@pytest.mark.parametrize("line", of_kind("reads"))
+def test_a_reading_command_works_and_alerts_nobody(with_a_backup, line):
+    deployed = with_a_backup
+    before = slack_posts(deployed)
+    done = root(deployed, line, check=False)
+    assert done.returncode == 0, f"{line}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+    assert slack_posts(deployed) == before, f"{line} sent an alert"
+
+
+@pytest.mark.parametrize("line", of_kind("interactive"))
+def test_an_interactive_command_starts_and_keeps_running(deployed, line):
+    done = root(deployed, f"TERM=xterm timeout 4 script -qec {shlex.quote(line)} /dev/null", check=False)
+    assert done.returncode == 124, f"{line} ended by itself (exit {done.returncode}): {done.stdout[-500:]}"
+
+
+def controller(deployed, pebble_root: str, line: str) -> subprocess.CompletedProcess:
+    """A controller command as the operator types it, with the environment the runbook says to export."""
+    s = deployed.settings
+    env = {
+        **os.environ,
+        **deployed.env,
+        "LOUIE_API_URL": f"https://{s.domain_api}",
+        "LOUIE_API_RESOLVE": f"{s.domain_api}:{deployed.address}",
+        "REQUESTS_CA_BUNDLE": pebble_root,
+        "INVENTORY": str(deployed.testbed.inventory_path),
+        "PATH": f"{REPO_ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+    }
+    return subprocess.run(["bash", "-c", line], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def pebble_root(deployed, tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("pebble") / "root.pem"
+    path.write_text(deployed.testbed.pebble_root_pem())
+    return str(path)
+
+
+def ensure_an_earlier_good_release(deployed):
+    """`louie-release rollback` needs a release to go back to: deploy one more commit when there is none."""
+    listing = root(deployed, "louie-release list").stdout
+    if listing.count(" passed") < 2:
+        repo = deployed.testbed.app_repo
+        repo.commit("runbook: a second release", {"backend/RUNBOOK-TEST": "a second release\n"})
+        run = deployed.deploy("-y")
+        assert run.returncode == 0, run.explain()
+
+
+def test_the_commands_that_change_the_server_work_in_the_runbooks_order(deployed, pebble_root):
+    ensure_an_earlier_good_release(deployed)
+    # restore-files needs an uploads archive to restore (the daily job would have made one)
+    root(deployed, f"sudo -u {deployed.settings.backup_user} /opt/scripts/backup-files uploads")
+    for line in of_kind("changes"):
+        done = root(deployed, line, check=False)
+        assert done.returncode == 0, f"{line}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        wait_for(lambda: app_healthy(deployed), 60, f"the app after `{line}`")
+    for line in of_kind("controller"):
+        done = controller(deployed, pebble_root, line)
+        assert done.returncode == 0, f"{line}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+    # a rollback ran (twice): go forward again, so the server ends on the wanted commit
+    forward = deployed.deploy("-y")
+    assert forward.returncode == 0, forward.explain()
+    wait_for(lambda: app_healthy(deployed), 60, "the app after the deploy")
