@@ -113,6 +113,8 @@ def _uptime_report(s: Settings) -> None:
         put_config(layout.UPTIME_CONFIG, uptime_config(s, read_key), mode="0640", group=s.health_user)
     else:
         files.file(name=f"Remove {layout.UPTIME_CONFIG}", path=layout.UPTIME_CONFIG, present=False)
+
+
 def _audit(s: Settings) -> None:
     units = [
         put_template(

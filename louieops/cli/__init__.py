@@ -4,6 +4,7 @@
     louieops toggle FEATURE on|off            switch a feature (alerts P3 on the server)
     louieops killswitch TARGET --reason WHY   stop a feature at once (alerts P2); --enable lifts it
     louieops rollback INVENTORY [RELEASE]     roll the app back through pyinfra (same health gate as on the server)
+    louieops statuspage post|update|resolve|list   incident announcements on the public status page
 
 The admin commands take --url (or LOUIE_API_URL), --resolve (or LOUIE_API_RESOLVE) and the token from
 LOUIE_ADMIN_TOKEN; see ``admin``.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import admin, rollback
+from . import admin, rollback, statuspage
 
 
 def _admin_options(parser: argparse.ArgumentParser) -> None:
@@ -50,6 +51,7 @@ def parser() -> argparse.ArgumentParser:
     back = commands.add_parser("rollback", help="roll the app back on the inventory's hosts, through pyinfra")
     back.add_argument("inventory", help="the pyinfra inventory, e.g. inventory/production.py")
     back.add_argument("release", nargs="?", help="the release to go back to (default: the previous good one)")
+    statuspage.register(commands)
     return top
 
 
@@ -58,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "rollback":
             return rollback.run(args.inventory, args.release)
+        if args.command == "statuspage":
+            return statuspage.run(args)
         return _admin(args)
     except admin.AdminError as exc:
         print(f"louieops {args.command}: {exc}", file=sys.stderr)

@@ -156,7 +156,6 @@ def test_the_websocket_check_reads_the_app_port_and_the_kpi_table():
     assert no_path["websocket"] is None
 
 
-def test_curl_health_reports_a_refused_connection(health):
 def test_curl_health_reports_a_refused_connection(common):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
