@@ -125,10 +125,14 @@ class Deployment:
         return run_deploy(self.testbed, *args, **kwargs)
 
 
+#: The shared server's name; LOUIEOPS_E2E_SERVER lets two suites run side by side (each its own server).
+SERVER_NAME = os.environ.get("LOUIEOPS_E2E_SERVER", "e2e")
+
+
 @pytest.fixture(scope="session")
 def testbed():
-    with Testbed(name="e2e", release="bookworm") as server:
-        print(f"\ntest server e2e: boot to SSH {server.boot_seconds:.1f} s", file=sys.stderr)
+    with Testbed(name=SERVER_NAME, release="bookworm") as server:
+        print(f"\ntest server {SERVER_NAME}: boot to SSH {server.boot_seconds:.1f} s", file=sys.stderr)
         yield server
 
 
