@@ -19,6 +19,7 @@ from tasks import (
     backups,
     base,
     certbot,
+    checkins,
     health,
     logs,
     maintenance,
@@ -47,6 +48,7 @@ SERVER_STEPS = (
     certbot.provision_certificates,
     nginx.enable_https_sites,  # once the certificate exists (or removed, with certbot_enabled False)
     alerts.install_alert_routing,
+    checkins.install_cron_checkins,  # the wrapper the health check's and backups' cron lines use
     release.deploy_app,
     logs.ship_logs,
     health.install_health_check,

@@ -35,6 +35,12 @@ STATUS_CONFIG = f"{CONFIG_DIR}/status.json"
 RELEASE_CONFIG = f"{CONFIG_DIR}/release.json"
 BACKUP_CONFIG = f"{CONFIG_DIR}/backup.conf"
 BACKUP_S3_CREDENTIALS = f"{CONFIG_DIR}/backup-s3-credentials"
+#: Where the scheduled jobs check in to Sentry Crons (holds the DSN's public key: root:<alert_group> 0640).
+CHECKIN_CONFIG = f"{CONFIG_DIR}/cron-checkin.json"
+#: The daily uptime report's UptimeRobot read-only key and levels (root:<health_user> 0640).
+UPTIME_CONFIG = f"{CONFIG_DIR}/uptime.json"
+#: The health check's secrets: the app's admin token for its websocket count (root:<health_user> 0640).
+HEALTH_SECRETS = f"{CONFIG_DIR}/health-secrets.json"
 
 # --- state files read by more than one script ---------------------------------------------------------
 

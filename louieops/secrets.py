@@ -12,7 +12,7 @@ import os
 SECRETS = {
     "LOUIE_DB_PASSWORD": "password of the app's PostgreSQL role (required)",
     "LOUIE_ADMIN_TOKEN": "bearer token that protects the app's /admin endpoints (required)",
-    "SENTRY_DSN": "DSN the app reports errors to (optional; empty disables Sentry in the app)",
+    "SENTRY_DSN": "DSN the app reports errors to and the scheduled jobs check in with (optional; empty disables both)",
     "AWS_ACCESS_KEY_ID": "S3 access key for backups (required when backup_s3_bucket is set)",
     "AWS_SECRET_ACCESS_KEY": "S3 secret key for backups (required when backup_s3_bucket is set)",
     "SLACK_WEBHOOK_CRITICAL": "Slack incoming-webhook URL of #alerts-critical (see alert_slack_webhooks)",
@@ -22,6 +22,7 @@ SECRETS = {
     "TWILIO_AUTH_TOKEN": "Twilio auth token for P1 SMS alerts (optional)",
     "TWILIO_FROM_NUMBER": "Twilio sender number for P1 SMS alerts (optional)",
     "UPTIMEROBOT_API_KEY": "UptimeRobot API key; unset skips registering the uptime monitors",
+    "UPTIMEROBOT_READ_API_KEY": "UptimeRobot read-only API key for the daily uptime report on the server (optional)",
     "SENTRY_AUTH_TOKEN": "Sentry auth token (alerts:write, org:read); unset skips registering the alerts",
 }
 

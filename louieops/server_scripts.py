@@ -12,13 +12,13 @@ from io import StringIO
 
 from pyinfra.operations import files
 
-from . import layout
+from . import checkins, layout
 from .resources import managed
 from .settings import Settings
 from .settings.sections.kpis import LOWER_IS_WORSE
 
 #: KPIs the health check measures (the others in kpi_thresholds come from UptimeRobot/Sentry or the app).
-MEASURED_KPIS = ("api_p50_ms", "disk_pct", "memory_pct", "cpu_pct", "cert_expiry_days")
+MEASURED_KPIS = ("api_p50_ms", "disk_pct", "memory_pct", "cpu_pct", "cert_expiry_days", "websocket_connections")
 #: rsyslog's disk-assisted queue of the Papertrail action (queue.filename in the rsyslog template).
 RSYSLOG_QUEUE = "louieops_papertrail"
 RSYSLOG_WORK_DIR = "/var/spool/rsyslog"
@@ -59,8 +59,15 @@ def health_config(s: Settings) -> dict:
         "tiers": s.health_tiers,
         "send_alert": layout.send_alert(s),
         "last_result": layout.HEALTH_LAST,
+        "websocket": websocket_check(s),
         "run_as": s.health_user,
     }
+
+
+def websocket_check(s: Settings) -> dict | None:
+    """Where the health check reads the app's websocket count (None: not checked)."""
+    path = s.health_websocket_metrics_path
+    return {"url": f"http://127.0.0.1:{s.app_port}{path}", "secrets": layout.HEALTH_SECRETS} if path else None
 
 
 def maintenance_config(s: Settings) -> dict:
@@ -161,3 +168,31 @@ def render(config: dict) -> str:
 def put_config(dest: str, config: dict, *, mode: str = "0644", user: str = "root", group: str = "root"):
     """Upload a script's config (``files.put`` of the rendered JSON)."""
     return files.put(name=f"Upload {dest}", src=StringIO(render(config)), dest=dest, user=user, group=group, mode=mode)
+
+
+def checkin_config(s: Settings, dsn: str | None) -> dict:
+    """/etc/louieops/cron-checkin.json: where and as which monitor each job of sentry_cron_jobs checks in
+    (``url`` None without a DSN: the jobs then run without check-ins)."""
+    url, key = checkins.ingest_url(dsn) if dsn else (None, None)
+    return {
+        "url": url,
+        "key": key,
+        "environment": s.sentry_environment or "production",
+        "monitors": {
+            job: {"slug": checkins.slug(s, job), "monitor_config": checkins.monitor_config(s, job)}
+            for job in s.sentry_cron_jobs
+        },
+    }
+
+
+def uptime_config(s: Settings, read_key: str) -> dict:
+    """/etc/louieops/uptime.json: the daily summary's uptime report (files/scripts/louieops_uptime.py), with
+    the UptimeRobot read-only key: root:<health_user> 0640."""
+    return {
+        "api_url": s.uptimerobot_api_url,
+        "api_key": read_key,
+        "tag": s.uptimerobot_managed_tag,
+        "days": s.maintenance_uptime_report_days,
+        "levels": s.kpi_thresholds["uptime_pct"],
+        "tiers": s.health_tiers["uptime_pct"],
+    }

@@ -31,7 +31,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import apt, files, postgres, server
 
-from louieops import layout, secrets
+from louieops import checkins, layout, secrets
 from louieops.cron import cron_max_gap_minutes
 from louieops.facts.backup import PostgresRoleMemberOf
 from louieops.operations import s3
@@ -126,6 +126,7 @@ def install_backups():
         backup_user=s.backup_user,
         scripts_dir=s.scripts_dir,
         schedules=schedules(s),
+        checkin=checkins.wrappers(s),
     )
 
     # activate: the bucket (controller side)

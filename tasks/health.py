@@ -1,13 +1,16 @@
 """Health check (seed §3) against the KPI thresholds (seed §5), every few minutes from cron.
 
-Settings read: health_user, health_schedule, alert_group.
+Settings read: health_user, health_schedule, alert_group, health_websocket_metrics_path.
+Secret read (only with health_websocket_metrics_path): LOUIE_ADMIN_TOKEN, for the app's websocket count.
 
 The check runs as health_user: a system user without a shell or sudo, member of alert_group (so it may
 call send-alert) and of Debian's log-reading group adm (the app's logs are <app_user>:adm 0640).
 It reaches PostgreSQL as a role of the same name by peer authentication over the
 Unix socket: a login role with no grants beyond PUBLIC's CONNECT, enough for `SELECT 1` and nothing
 else, and no password anywhere. The same user runs the maintenance jobs (tasks/maintenance.py).
-What it checks and against which levels: /etc/louieops/health.json (louieops/server_scripts.py).
+What it checks and against which levels: /etc/louieops/health.json (louieops/server_scripts.py); the app's
+admin token, which the websocket count needs, is in /etc/louieops/health-secrets.json (root:<health_user>
+0640), readable by the check and nobody else but root.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files, postgres, server
 
-from louieops import layout
+from louieops import checkins, layout, secrets
 from louieops.resources import put_file, put_template
 from louieops.server_scripts import health_config, put_config
 from louieops.settings import for_host
@@ -56,6 +59,11 @@ def install_health_check():
 
     # configure
     put_config(layout.HEALTH_CONFIG, health_config(s))
+    if s.health_websocket_metrics_path:
+        secret = {"admin_token": secrets.require("LOUIE_ADMIN_TOKEN")}
+        put_config(layout.HEALTH_SECRETS, secret, mode="0640", group=s.health_user)
+    else:
+        files.file(name=f"Remove {layout.HEALTH_SECRETS}", path=layout.HEALTH_SECRETS, present=False)
 
     # activate (cron reads /etc/cron.d itself)
     put_template(
@@ -66,4 +74,5 @@ def install_health_check():
         health_user=s.health_user,
         state_dir=layout.HEALTH_STATE_DIR,
         script=script,
+        checkin=checkins.wrapped(s, "health-check"),
     )

@@ -2,7 +2,10 @@
 
 Settings read: maintenance_daily_summary_schedule, maintenance_log_check_schedule, maintenance_npm_audit_schedule,
 maintenance_exposure_scan_schedule, maintenance_cert_report_schedule, maintenance_quarterly_reminder_schedule,
-fail2ban_maxretry, fail2ban_findtime, fail2ban_bantime, fail2ban_ignoreip, health_user, app_log_dir.
+fail2ban_maxretry, fail2ban_findtime, fail2ban_bantime, fail2ban_ignoreip, health_user, app_log_dir. The uptime
+report's config (louieops/server_scripts.py) reads uptimerobot_api_url, uptimerobot_managed_tag,
+maintenance_uptime_report_days, kpi_thresholds and health_tiers.
+Secret read (optional): UPTIMEROBOT_READ_API_KEY, a read-only UptimeRobot key for the daily uptime report.
 
 - {scripts_dir}/louieops-maintenance and /etc/cron.d/louieops-maintenance: the automatable items of §6
   (daily summary, weekly log check, npm audit and exposure scan, monthly certificate report, quarterly
@@ -22,12 +25,13 @@ from pyinfra.api import deploy
 from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
-from louieops import layout
+from louieops import layout, secrets
 from louieops.resources import put_file, put_template
-from louieops.server_scripts import maintenance_config, put_config, status_config
+from louieops.server_scripts import maintenance_config, put_config, status_config, uptime_config
 from louieops.settings import Settings, for_host
 
 SCRIPT_NAME = "louieops-maintenance"
+UPTIME_LIBRARY = "louieops_uptime.py"  # imported by the daily summary
 FAIL2BAN_FILTER = "/etc/fail2ban/filter.d/louieops-app-auth.conf"
 FAIL2BAN_JAILS = "/etc/fail2ban/jail.d/louieops.local"
 AUDIT_UNITS = ("louieops-audit.service", "louieops-audit.path")
@@ -89,6 +93,7 @@ def _jobs(s: Settings) -> None:
     )
     put_file(f"scripts/{SCRIPT_NAME}", script, mode="0755")
     put_config(layout.MAINTENANCE_CONFIG, maintenance_config(s))
+    _uptime_report(s)
     put_template(
         "maintenance/louieops-maintenance.j2",
         layout.MAINTENANCE_CRON,
@@ -98,6 +103,16 @@ def _jobs(s: Settings) -> None:
         state_dir=layout.MAINTENANCE_STATE_DIR,
         script=script,
     )
+
+
+def _uptime_report(s: Settings) -> None:
+    """The daily summary's uptime check: the library, and its config only with a read-only key."""
+    put_file(f"scripts/{UPTIME_LIBRARY}", layout.script(s, UPTIME_LIBRARY))
+    read_key = secrets.get("UPTIMEROBOT_READ_API_KEY")
+    if read_key:
+        put_config(layout.UPTIME_CONFIG, uptime_config(s, read_key), mode="0640", group=s.health_user)
+    else:
+        files.file(name=f"Remove {layout.UPTIME_CONFIG}", path=layout.UPTIME_CONFIG, present=False)
 
 
 def _audit(s: Settings) -> None:

@@ -1,33 +1,39 @@
-"""External monitors: UptimeRobot uptime monitors and Sentry alerts/metric monitors (seed §2.1, §2.2, §5).
+"""External monitors: UptimeRobot uptime monitors, alert contacts, maintenance windows and the status page,
+and Sentry alerts, metric monitors and cron monitors (seed §2.1, §2.2, §5, §7).
 
 Runs once per deploy (not per host), after the server tasks. A missing API key skips that service with
-one line; the server deploy is unaffected. The desired monitors and alerts are built here from the
-validated settings (pure functions: the placeholders, the routes per tier, the KPI thresholds and their
-direction); the API clients take these typed specs and know nothing of the settings.
+one line; the server deploy is unaffected. The desired objects are built here from the validated settings
+(pure functions: the placeholders, the routes per tier, the KPI thresholds and their direction, the jobs'
+schedules); the API clients take these typed specs and know nothing of the settings.
 
 Settings read: uptimerobot_api_url, uptimerobot_requests_per_minute, uptimerobot_prune, uptimerobot_managed_tag,
-uptimerobot_alert_contacts, uptimerobot_monitors, sentry_api_url, sentry_org, sentry_project, sentry_api_mode,
-sentry_prune, sentry_name_prefix, sentry_environment, sentry_slack_integration_id, sentry_slack_channel_ids,
-sentry_issue_alerts, sentry_metric_monitors, alert_routes, kpi_thresholds. The {placeholders} in the monitors'
+uptimerobot_settle_minutes, uptimerobot_alert_contacts, uptimerobot_monitors, uptimerobot_maintenance_windows,
+uptimerobot_status_page, alert_slack_webhooks, sentry_api_url, sentry_org, sentry_project, sentry_api_mode,
+sentry_prune, sentry_name_prefix, sentry_settle_minutes, sentry_environment, sentry_slack_integration_id,
+sentry_slack_channel_ids, sentry_issue_alerts, sentry_metric_monitors, sentry_cron_jobs,
+sentry_cron_checkin_margin_minutes, sentry_cron_max_runtime_minutes, sentry_cron_tier, base_timezone, alert_routes,
+kpi_thresholds. The jobs' schedules and monitor slugs come from louieops.checkins; the {placeholders} in
 names and URLs read the settings they name (domain_api, ...).
-Secrets: UPTIMEROBOT_API_KEY, SENTRY_AUTH_TOKEN.
+Secrets: UPTIMEROBOT_API_KEY, SENTRY_AUTH_TOKEN; the SLACK_WEBHOOK_* of a Slack alert contact to create.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 
 from pyinfra import host
 from pyinfra.api import deploy
 
-from louieops import secrets
-from louieops.clients.sentry import IssueAlertSpec, MetricMonitorSpec, Route
-from louieops.clients.uptimerobot import ContactRef, MonitorSpec
+from louieops import checkins, secrets
+from louieops.clients.secret import Secret
+from louieops.clients.sentry import CronAlertSpec, CronMonitorSpec, IssueAlertSpec, MetricMonitorSpec, Route
+from louieops.clients.uptimerobot import ContactRef, MonitorSpec, StatusPageSpec, WindowSpec
 from louieops.clients.uptimerobot.models import keyword_type
 from louieops.operations import saas
 from louieops.settings import Settings, for_host
+from louieops.settings.placeholders import expand
 from louieops.settings.sections.kpis import LOWER_IS_WORSE
+from louieops.settings.sections.uptimerobot import window_recurrence
 
 logger = logging.getLogger("pyinfra")
 _SKIP_NOTED: set[str] = set()
@@ -49,6 +55,9 @@ def register_external_monitors():
             alert_contacts=uptimerobot_alert_contacts(settings),
             managed_tag=settings.uptimerobot_managed_tag,
             prune=settings.uptimerobot_prune,
+            maintenance_windows=uptimerobot_windows(settings),
+            status_pages=uptimerobot_status_pages(settings),
+            settle_minutes=settings.uptimerobot_settle_minutes,
             api_url=settings.uptimerobot_api_url,
             requests_per_minute=settings.uptimerobot_requests_per_minute,
             _run_once=True,
@@ -62,6 +71,9 @@ def register_external_monitors():
             metric_monitors=sentry_metric_monitors(settings),
             name_prefix=settings.sentry_name_prefix,
             prune=settings.sentry_prune,
+            cron_monitors=sentry_cron_monitors(settings),
+            cron_alert=sentry_cron_alert(settings),
+            settle_minutes=settings.sentry_settle_minutes,
             api_url=settings.sentry_api_url,
             org=settings.sentry_org,
             project=settings.sentry_project,
@@ -74,23 +86,21 @@ def register_external_monitors():
 
 # --- the desired state, from the settings ----------------------------------------------------------
 
-_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
-
-
-def expand(text: str, settings: Settings) -> str:
-    """Fill ``{domain_api}``-style placeholders (validation made sure each one names a string setting)."""
-    return _PLACEHOLDER.sub(lambda match: getattr(settings, match.group(1)), text)
-
 
 # --- UptimeRobot -----------------------------------------------------------------------------------
 
 
 def uptimerobot_alert_contacts(settings: Settings) -> dict[str, ContactRef]:
-    """The contacts to find in the account, by their key in uptimerobot_alert_contacts."""
-    return {
-        key: ContactRef(type=item["type"], name=item.get("name"), value=item.get("value"))
-        for key, item in settings.uptimerobot_alert_contacts.items()
-    }
+    """The contacts by their key in uptimerobot_alert_contacts; a Slack contact carries the webhook URL of its
+    channel when it is set (to create the contact if it is missing)."""
+    refs = {}
+    for key, item in settings.uptimerobot_alert_contacts.items():
+        webhook = None
+        if item["type"] == "slack":
+            value = secrets.get(settings.alert_slack_webhooks[item.get("channel", item["name"])])
+            webhook = Secret(value) if value else None
+        refs[key] = ContactRef(type=item["type"], name=item.get("name"), value=item.get("value"), webhook_url=webhook)
+    return refs
 
 
 def uptimerobot_monitors(settings: Settings) -> list[MonitorSpec]:
@@ -114,6 +124,40 @@ def uptimerobot_monitors(settings: Settings) -> list[MonitorSpec]:
             )
         )
     return specs
+
+
+def uptimerobot_windows(settings: Settings) -> list[WindowSpec]:
+    all_names = [item["name"] for item in settings.uptimerobot_monitors]
+    specs = []
+    for item in settings.uptimerobot_maintenance_windows:
+        minute, hour = item["schedule"].split()[:2]
+        interval, days = window_recurrence(item["schedule"])
+        specs.append(
+            WindowSpec(
+                name=item["name"],
+                interval=interval,
+                time=f"{int(hour):02d}:{int(minute):02d}:00",
+                duration=item["duration_minutes"],
+                days=days,
+                monitors=tuple(expand(name, settings) for name in item.get("monitors", all_names)),
+            )
+        )
+    return specs
+
+
+def uptimerobot_status_pages(settings: Settings) -> list[StatusPageSpec]:
+    page = settings.uptimerobot_status_page
+    if page is None:
+        return []
+    names = page.get("monitors", [item["name"] for item in settings.uptimerobot_monitors])
+    link = page.get("homepage_link")
+    return [
+        StatusPageSpec(
+            name=expand(page["name"], settings),
+            monitors=tuple(expand(name, settings) for name in names),
+            homepage_link=expand(link, settings) if link else None,
+        )
+    ]
 
 
 # --- Sentry ----------------------------------------------------------------------------------------
@@ -165,3 +209,27 @@ def sentry_metric_monitors(settings: Settings) -> list[MetricMonitorSpec]:
             )
         )
     return specs
+
+
+def sentry_cron_monitors(settings: Settings) -> list[CronMonitorSpec]:
+    """One Sentry Crons monitor per job of sentry_cron_jobs, on the job's own schedule."""
+    schedules = checkins.schedules(settings)
+    return [
+        CronMonitorSpec(
+            slug=checkins.slug(settings, job),
+            name=f"{settings.sentry_name_prefix}cron {job}",
+            schedule=schedules[job],
+            checkin_margin=settings.sentry_cron_checkin_margin_minutes,
+            max_runtime=settings.sentry_cron_max_runtime_minutes,
+            timezone=settings.base_timezone,
+        )
+        for job in settings.sentry_cron_jobs
+    ]
+
+
+def sentry_cron_alert(settings: Settings) -> CronAlertSpec | None:
+    """The alert that routes missed, hung and failed runs to sentry_cron_tier (none without cron jobs)."""
+    if not settings.sentry_cron_jobs:
+        return None
+    name = f"{settings.sentry_name_prefix}Cron job missed or failed"
+    return CronAlertSpec(name, sentry_route(settings, settings.sentry_cron_tier), settings.sentry_environment)

@@ -213,7 +213,8 @@ kpi_thresholds = {
     "disk_pct": {"target": 70, "warning": 80, "critical": 90},
     "cert_expiry_days": {"target": 30, "warning": 14, "critical": 7},
 }
-# Alert tier of each health check at its warning and critical level (seed §4: P1 site down ... P4 warnings).
+# Alert tier of each health check at its warning and critical level (seed §4: P1 site down ... P4 warnings);
+# uptime_pct is checked by the daily summary (UptimeRobot's uptime ratios), the others every few minutes.
 health_tiers = {
     "api": {"warning": "P2", "critical": "P1"},
     "database": {"warning": "P2", "critical": "P1"},
@@ -222,6 +223,8 @@ health_tiers = {
     "memory_pct": {"warning": "P4", "critical": "P2"},
     "cpu_pct": {"warning": "P4", "critical": "P3"},
     "cert_expiry_days": {"warning": "P3", "critical": "P2"},
+    "websocket_connections": {"warning": "P4", "critical": "P3"},
+    "uptime_pct": {"warning": "P3", "critical": "P2"},
 }
 # Cron schedule of the health check.
 health_schedule = "*/5 * * * *"
@@ -233,6 +236,9 @@ health_disk_mounts = ["/"]
 health_api_probes = 5
 # Verify the API's TLS certificate in the health check (off only where the CA is not trusted, e.g. test ACME).
 health_api_tls_verify = True
+# App endpoint whose JSON reports websocketConnections (compared with kpi_thresholds.websocket_connections),
+# read on the app port with LOUIE_ADMIN_TOKEN; None skips the check (an app without it).
+health_websocket_metrics_path = "/admin/metrics/system"
 
 # --- Maintenance jobs and security monitoring (seed §6, §9) -------------------------------------
 
@@ -248,6 +254,9 @@ maintenance_exposure_scan_schedule = "0 7 * * 1"
 maintenance_cert_report_schedule = "0 9 1 * *"
 # Cron schedule of the quarterly reminder of the manual tasks (seed §6.4).
 maintenance_quarterly_reminder_schedule = "0 9 1 1,4,7,10 *"
+# Days of UptimeRobot uptime the daily summary compares with kpi_thresholds.uptime_pct (1-90), per managed
+# monitor; needs UPTIMEROBOT_READ_API_KEY (a read-only key: the server never holds the main key).
+maintenance_uptime_report_days = 30
 # fail2ban: failures within fail2ban_findtime that ban an address (app logins and sshd).
 fail2ban_maxretry = 5
 # fail2ban: window in which failures are counted (fail2ban time syntax: 10m, 1h, 1d).
@@ -267,8 +276,13 @@ uptimerobot_requests_per_minute = 10
 uptimerobot_prune = False
 # Tag put on every monitor this deploy manages; only tagged monitors are ever pruned.
 uptimerobot_managed_tag = "louieops"
-# Alert contacts the monitors use, looked up in the account (never created): type plus the exact name
-# and/or value. E-mail contacts are personal contacts, Slack contacts are integrations.
+# How long a create that got no clear answer (timeout, 5xx) is looked for before the run stops; it is never
+# sent twice (README "No duplicates").
+uptimerobot_settle_minutes = 10
+# Alert contacts the monitors use: type plus the exact name and/or value they are found by. Missing ones are
+# created: e-mail (personal contact, needs value) and slack (integration named `name`, created with the
+# incoming webhook of alert_slack_webhooks[channel]; channel defaults to name). Other types (webhook,
+# msteams, discord, telegram, pagerduty, googlechat) must exist in the account.
 uptimerobot_alert_contacts = {
     "email": {"type": "email", "value": "ops@simplylouie.com"},
     "slack": {"type": "slack", "name": "alerts-critical"},
@@ -290,6 +304,16 @@ uptimerobot_monitors = [
     {"name": "WebSocket Endpoint", "type": "port", "url": "{domain_websocket}", "port": 443,
      "interval": 300, "timeout": 30, "alert_contacts": ["email", "slack"]},
 ]
+# Planned maintenance (seed §6.3) as UptimeRobot maintenance windows, so it pages no one: a cron-style
+# schedule (minute hour day-of-month month day-of-week; daily, weekly on some days or monthly on some days,
+# in the account's time zone), duration_minutes and, optionally, monitors (names; default: all of the above).
+uptimerobot_maintenance_windows = [
+    {"name": "Monthly maintenance", "schedule": "0 5 1 * *", "duration_minutes": 60},
+]
+# Public status page showing the monitors (seed §7 "Update status page"); None keeps no page. monitors
+# (names) defaults to all of the above; {domain_*} placeholders in name and homepage_link are filled in.
+# Post incident updates on it with `louieops statuspage` (README).
+uptimerobot_status_page = {"name": "SimplyLouie status", "homepage_link": "https://{domain_homepage}"}
 
 # --- Sentry ------------------------------------------------------------------------------------
 
@@ -305,6 +329,8 @@ sentry_api_mode = "auto"
 sentry_prune = False
 # Prefix of the name of every alert and monitor this deploy manages (marks them as managed).
 sentry_name_prefix = "[louieops] "
+# How long a create that got no clear answer is looked for before the run stops; it is never sent twice.
+sentry_settle_minutes = 10
 # Environment the alerts and monitors watch; None watches all environments.
 sentry_environment = "production"
 # Id of Sentry's Slack integration (Settings > Integrations > Slack); None sends Sentry alerts by e-mail only.
@@ -333,7 +359,19 @@ sentry_metric_monitors = [
     {"name": "API error rate", "kpi": "error_rate_pct", "aggregate": "failure_rate()",
      "query": "is_transaction:true", "scale": 0.01, "window_minutes": 5, "warning_tier": "P3",
      "critical_tier": "P2"},
+    {"name": "Database query time", "kpi": "db_query_ms", "aggregate": "p50(span.duration)",
+     "query": "span.category:db", "window_minutes": 5, "warning_tier": "P4", "critical_tier": "P2"},
 ]
+# Scheduled jobs that check in to Sentry Crons, so a run that is missed, hangs or fails raises an issue
+# (routed like every Sentry issue); [] for none. The deploy keeps one cron monitor per job with the job's
+# schedule (backup_*_schedule, health_schedule); the jobs check in with the project's DSN (SENTRY_DSN).
+sentry_cron_jobs = ["backup-db", "backup-uploads", "backup-logs", "backup-verify", "restore-drill", "health-check"]
+# Minutes after its scheduled time before a run that has not checked in counts as missed.
+sentry_cron_checkin_margin_minutes = 5
+# Minutes a run may take before it counts as hung (timeout).
+sentry_cron_max_runtime_minutes = 120
+# Alert tier of a job that was missed, hung or failed (an alert on the cron monitors' issues, like the others).
+sentry_cron_tier = "P2"
 
 # --- Deploys (one at a time, CI) ----------------------------------------------------------------
 

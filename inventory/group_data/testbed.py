@@ -13,5 +13,7 @@ domain_websocket = "ws.simplylouie.test"  # websocket endpoint
 sentry_slack_integration_id = "24680"  # Slack integration of the stand-in account
 sentry_slack_channel_ids = {"alerts-critical": "C0CRIT001", "alerts-high": "C0HIGH001", "alerts-general": "C0GENE001"}
 
+# The UptimeRobot stand-in does not rate-limit: the free plan's 10 requests a minute would only slow the deploy.
+uptimerobot_requests_per_minute = 600
 # A failing release is rolled back after this many seconds (all.py: 60); a good one passes in under 10.
 app_health_deadline_seconds = 20

@@ -4,6 +4,7 @@
     louieops toggle FEATURE on|off            switch a feature (alerts P3 on the server)
     louieops killswitch TARGET --reason WHY   stop a feature at once (alerts P2); --enable lifts it
     louieops rollback INVENTORY [RELEASE]     roll the app back through pyinfra (same health gate as on the server)
+    louieops statuspage post|update|resolve|list   incident announcements on the public status page
     louieops plan INVENTORY [--report FILE]   what a deploy would change: exit 0 none, 2 some, 1 error (CI)
     louieops apply INVENTORY [--report FILE]  deploy: exit 0 only when every host converged
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import admin, deploy, rollback
+from . import admin, deploy, rollback, statuspage
 
 
 def _admin_options(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +53,7 @@ def parser() -> argparse.ArgumentParser:
     back = commands.add_parser("rollback", help="roll the app back on the inventory's hosts, through pyinfra")
     back.add_argument("inventory", help="the pyinfra inventory, e.g. inventory/production.py")
     back.add_argument("release", nargs="?", help="the release to go back to (default: the previous good one)")
+    statuspage.register(commands)
     for name, text in (("plan", "what a deploy would change (exit 0 none, 2 some, 1 error)"), ("apply", "deploy")):
         step = commands.add_parser(name, help=text)
         step.add_argument("inventory", help="the pyinfra inventory, e.g. inventory/production.py")
@@ -65,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "rollback":
             return rollback.run(args.inventory, args.release)
+        if args.command == "statuspage":
+            return statuspage.run(args)
         if args.command in ("plan", "apply"):
             return deploy.run(args.command, args.inventory, args.report, args.verbose)
         return _admin(args)

@@ -1,7 +1,12 @@
 """The plan both reconcilers produce: an ordered list of create/update/delete actions, and what is shared
-between them (name lookup with duplicate detection, field-by-field diff for messages, and the one way a
-create or update is written: a write whose outcome is unclear is followed by a re-list, never repeated
-blindly)."""
+between them: name lookup (the oldest of two same-named objects is the managed one, the other is reported),
+the field-by-field diff for messages, and the one way a create or update is written.
+
+No duplicate, ever: a create whose outcome is unclear (no answer, a 5xx, an answer that does not show the
+stored object) is never sent again in the same run. The objects are listed again with growing pauses
+until the object shows up (then it is adopted) or ``Settle.seconds`` have passed (then the run stops with a
+message that says what to check; the next run adopts the object if it landed, or creates it if it did not).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,21 @@ from typing import Any
 
 from .http import ApiError
 
-MAX_WRITE_TRIES = 3  # per action, each after a re-list
-SETTLE_SECONDS = 2.0  # after a write got no answer, give the server this long before listing again
+MAX_WRITE_TRIES = 3  # per action: an update whose outcome is unclear is re-checked and sent again
+FIRST_POLL_WAIT = 5.0  # seconds before the second listing after an unclear create; doubles up to ...
+MAX_POLL_WAIT = 60.0  # ... this
 
 
 class PlanError(RuntimeError):
-    """The remote state or the desired state does not allow a safe plan (nothing has been written)."""
+    """The remote state or the desired state does not allow a safe plan or write (one readable line)."""
+
+
+@dataclass(frozen=True)
+class Settle:
+    """How long an unclear create is looked for before the run stops, and what to tell the operator then."""
+
+    seconds: float
+    advice: str = ""  # e.g. which setting makes the wait longer
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,7 @@ class Plan:
     actions: list[Action] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     current: dict[str, Any] = field(default_factory=dict)  # listed objects of the planned names, by name
+    notes: list[str] = field(default_factory=list)  # findings that need no write (e.g. a duplicate left alone)
 
     def __bool__(self) -> bool:
         return bool(self.actions)
@@ -53,24 +68,44 @@ class Plan:
     def lines(self) -> list[str]:
         return [action.describe() for action in self.actions]
 
+    def extend(self, other: Plan) -> None:
+        self.actions += other.actions
+        self.unchanged += other.unchanged
+        self.current.update(other.current)
+        self.notes += other.notes
 
-def index_by_name(
+
+def _age(obj: Any) -> tuple:
+    """Sort key of "oldest first": ids are handed out in increasing order by both services."""
+    text = str(obj.id)
+    return (0, int(text), "") if text.isdigit() else (1, 0, text)
+
+
+def match_by_name(
     objects: Iterable[Any], name_of: Callable[[Any], str], wanted: Iterable[str], kind: str
-) -> dict[str, Any]:
-    """Objects by exact name, for the wanted names only; two objects with one wanted name is an error."""
+) -> tuple[dict[str, Any], list[str]]:
+    """Objects by exact name, for the wanted names only, and a note for every name found more than once.
+
+    The rule for duplicates (documented in the README): the oldest object (lowest id) is the one managed;
+    the others are left untouched and reported, so a person can delete them. They are never deleted here.
+    """
     wanted = set(wanted)
-    found: dict[str, Any] = {}
+    groups: dict[str, list[Any]] = {}
     for obj in objects:
         name = name_of(obj)
-        if name not in wanted:
-            continue
-        if name in found:
-            raise PlanError(
-                f"two {kind}s are named {name!r} (ids {found[name].id}, {obj.id}); delete one of them by hand "
-                "so the deploy knows which one it manages"
+        if name in wanted:
+            groups.setdefault(name, []).append(obj)
+    found, notes = {}, []
+    for name, group in groups.items():
+        group.sort(key=_age)
+        found[name] = group[0]
+        if len(group) > 1:
+            others = ", ".join(str(o.id) for o in group[1:])
+            notes.append(
+                f"{len(group)} {kind}s are named {name!r}: managing the oldest (id {group[0].id}) and leaving "
+                f"id {others} alone; delete what is not needed by hand"
             )
-        found[name] = obj
-    return found
+    return found, notes
 
 
 def field_changes(current: Mapping[str, Any], desired: Mapping[str, Any]) -> tuple[str, ...]:
@@ -90,6 +125,14 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _unclear(exc: ApiError, creating: bool, create_404_unclear: bool) -> bool:
+    """Whether the write may have been applied although it failed: no answer, a 5xx (or, for services that
+    store and then answer 404, a 404 to a create). A 429 was not processed; other 4xx are clear refusals."""
+    if exc.status is None or exc.status >= 500:
+        return True
+    return creating and create_404_unclear and exc.is_not_found
+
+
 def write_with_relist(
     action: Action,
     write: Callable[[Any], bool],
@@ -99,7 +142,8 @@ def write_with_relist(
     current: Any,
     sleep: Callable[[float], None],
     log: logging.Logger,
-    relist_after_create_404: bool = False,
+    settle: Settle,
+    create_404_unclear: bool = False,
 ) -> None:
     """Write ``action`` and make sure it took effect, without ever creating a duplicate.
 
@@ -109,24 +153,55 @@ def write_with_relist(
     + matches: whether a listed object already is the desired state
     + current: the object as listed for the plan (None: create)
     + sleep, log: the client's sleep (injectable in tests) and the service's logger
-    + relist_after_create_404: also treat a 404 answer to a create as an unclear outcome (UptimeRobot)
+    + settle: how long an unclear create is looked for
+    + create_404_unclear: a 404 answer to a create may hide a stored object (UptimeRobot)
 
-    After a transient ``ApiError`` (no answer, 429, 5xx) or an answer without the object, the objects are
-    listed again: if the object is there and matches, the write was applied after all; otherwise the next
-    try updates what was found (or creates). At most MAX_WRITE_TRIES writes; the last error is raised.
+    An unclear update is followed by a listing: done if the object matches, else the update is sent again
+    (at most MAX_WRITE_TRIES writes). An unclear create is followed by listings until the object appears
+    (then it is updated if it does not match) or ``settle.seconds`` pass (PlanError); it is never repeated.
     """
     for attempt in range(1, MAX_WRITE_TRIES + 1):
+        creating = current is None
         try:
             if write(current):
                 return
+            outcome = "the answer did not show the stored object"
         except ApiError as exc:
-            unclear = exc.is_transient or (relist_after_create_404 and exc.is_not_found and current is None)
-            if not unclear or attempt == MAX_WRITE_TRIES:
+            if not _unclear(exc, creating, create_404_unclear) and not (exc.status == 429 and not creating):
                 raise
-            log.warning("%s; listing %ss again before deciding", exc, action.kind)
-            if exc.status is None:
-                sleep(SETTLE_SECONDS)
-        current = find()
+            if not creating and attempt == MAX_WRITE_TRIES:
+                raise
+            outcome = str(exc)
+        log.warning("%s: %s; listing %ss again before deciding", action.describe(), outcome, action.kind)
+        current = _await_create(action, find, sleep, log, settle, outcome) if creating else find()
         if current is not None and matches(current):
             return  # the write was applied after all
-    raise PlanError(f"{action.describe()}: the object did not appear after {MAX_WRITE_TRIES} tries")
+        if current is None:  # an update of an object that disappeared meanwhile: create it (after a listing)
+            continue
+    raise PlanError(f"{action.describe()}: still not in the desired state after {MAX_WRITE_TRIES} writes")
+
+
+def _await_create(
+    action: Action, find: Callable[[], Any], sleep: Callable[[float], None], log: logging.Logger, settle, outcome: str
+) -> Any:
+    """List until the object of an unclear create shows up; PlanError after ``settle.seconds``."""
+    waited, pause = 0.0, FIRST_POLL_WAIT
+    while True:
+        found = find()
+        if found is not None:
+            log.info("%s %r is there after all (found after %.0f s): adopting it", action.kind, action.name, waited)
+            return found
+        if waited >= settle.seconds:
+            break
+        pause = min(pause, settle.seconds - waited)
+        sleep(pause)
+        waited += pause
+        pause = min(pause * 2, MAX_POLL_WAIT)
+    minutes = settle.seconds / 60
+    raise PlanError(
+        f"create {action.kind} {action.name!r} got no clear answer ({outcome}) and the object was not listed "
+        f"within {minutes:g} minutes. Nothing was created twice. Before the next deploy, look for a "
+        f"{action.kind} named {action.name!r}: if it is there, the next deploy adopts it; if not, it creates it"
+        + (f" ({settle.advice})" if settle.advice else "")
+        + "."
+    )

@@ -40,6 +40,7 @@ class AlertContact(TypedDict):
     type: str
     name: NotRequired[str]
     value: NotRequired[str]
+    channel: NotRequired[str]
 
 
 class UptimeMonitor(TypedDict):
@@ -53,6 +54,19 @@ class UptimeMonitor(TypedDict):
     keyword: NotRequired[str]
     keyword_alert_when: NotRequired[Literal["exists", "not_exists"]]
     keyword_case_sensitive: NotRequired[bool]
+
+
+class MaintenanceWindow(TypedDict):
+    name: str
+    schedule: str
+    duration_minutes: int
+    monitors: NotRequired[list[str]]
+
+
+class StatusPage(TypedDict):
+    name: str
+    homepage_link: NotRequired[str]
+    monitors: NotRequired[list[str]]
 
 
 class IssueAlert(TypedDict):
@@ -168,6 +182,7 @@ class Settings:
     health_disk_mounts: list[str]
     health_api_probes: int
     health_api_tls_verify: bool
+    health_websocket_metrics_path: str | None
     # --- Maintenance jobs and security monitoring (seed §6, §9)
     maintenance_daily_summary_schedule: str
     maintenance_log_check_schedule: str
@@ -175,6 +190,7 @@ class Settings:
     maintenance_exposure_scan_schedule: str
     maintenance_cert_report_schedule: str
     maintenance_quarterly_reminder_schedule: str
+    maintenance_uptime_report_days: int
     fail2ban_maxretry: int
     fail2ban_findtime: str
     fail2ban_bantime: str
@@ -184,8 +200,11 @@ class Settings:
     uptimerobot_requests_per_minute: int
     uptimerobot_prune: bool
     uptimerobot_managed_tag: str
+    uptimerobot_settle_minutes: float
     uptimerobot_alert_contacts: dict[str, AlertContact]
     uptimerobot_monitors: list[UptimeMonitor]
+    uptimerobot_maintenance_windows: list[MaintenanceWindow]
+    uptimerobot_status_page: StatusPage | None
     # --- Sentry
     sentry_api_url: str
     sentry_org: str
@@ -193,11 +212,16 @@ class Settings:
     sentry_api_mode: Literal["auto", "workflows", "legacy"]
     sentry_prune: bool
     sentry_name_prefix: str
+    sentry_settle_minutes: float
     sentry_environment: str | None
     sentry_slack_integration_id: str | None
     sentry_slack_channel_ids: dict[str, str]
     sentry_issue_alerts: list[IssueAlert]
     sentry_metric_monitors: list[MetricMonitor]
+    sentry_cron_jobs: list[str]
+    sentry_cron_checkin_margin_minutes: int
+    sentry_cron_max_runtime_minutes: int
+    sentry_cron_tier: Tier
     # --- Deploys (one at a time, CI)
     deploy_lock_wait_seconds: int
     deploy_lock_stale_seconds: int

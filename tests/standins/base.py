@@ -7,14 +7,21 @@ with the same keys as JSON):
 - ``500``: answer 500 without doing anything;
 - ``slow``: handle the request, then wait ``delay`` seconds before answering (a client that times out in
   between does not know that its write happened);
-- ``store_then_500``: handle the request (the object is stored) but answer 500;
+- ``store_then_500``: handle the request (the object is stored) but answer 500; ``store_then_status``: the
+  same with ``status`` and ``body`` (UptimeRobot was seen answering 404 to a create it stored);
+- ``stall``: handle the request, answer only after ``delay`` real seconds (past the client's timeout), and
+  keep what it created out of every answer until ``visible_after`` seconds later on the stand-in's clock
+  (a create that a replica stores long after the client gave up);
 - ``status``: answer ``status`` with ``body``.
-``GET /_admin/requests`` returns the recorded requests; ``POST /_admin/reset`` clears records and faults.
+``GET /_admin/requests`` returns the recorded requests (with the status and body of each answer);
+``POST /_admin/reset`` clears records and faults; ``POST /_admin/clock`` ``{"advance": seconds}`` moves the
+stand-in's clock forward (for a stand-in running in its own process).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import re
 import threading
@@ -39,6 +46,7 @@ class Fault:
     delay: float = 1.0
     status: int = 500
     body: str = ""
+    visible_after: float = 0.0
 
 
 class Faults:
@@ -79,6 +87,8 @@ class Recorded:
     path: str
     query: dict
     body: Any
+    status: int | None = None  # of the answer (None while the request is being handled)
+    answer: Any = None
 
 
 class StandIn:
@@ -86,13 +96,22 @@ class StandIn:
     (params: dict, query: dict, body) and return a Reply."""
 
     ROUTES: dict[tuple[str, str], str] = {}
+    #: Handlers that do not take the bearer token (they authenticate by other means, e.g. a key in the path).
+    PUBLIC: frozenset[str] = frozenset()
     TOKEN = "test-token"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, token: str | None = TOKEN):
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, token: str | None = TOKEN, clock: Callable[[], float] = time.time
+    ):
         self.token = token
+        self._clock = clock
+        self.clock_offset = (
+            0.0  # POST /_admin/clock {"advance": seconds}: time passes for a stand-in in its own process
+        )
         self.faults = Faults()
         self.recorded: list[Recorded] = []
         self.lock = threading.RLock()
+        self._hidden_until = 0.0  # while a stalled create is handled: when its objects become visible
         self._routes = [
             (method, template, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"), handler)
             for (method, template), handler in self.ROUTES.items()
@@ -137,6 +156,21 @@ class StandIn:
         with self.lock:
             self.recorded.clear()
 
+    def clock(self) -> float:
+        """The stand-in's time: rate-limit windows, deferred objects, check-in schedules."""
+        return self._clock() + self.clock_offset
+
+    # --- objects stored by a stalled create ----------------------------------------------------------
+
+    def stamp(self, record: dict) -> dict:
+        """Mark a record being created (during a ``stall`` fault it stays hidden for a while)."""
+        if self._hidden_until:
+            record["_visible_from"] = self._hidden_until
+        return record
+
+    def visible(self, record: dict) -> bool:
+        return record.get("_visible_from", 0) <= self.clock()
+
     # --- request handling -------------------------------------------------------------------------
 
     def route(self, method: str, path: str) -> tuple[str, str, dict] | None:
@@ -156,12 +190,21 @@ class StandIn:
             return self.not_found(method, path)
         template, handler, params = found
         try:
-            body = json.loads(body_bytes) if body_bytes else None
+            body = self.parse_body(headers, body_bytes)
         except ValueError:
             return Reply(400, {"message": "body is not JSON"})
+        record = Recorded(method, template, path, query, body)
         with self.lock:
-            self.recorded.append(Recorded(method, template, path, query, body))
-        if self.token and headers.get("Authorization") != f"Bearer {self.token}":
+            self.recorded.append(record)
+        reply = self._reply(method, template, handler, params, query, body, headers)
+        record.status, record.answer = reply.status, copy.deepcopy(reply.body)  # as sent, not as stored later
+        return reply
+
+    def parse_body(self, headers, body_bytes: bytes):
+        return json.loads(body_bytes) if body_bytes else None
+
+    def _reply(self, method, template, handler, params, query, body, headers) -> Reply:
+        if self.token and handler not in self.PUBLIC and not self.authorized(headers, method):
             return self.unauthorized()
         limited = self.rate_limit(method, template) or self.gate(handler)
         if limited:
@@ -174,12 +217,22 @@ class StandIn:
         if fault and fault.kind == "status":
             return Reply(fault.status, fault.body)
         with self.lock:
-            reply = getattr(self, handler)(params, query, body)
-        if fault and fault.kind == "slow":
+            if fault and fault.kind == "stall":
+                self._hidden_until = self.clock() + fault.visible_after
+            try:
+                reply = getattr(self, handler)(params, query, body)
+            finally:
+                self._hidden_until = 0.0
+        if fault and fault.kind in ("slow", "stall"):
             time.sleep(fault.delay)
         if fault and fault.kind == "store_then_500":
             return Reply(500, {"message": "Internal server error"})
+        if fault and fault.kind == "store_then_status":
+            return Reply(fault.status, fault.body)
         return reply
+
+    def authorized(self, headers, method: str) -> bool:
+        return headers.get("Authorization") == f"Bearer {self.token}"
 
     def rate_limit(self, method: str, template: str) -> Reply | None:
         return None
@@ -201,11 +254,19 @@ class StandIn:
             return Reply(204)
         if method == "GET" and path == "/_admin/requests":
             with self.lock:
-                return Reply(200, [r.__dict__ for r in self.recorded])
+                return Reply(200, [dict(r.__dict__) for r in self.recorded])
+        if method == "POST" and path == "/_admin/clock":
+            self.clock_offset += float(json.loads(body_bytes or b"{}").get("advance", 0))
+            return Reply(200, {"now": self.clock()})
         if method == "POST" and path == "/_admin/reset":
             self.reset_records()
             self.faults.clear()
             return Reply(204)
+        with self.lock:
+            return self.admin(method, path, json.loads(body_bytes) if body_bytes else None)
+
+    def admin(self, method: str, path: str, body) -> Reply:
+        """A stand-in's own admin endpoints (state a test sets from another process)."""
         return Reply(404, {"message": "unknown admin endpoint"})
 
     def _handler_class(self):

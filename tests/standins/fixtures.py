@@ -1,4 +1,5 @@
-"""Helpers the SaaS tests share: the project's settings with overrides, a fake clock, ready-made clients."""
+"""Helpers the SaaS tests share: the project's settings with overrides, a fake clock, ready-made clients and
+reconcilers built from the settings as the pyinfra operations build them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from louieops.clients import sentry, uptimerobot
+from louieops.clients.plan import Settle
 from louieops.settings import validate
 
 from .base import StandIn
@@ -63,3 +65,51 @@ def sentry_client(standin: StandIn, settings, clock: FakeClock, read_timeout: fl
         sleep=clock.sleep,
         timeout=(2.0, read_timeout),
     )
+
+
+#: The Slack webhook secrets of all.py's alert_slack_webhooks (a Slack alert contact is created with one).
+SLACK_WEBHOOK_ENV = {
+    "SLACK_WEBHOOK_CRITICAL": "https://hooks.slack.test/critical",
+    "SLACK_WEBHOOK_HIGH": "https://hooks.slack.test/high",
+    "SLACK_WEBHOOK_GENERAL": "https://hooks.slack.test/general",
+}
+
+
+def uptimerobot_reconciler(standin: StandIn, clock: FakeClock, settings, **client_options):
+    """The reconciler the pyinfra operation builds, from ``settings``, on a client of the stand-in."""
+    from tasks import saas
+
+    return uptimerobot.Reconciler(
+        uptimerobot_client(standin, clock, **client_options),
+        saas.uptimerobot_monitors(settings),
+        saas.uptimerobot_alert_contacts(settings),
+        managed_tag=settings.uptimerobot_managed_tag,
+        prune=settings.uptimerobot_prune,
+        settle=Settle(settings.uptimerobot_settle_minutes * 60),
+        windows=saas.uptimerobot_windows(settings),
+        status_pages=saas.uptimerobot_status_pages(settings),
+    )
+
+
+def sentry_reconciler(standin: StandIn, clock: FakeClock, settings, **client_options):
+    from tasks import saas
+
+    return sentry.Reconciler(
+        sentry_client(standin, settings, clock, **client_options),
+        saas.sentry_issue_alerts(settings),
+        saas.sentry_metric_monitors(settings),
+        api_mode=settings.sentry_api_mode,
+        name_prefix=settings.sentry_name_prefix,
+        prune=settings.sentry_prune,
+        settle=Settle(settings.sentry_settle_minutes * 60),
+        cron_monitors=saas.sentry_cron_monitors(settings),
+        cron_alert=saas.sentry_cron_alert(settings),
+    )
+
+
+def run(reconciler):
+    """One run as the pyinfra operation does it: plan (lists), then apply every action."""
+    plan = reconciler.plan()
+    for action in plan.actions:
+        reconciler.apply(action)
+    return plan

@@ -1,16 +1,19 @@
-"""Sentry API stand-in: workflows ("Alerts") and detectors ("Monitors"), plus the legacy ``/rules/`` and
-``/alert-rules/`` endpoints, with the real API's behaviours.
+"""Sentry API stand-in: workflows ("Alerts") and detectors ("Monitors"), cron monitors and their check-ins
+(``sentry_crons``), and the legacy ``/rules/`` and ``/alert-rules/`` endpoints (``sentry_legacy``),
+answering as the official OpenAPI document allows and, where it is silent, in the least convenient legal
+way.
 
+- paths are the document's (``/api/0/organizations/{organization_id_or_slug}/...``);
 - lists paginate with the ``Link`` header (``rel="next"; results="true|false"; cursor="0:<offset>:0"``),
   ``per_page`` default and max 100;
 - creates answer 201, updates (PUT, full overwrite) 200, deletes 204 (legacy issue rules 202);
-- input keys may be snake_case or camelCase, answers are camelCase, with server-filled fields (ids on
-  every node, organizationId, dates, createdBy, action status and targetDisplay, the e-mail fallthroughType
-  default) and lists in another order than sent; detector data sources answer in the nested
-  ``queryObj.snubaQuery`` form;
+- input keys may be snake_case or camelCase, answers are camelCase with server-filled fields (ids on every
+  node, organizationId, dates, action status, the e-mail fallthroughType default), lists in another order
+  than sent, and no optional field; a detector's data sources answer in the nested
+  ``queryObj.snubaQuery`` form of the document's examples, which carries no ``queryType``;
 - ``mode``: "workflows" (current API; legacy endpoints also work), "legacy" (an older self-hosted Sentry:
   workflows/detectors answer 404), "gone" (workflows 404, legacy 410 ``{"message": "This API no longer
-  exists."}``).
+  exists."}``); ``cron_detectors=False``: a Sentry that makes no detector for a cron monitor.
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ import re
 from urllib.parse import urlencode
 
 from .base import Reply, StandIn, main
+from .sentry_crons import CRON_ROUTES, CronsMixin
+from .sentry_legacy import LEGACY_ROUTES, LegacyMixin
 
 ORG, PROJECT, PROJECT_ID = "simplylouie", "simplylouie-api", "4501"
-_NOW = "2026-11-26T12:00:00.000000Z"
+NOW = "2026-11-26T12:00:00.000000Z"
+ORG_PATH = "/api/0/organizations/{organization_id_or_slug}"
 
 
 def camel(value):
@@ -33,66 +39,40 @@ def camel(value):
     return value
 
 
-class SentryStandIn(StandIn):
-    _O = "/api/0/organizations/{org}"
+class SentryStandIn(CronsMixin, LegacyMixin, StandIn):
     ROUTES = {
-        ("GET", _O + "/workflows/"): "list_workflows",
-        ("POST", _O + "/workflows/"): "create_workflow",
-        ("GET", _O + "/workflows/{id}/"): "get_workflow",
-        ("PUT", _O + "/workflows/{id}/"): "update_workflow",
-        ("DELETE", _O + "/workflows/{id}/"): "delete_workflow",
-        ("GET", _O + "/detectors/"): "list_detectors",
-        ("POST", _O + "/projects/{project}/detectors/"): "create_detector",
-        ("GET", _O + "/detectors/{id}/"): "get_detector",
-        ("PUT", _O + "/detectors/{id}/"): "update_detector",
-        ("DELETE", _O + "/detectors/{id}/"): "delete_detector",
-        ("GET", "/api/0/projects/{org}/{project}/rules/"): "list_rules",
-        ("POST", "/api/0/projects/{org}/{project}/rules/"): "create_rule",
-        ("PUT", "/api/0/projects/{org}/{project}/rules/{id}/"): "update_rule",
-        ("DELETE", "/api/0/projects/{org}/{project}/rules/{id}/"): "delete_rule",
-        ("GET", _O + "/alert-rules/"): "list_alert_rules",
-        ("POST", _O + "/alert-rules/"): "create_alert_rule",
-        ("PUT", _O + "/alert-rules/{id}/"): "update_alert_rule",
-        ("DELETE", _O + "/alert-rules/{id}/"): "delete_alert_rule",
-    }
-    LEGACY = {
-        "list_rules",
-        "create_rule",
-        "update_rule",
-        "delete_rule",
-        "list_alert_rules",
-        "create_alert_rule",
-        "update_alert_rule",
-        "delete_alert_rule",
+        ("GET", ORG_PATH + "/workflows/"): "list_workflows",
+        ("POST", ORG_PATH + "/workflows/"): "create_workflow",
+        ("GET", ORG_PATH + "/workflows/{workflow_id}/"): "get_workflow",
+        ("PUT", ORG_PATH + "/workflows/{workflow_id}/"): "update_workflow",
+        ("DELETE", ORG_PATH + "/workflows/{workflow_id}/"): "delete_workflow",
+        ("GET", ORG_PATH + "/detectors/"): "list_detectors",
+        ("POST", ORG_PATH + "/projects/{project_id_or_slug}/detectors/"): "create_detector",
+        ("GET", ORG_PATH + "/detectors/{detector_id}/"): "get_detector",
+        ("PUT", ORG_PATH + "/detectors/{detector_id}/"): "update_detector",
+        ("DELETE", ORG_PATH + "/detectors/{detector_id}/"): "delete_detector",
+        **CRON_ROUTES,
+        **LEGACY_ROUTES,
     }
 
-    def __init__(self, *args, mode: str = "workflows", **kwargs):
+    def __init__(self, *args, mode: str = "workflows", cron_detectors: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
-        self.mode = mode
+        self.mode, self.make_cron_detectors = mode, cron_detectors
         self.workflows: dict[str, dict] = {}
         self.detectors: dict[str, dict] = {}
-        self.rules: dict[str, dict] = {}
-        self.alert_rules: dict[str, dict] = {}
         self._next = 100
+        self.init_legacy()
+        self.init_crons()
         for name, kind in (("Error Monitor", "error"), ("Issue Stream", "issue_stream")):
             self._store(
                 self.detectors,
-                {
-                    "name": name,
-                    "type": kind,
-                    "enabled": True,
-                    "dataSources": [],
-                    "conditionGroup": None,
-                    "config": {},
-                    "workflowIds": [],
-                    "projectId": PROJECT_ID,
-                },
+                {"name": name, "type": kind, "enabled": True, "dataSources": [], "conditionGroup": None, "config": {}},
             )
 
     # --- routing by mode --------------------------------------------------------------------------
 
     def gate(self, handler):
-        if self.mode in ("legacy", "gone") and handler not in self.LEGACY:
+        if self.mode in ("legacy", "gone") and handler not in self.LEGACY | self.CRONS:
             return Reply(404, {"detail": "The requested resource does not exist"})
         if self.mode == "gone" and handler in self.LEGACY:
             return Reply(
@@ -115,11 +95,17 @@ class SentryStandIn(StandIn):
         return str(self._next)
 
     def _store(self, table: dict, record: dict) -> dict:
-        record = dict(record, id=self._id(), dateCreated=_NOW, dateUpdated=_NOW)
+        record = self.stamp(dict(record, id=self._id(), dateCreated=NOW, dateUpdated=NOW))
         table[record["id"]] = record
         return record
 
-    def _page(self, items: list[dict], query: dict, path: str) -> Reply:
+    def live(self, table: dict, key: str) -> dict | None:
+        record = table.get(key)
+        return record if record is not None and self.visible(record) else None
+
+    def page(self, items: list[dict], query: dict, path: str, render=None) -> Reply:
+        render = render or self._public
+        items = [item for item in items if self.visible(item)]
         per_page = min(int(query.get("per_page", ["100"])[0]), 100)
         offset = int(query.get("cursor", ["0:0:0"])[0].split(":")[1])
         page = items[offset : offset + per_page]
@@ -134,7 +120,7 @@ class SentryStandIn(StandIn):
         header = ", ".join(
             [link("previous", max(offset - per_page, 0), offset > 0), link("next", offset + per_page, more)]
         )
-        return Reply(200, page, {"Link": header})
+        return Reply(200, [render(item) for item in page], {"Link": header})
 
     @staticmethod
     def _missing() -> Reply:
@@ -143,6 +129,10 @@ class SentryStandIn(StandIn):
     def _nodes(self, nodes, **defaults) -> list[dict]:
         """Server-side ids on every node, defaults filled, order not kept (reversed)."""
         return [dict({**defaults, **node}, id=self._id()) for node in reversed(nodes or [])]
+
+    @staticmethod
+    def _public(record: dict) -> dict:
+        return copy.deepcopy({k: v for k, v in record.items() if not k.startswith("_")})
 
     # --- workflows --------------------------------------------------------------------------------
 
@@ -154,7 +144,7 @@ class SentryStandIn(StandIn):
         if triggers.get("logicType") not in ("any", "any-short", "all", "none"):
             return Reply(400, {"triggers": {"logicType": ["This field is required."]}})
         for detector in body.get("detectorIds") or []:
-            if str(detector) not in self.detectors:
+            if self.live(self.detectors, str(detector)) is None:
                 return Reply(400, {"detectorIds": [f"Detector {detector} does not exist"]})
         filters = []
         for action_filter in body.get("actionFilters") or []:
@@ -195,37 +185,59 @@ class SentryStandIn(StandIn):
             "actionFilters": list(reversed(filters)),
         }
         if existing:
-            record.update(id=existing["id"], dateCreated=existing["dateCreated"], dateUpdated=_NOW)
+            record.update(id=existing["id"], dateCreated=existing["dateCreated"], dateUpdated=NOW)
             self.workflows[existing["id"]] = record
             return record
         return self._store(self.workflows, record)
 
     def list_workflows(self, params, query, body):
-        return self._page(
-            sorted(self.workflows.values(), key=lambda w: int(w["id"])),
-            query,
-            f"/api/0/organizations/{params['org']}/workflows/",
+        items = sorted(self.workflows.values(), key=lambda w: int(w["id"]))
+        return self.page(
+            items, query, f"/api/0/organizations/{params['organization_id_or_slug']}/workflows/", self._public
         )
 
     def create_workflow(self, params, query, body):
         record = self._workflow(body, None)
-        return record if isinstance(record, Reply) else Reply(201, copy.deepcopy(record))
+        return record if isinstance(record, Reply) else Reply(201, self._public(record))
 
     def get_workflow(self, params, query, body):
-        record = self.workflows.get(params["id"])
-        return Reply(200, copy.deepcopy(record)) if record else self._missing()
+        record = self.live(self.workflows, params["workflow_id"])
+        return Reply(200, self._public(record)) if record else self._missing()
 
     def update_workflow(self, params, query, body):
-        existing = self.workflows.get(params["id"])
+        existing = self.live(self.workflows, params["workflow_id"])
         if existing is None:
             return self._missing()
         record = self._workflow(body, existing)
-        return record if isinstance(record, Reply) else Reply(200, copy.deepcopy(record))
+        return record if isinstance(record, Reply) else Reply(200, self._public(record))
 
     def delete_workflow(self, params, query, body):
-        return Reply(204) if self.workflows.pop(params["id"], None) else self._missing()
+        if self.live(self.workflows, params["workflow_id"]) is None:
+            return self._missing()
+        del self.workflows[params["workflow_id"]]
+        return Reply(204)
 
     # --- detectors --------------------------------------------------------------------------------
+
+    def _data_source(self, source: dict) -> dict:
+        """The nested read-back of a data source, with exactly the keys of the document's examples."""
+        snuba = {
+            "id": self._id(),
+            "dataset": source.get("dataset"),
+            "query": source.get("query", ""),
+            "aggregate": source.get("aggregate"),
+            "timeWindow": source.get("timeWindow"),
+            "environment": source.get("environment"),
+            "eventTypes": list(reversed(source.get("eventTypes") or [])),
+            "extrapolationMode": source.get("extrapolationMode", "unknown"),
+        }
+        return {
+            "id": self._id(),
+            "organizationId": "1",
+            "type": "snuba_query_subscription",
+            "sourceId": self._id(),
+            "queryObj": {"id": self._id(), "status": 0, "subscription": None, "snubaQuery": snuba},
+        }
 
     def _detector(self, body: dict, existing: dict | None) -> dict | Reply:
         body = camel(body or {})
@@ -235,43 +247,11 @@ class SentryStandIn(StandIn):
         conditions = group.get("conditions") or []
         if len(conditions) > 3 or not any(c.get("conditionResult") == 0 for c in conditions):
             return Reply(400, {"conditionGroup": ["Resolution condition required for metric issue detector."]})
-        sources = []
-        for source in body.get("dataSources") or []:
-            snuba = {
-                "id": self._id(),
-                "dataset": source.get("dataset"),
-                "query": source.get("query", ""),
-                "aggregate": source.get("aggregate"),
-                "timeWindow": source.get("timeWindow"),
-                "environment": source.get("environment"),
-                "eventTypes": source.get("eventTypes") or [],
-                "extrapolationMode": source.get("extrapolationMode", "unknown"),
-            }
-            sources.append(
-                {
-                    "id": self._id(),
-                    "organizationId": "1",
-                    "type": "snuba_query_subscription",
-                    "sourceId": self._id(),
-                    "queryObj": {
-                        "id": self._id(),
-                        "status": 0,
-                        "subscription": "sub-1",
-                        "snubaQuery": snuba,
-                        "queryType": source.get("queryType"),
-                    },
-                }
-            )
         record = {
             "name": body["name"],
             "type": "metric_issue",
             "enabled": body.get("enabled", True),
-            "projectId": PROJECT_ID,
-            "createdBy": "1",
-            "owner": None,
-            "latestGroup": None,
-            "workflowIds": [],
-            "dataSources": sources,
+            "dataSources": [self._data_source(source) for source in body.get("dataSources") or []],
             "conditionGroup": {
                 "id": self._id(),
                 "organizationId": "1",
@@ -279,13 +259,20 @@ class SentryStandIn(StandIn):
                 "conditions": self._nodes(conditions),
                 "actions": [],
             },
-            "config": {"thresholdPeriod": 1, "sensitivity": None, "seasonality": None, **(body.get("config") or {})},
+            "config": dict(body.get("config") or {}),
         }
         if existing:
-            record.update(id=existing["id"], dateCreated=existing["dateCreated"], dateUpdated=_NOW)
+            record.update(id=existing["id"], dateCreated=existing["dateCreated"], dateUpdated=NOW)
             self.detectors[existing["id"]] = record
             return record
         return self._store(self.detectors, record)
+
+    def render_detector(self, record: dict) -> dict:
+        """The document's required fields; owner, description and latestGroup (optional) left out."""
+        return {**self._public(record), "projectId": PROJECT_ID, "workflowIds": self._workflows_of(record["id"])}
+
+    def _workflows_of(self, detector_id: str) -> list[str]:
+        return [w["id"] for w in self.workflows.values() if detector_id in w["detectorIds"] and self.visible(w)]
 
     def list_detectors(self, params, query, body):
         projects = query.get("project")
@@ -294,134 +281,31 @@ class SentryStandIn(StandIn):
             for d in sorted(self.detectors.values(), key=lambda d: int(d["id"]))
             if not projects or PROJECT in projects or PROJECT_ID in projects
         ]
-        return self._page(items, query, f"/api/0/organizations/{params['org']}/detectors/")
+        path = f"/api/0/organizations/{params['organization_id_or_slug']}/detectors/"
+        return self.page(items, query, path, self.render_detector)
 
     def create_detector(self, params, query, body):
-        if params["project"] not in (PROJECT, PROJECT_ID):
+        if params["project_id_or_slug"] not in (PROJECT, PROJECT_ID):
             return self._missing()
         record = self._detector(body, None)
-        return record if isinstance(record, Reply) else Reply(201, copy.deepcopy(record))
+        return record if isinstance(record, Reply) else Reply(201, self.render_detector(record))
 
     def get_detector(self, params, query, body):
-        record = self.detectors.get(params["id"])
-        return Reply(200, copy.deepcopy(record)) if record else self._missing()
+        record = self.live(self.detectors, params["detector_id"])
+        return Reply(200, self.render_detector(record)) if record else self._missing()
 
     def update_detector(self, params, query, body):
-        existing = self.detectors.get(params["id"])
+        existing = self.live(self.detectors, params["detector_id"])
         if existing is None:
             return self._missing()
         record = self._detector(body, existing)
-        return record if isinstance(record, Reply) else Reply(200, copy.deepcopy(record))
+        return record if isinstance(record, Reply) else Reply(200, self.render_detector(record))
 
     def delete_detector(self, params, query, body):
-        return Reply(204) if self.detectors.pop(params["id"], None) else self._missing()
-
-    # --- legacy issue alert rules -----------------------------------------------------------------
-
-    def _rule(self, body: dict) -> dict | Reply:
-        if not body or not body.get("actions"):
-            return Reply(400, {"actions": ["You must add an action for this alert to fire."]})
-        if not 5 <= int(body.get("frequency", 0)) <= 43200:
-            return Reply(400, {"frequency": ["Ensure this value is between 5 and 43200."]})
-
-        def node(item):
-            item = dict(item, name=f"label of {item.get('id')}")
-            if item.get("channel_id") and "channel" in item:
-                item["channel"] = item["channel"].lstrip("#")
-            if "value" in item and isinstance(item["value"], int):
-                item["value"] = str(item["value"])
-            return item
-
-        return {
-            "name": body["name"],
-            "actionMatch": body.get("actionMatch"),
-            "filterMatch": body.get("filterMatch") or "all",
-            "frequency": body["frequency"],
-            "environment": body.get("environment"),
-            "conditions": [node(c) for c in body.get("conditions", [])],
-            "filters": [node(f) for f in body.get("filters") or []],
-            "actions": [node(a) for a in reversed(body["actions"])],
-            "owner": None,
-            "status": "active",
-            "snooze": False,
-            "projects": [PROJECT],
-            "createdBy": {"id": 1},
-        }
-
-    def list_rules(self, params, query, body):
-        return self._page(
-            sorted(self.rules.values(), key=lambda r: -int(r["id"])),
-            query,
-            f"/api/0/projects/{params['org']}/{params['project']}/rules/",
-        )
-
-    def create_rule(self, params, query, body):
-        record = self._rule(body)
-        return record if isinstance(record, Reply) else Reply(201, self._store(self.rules, record))
-
-    def update_rule(self, params, query, body):
-        if params["id"] not in self.rules:
+        if self.live(self.detectors, params["detector_id"]) is None:
             return self._missing()
-        record = self._rule(body)
-        if isinstance(record, Reply):
-            return record
-        record.update(id=params["id"], dateCreated=_NOW)
-        self.rules[params["id"]] = record
-        return Reply(200, record)
-
-    def delete_rule(self, params, query, body):
-        return Reply(202) if self.rules.pop(params["id"], None) else self._missing()
-
-    # --- legacy metric alert rules ----------------------------------------------------------------
-
-    def _alert_rule(self, body: dict, existing: dict | None) -> dict | Reply:
-        triggers = (body or {}).get("triggers") or []
-        if not triggers or triggers[0].get("label") != "critical":
-            return Reply(400, {"nonFieldErrors": ['Trigger 1 must be labeled "critical"']})
-        old_ids = {t.get("id") for t in (existing or {}).get("triggers", [])}
-        stored = []
-        for trigger in triggers:
-            if trigger.get("id") is not None and trigger["id"] not in old_ids:
-                return Reply(400, {"triggers": ["unknown trigger id"]})
-            actions = [dict(a, id=a.get("id") or self._id(), desc="Send a notification") for a in trigger["actions"]]
-            stored.append(
-                dict(
-                    trigger,
-                    id=trigger.get("id") or self._id(),
-                    actions=actions,
-                    thresholdType=0,
-                    resolveThreshold=None,
-                    alertRuleId="?",
-                )
-            )
-        record = {k: v for k, v in body.items() if k != "triggers"}
-        record.update(triggers=stored, resolveThreshold=None, thresholdPeriod=1, status=0, createdBy={"id": 1})
-        if existing:
-            record.update(id=existing["id"], dateCreated=existing["dateCreated"])
-            self.alert_rules[existing["id"]] = record
-            return record
-        return self._store(self.alert_rules, record)
-
-    def list_alert_rules(self, params, query, body):
-        return self._page(
-            sorted(self.alert_rules.values(), key=lambda r: int(r["id"])),
-            query,
-            f"/api/0/organizations/{params['org']}/alert-rules/",
-        )
-
-    def create_alert_rule(self, params, query, body):
-        record = self._alert_rule(body, None)
-        return record if isinstance(record, Reply) else Reply(201, copy.deepcopy(record))
-
-    def update_alert_rule(self, params, query, body):
-        existing = self.alert_rules.get(params["id"])
-        if existing is None:
-            return self._missing()
-        record = self._alert_rule(body, existing)
-        return record if isinstance(record, Reply) else Reply(200, copy.deepcopy(record))
-
-    def delete_alert_rule(self, params, query, body):
-        return Reply(204) if self.alert_rules.pop(params["id"], None) else self._missing()
+        del self.detectors[params["detector_id"]]
+        return Reply(204)
 
     # --- test helpers -----------------------------------------------------------------------------
 
@@ -430,4 +314,4 @@ class SentryStandIn(StandIn):
 
 
 if __name__ == "__main__":
-    main(SentryStandIn, "Sentry API stand-in (workflows, detectors, legacy alert rules)")
+    main(SentryStandIn, "Sentry API stand-in (workflows, detectors, cron monitors, legacy alert rules)")

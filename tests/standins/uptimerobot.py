@@ -1,23 +1,32 @@
-"""UptimeRobot API v3 stand-in: monitors, alert contacts and integrations, with the real API's behaviours.
+"""UptimeRobot API v3 stand-in: monitors, alert contacts and integrations (status pages, announcements,
+maintenance windows and uptime stats in ``uptimerobot_pages``), answering as the official OpenAPI document
+allows and, where it is silent, in the least convenient legal way.
 
-- ``GET /monitors``: ``limit`` default 50, max 200 (400 above); cursor = id of the last item; ``nextLink`` is
-  set after every *full* page, so the last page may be empty.
-- ``POST /monitors`` (201), ``PATCH /monitors/{id}`` (200), ``DELETE /monitors/{id}`` (200, no body); unknown
-  id: 404 ``{"message": "Monitor not found", "code": "000-004"}``.
+- lists: ``{"data": [...], "nextLink": ...}``; cursor = id of the last item; ``nextLink`` after every
+  *full* page, so the last page may be empty; ``limit`` (monitors only) default 50, max 200 (400 above) and,
+  being a maximum, served as at most ``page_cap`` (50) items: more than 50 monitors take several pages;
+  monitors filter by ``tags`` and ``name``.
+- ``POST /monitors`` (201), ``PATCH /monitors/{id}`` (200), ``DELETE /monitors/{id}`` (200, no body); an
+  unknown id: 404 ``{"message": "Monitor not found", "code": "000-004"}``.
 - read-back quirks: names and URLs HTML-escaped, the keyword HTML-escaped, PORT/PING URLs host-only,
   ``keywordCaseType`` 0/1 (create takes the string enum, update the number), ``httpMethodType`` null until a
-  PATCH sets it, alert contacts in reverse order.
+  PATCH sets it, alert contacts in reverse order; alert contacts and integrations with numeric ``type``,
+  ``status`` and ``enableNotificationsFor`` (the document leaves them untyped; v2 numbered them); every
+  optional field left out.
+- the account's own e-mail is its first alert contact and cannot be added again (400).
 - optional rate limit (``rate_limit`` per 60-s window from the first counted request): 429 with the plain-text
   body ``ThrottlerException: Too Many Requests`` and ``Retry-After``.
+- ``read_token``: a second key that may only read (any write answers 401); default ``READ_TOKEN``.
+- ``POST /_admin/uptime`` ``{"name": monitor name, "uptime": percent}``: what the uptime stats report.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import time
 
 from .base import Reply, StandIn, main
+from .uptimerobot_pages import PAGE_ROUTES, PagesMixin
 
 _TYPES = ("HTTP", "KEYWORD", "PING", "PORT", "HEARTBEAT", "DNS", "API", "UDP", "VISUAL_COMPARISON")
 _REQUIRED = {
@@ -26,9 +35,14 @@ _REQUIRED = {
     "PORT": ["url", "port", "timeout"],
     "PING": ["url"],
 }
+#: v2's alert-contact type numbers (reference/uptimerobot-api.md §1.4), as the read-back may give them.
+CONTACT_TYPES = {"Email": 2, "Webhook": 5, "Slack": 11, "Telegram": 18, "MSTeams": 20, "Discord": 23}
+ACCOUNT_EMAIL = "owner@simplylouie.com"
+#: The read-only key the stand-in accepts by default (the server's key for the uptime report).
+READ_TOKEN = "test-read-token"
 
 
-class UptimeRobotStandIn(StandIn):
+class UptimeRobotStandIn(PagesMixin, StandIn):
     ROUTES = {
         ("GET", "/monitors"): "list_monitors",
         ("POST", "/monitors"): "create_monitor",
@@ -36,25 +50,30 @@ class UptimeRobotStandIn(StandIn):
         ("PATCH", "/monitors/{id}"): "update_monitor",
         ("DELETE", "/monitors/{id}"): "delete_monitor",
         ("GET", "/alert-contacts"): "list_alert_contacts",
+        ("POST", "/alert-contacts"): "create_alert_contact",
         ("GET", "/integrations"): "list_integrations",
+        ("POST", "/integrations"): "create_integration",
+        **PAGE_ROUTES,
     }
+    page_cap = 50
 
-    def __init__(self, *args, rate_limit: int | None = None, clock=time.monotonic, **kwargs):
+    def __init__(self, *args, rate_limit: int | None = None, read_token: str | None = READ_TOKEN, **kwargs):
         super().__init__(*args, **kwargs)
+        self.read_token = read_token
         self.monitors: dict[int, dict] = {}
         self.next_id = 800000001
-        self.alert_contacts = [
-            {"id": 1001, "friendlyName": "Ops e-mail", "type": "Email", "value": "ops@simplylouie.com"},
-            {"id": 1002, "friendlyName": "Someone else", "type": "Email", "value": "other@example.com"},
-        ]
-        self.integrations = [
-            {"id": 2001, "friendlyName": "alerts-critical", "type": "Slack", "value": "https://hooks.slack.test/x"},
-            {"id": 2002, "friendlyName": "alerts-general", "type": "Slack", "value": "https://hooks.slack.test/y"},
-        ]
-        self.requests_per_minute, self.clock = rate_limit, clock
+        self.alert_contacts: list[dict] = []
+        self.integrations: list[dict] = []
+        self.add_contact(friendlyName=ACCOUNT_EMAIL, type="Email", value=ACCOUNT_EMAIL)
+        self.requests_per_minute = rate_limit
         self._window_start, self._window_count = None, 0
+        self.init_pages()
 
     # --- test helpers -----------------------------------------------------------------------------
+
+    def _new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
 
     def add_monitor(self, **fields) -> dict:
         """Store a monitor directly (as if made in the dashboard); returns the stored record."""
@@ -73,15 +92,43 @@ class UptimeRobotStandIn(StandIn):
             "port": None,
         }
         record.update(fields)
-        record["id"] = self.next_id
-        self.next_id += 1
-        self.monitors[record["id"]] = record
+        record["id"] = self._new_id()
+        self.monitors[record["id"]] = self.stamp(record)
+        return record
+
+    def add_contact(self, **fields) -> dict:
+        """A personal alert contact (type Email, ...) as made in the dashboard."""
+        record = self.stamp({"id": self._new_id(), **fields})
+        self.alert_contacts.append(record)
+        return record
+
+    def add_integration(self, **fields) -> dict:
+        """An integration (type Slack, ...) as made in the dashboard."""
+        record = self.stamp({"id": self._new_id(), "customValue": "", **fields})
+        self.integrations.append(record)
         return record
 
     def by_name(self, name: str) -> list[dict]:
         return [m for m in self.monitors.values() if m["friendlyName"] == name]
 
     # --- behaviour --------------------------------------------------------------------------------
+
+    def admin(self, method, path, body):
+        if method == "POST" and path == "/_admin/uptime":
+            monitors = self.by_name(body["name"])
+            if not monitors:
+                return Reply(404, {"message": f"no monitor named {body['name']!r}"})
+            for monitor in monitors:
+                self.uptime[monitor["id"]] = float(body["uptime"])
+            return Reply(204)
+        return super().admin(method, path, body)
+
+    def authorized(self, headers, method: str) -> bool:
+        read_only = self.read_token is not None and headers.get("Authorization") == f"Bearer {self.read_token}"
+        return super().authorized(headers, method) or (read_only and method == "GET")
+
+    def gate(self, handler):
+        return None
 
     def rate_limit(self, method, template):
         if not self.requests_per_minute:
@@ -104,31 +151,44 @@ class UptimeRobotStandIn(StandIn):
             )
         return None
 
-    def _page(self, items: list[dict], query: dict, path: str, render) -> Reply:
+    def page(self, items: list[dict], query: dict, path: str, render, default_limit: int = 50) -> Reply:
         try:
-            limit = int(query.get("limit", ["50"])[0])
+            limit = int(query.get("limit", [str(default_limit)])[0])
             cursor = int(float(query.get("cursor", ["0"])[0]))
         except ValueError:
             return Reply(400, {"message": ["limit and cursor must be numbers"]})
         if not 1 <= limit <= 200:
             return Reply(400, {"message": ["limit must not be greater than 200"]})
-        rest = [item for item in sorted(items, key=lambda i: i["id"]) if item["id"] > cursor]
-        page = rest[:limit]
-        next_link = f"{self.url}{path}?limit={limit}&cursor={page[-1]['id']}" if len(page) == limit else None
+        size = min(limit, self.page_cap)
+        rest = [item for item in sorted(items, key=lambda i: i["id"]) if item["id"] > cursor and self.visible(item)]
+        page = rest[:size]
+        next_link = f"{self.url}{path}?limit={limit}&cursor={page[-1]['id']}" if len(page) == size else None
         return Reply(200, {"data": [render(item) for item in page], "nextLink": next_link})
 
     def list_monitors(self, params, query, body):
-        return self._page(list(self.monitors.values()), query, "/monitors", self._render)
+        """The document's ``tags`` (comma-separated, any of them, case-sensitive) and ``name`` (case-insensitive
+        part of the name) filters."""
+        items = list(self.monitors.values())
+        if query.get("tags"):
+            wanted = set(query["tags"][0].split(","))
+            items = [m for m in items if wanted & {t["name"] for t in m["tags"]}]
+        if query.get("name"):
+            items = [m for m in items if query["name"][0].lower() in m["friendlyName"].lower()]
+        return self.page(items, query, "/monitors", self.render_monitor)
 
     def list_alert_contacts(self, params, query, body):
-        return self._page(self.alert_contacts, query, "/alert-contacts", self._contact)
+        return self.page(self.alert_contacts, query, "/alert-contacts", self._contact)
 
     def list_integrations(self, params, query, body):
-        return self._page(self.integrations, query, "/integrations", self._contact)
+        return self.page(self.integrations, query, "/integrations", self._integration)
+
+    def monitor(self, monitor_id) -> dict | None:
+        monitor = self.monitors.get(int(monitor_id))
+        return monitor if monitor and self.visible(monitor) else None
 
     def get_monitor(self, params, query, body):
-        monitor = self.monitors.get(int(params["id"]))
-        return Reply(200, self._render(monitor)) if monitor else self._missing()
+        monitor = self.monitor(params["id"])
+        return Reply(200, self.render_monitor(monitor)) if monitor else self._missing()
 
     def create_monitor(self, params, query, body):
         if not isinstance(body, dict):
@@ -152,10 +212,10 @@ class UptimeRobotStandIn(StandIn):
             tags=self._tags(body.get("tagNames") or []),
             httpMethodType=None,  # quirk: new monitors read back null whatever was sent
         )
-        return Reply(201, self._render(record))
+        return Reply(201, self.render_monitor(record))
 
     def update_monitor(self, params, query, body):
-        monitor = self.monitors.get(int(params["id"]))
+        monitor = self.monitor(params["id"])
         if monitor is None:
             return self._missing()
         errors = self._check(body or {}, monitor["type"], create=False)
@@ -179,12 +239,37 @@ class UptimeRobotStandIn(StandIn):
             monitor["keywordValue"] = (body["keywordValue"] or "").strip() or None
         if "tagNames" in body:
             monitor["tags"] = self._tags(body["tagNames"])
-        return Reply(200, self._render(monitor))
+        return Reply(200, self.render_monitor(monitor))
 
     def delete_monitor(self, params, query, body):
-        if self.monitors.pop(int(params["id"]), None) is None:
+        if self.monitor(params["id"]) is None:
             return self._missing()
+        del self.monitors[int(params["id"])]
+        self.forget_monitor(int(params["id"]))
         return Reply(200)
+
+    def create_alert_contact(self, params, query, body):
+        body = body or {}
+        if body.get("type") != "Email":
+            return Reply(400, {"message": ["only Email contacts can be created in this stand-in"]})
+        if not body.get("value"):
+            return Reply(400, {"message": ["value should not be empty"]})
+        if body["value"].lower() == ACCOUNT_EMAIL:
+            return Reply(400, {"message": ["You can not add your e-mail as alert contact."]})
+        record = self.add_contact(type="Email", value=body["value"], friendlyName=body.get("friendlyName"))
+        return Reply(201, self._contact(record))
+
+    def create_integration(self, params, query, body):
+        data = (body or {}).get("data") or {}
+        if (body or {}).get("type") != "Slack" or "webhookURL" not in data or "customValue" not in data:
+            return Reply(400, {"message": ["type Slack needs data.webhookURL and data.customValue"]})
+        record = self.add_integration(
+            type="Slack",
+            friendlyName=data.get("friendlyName"),
+            value=data["webhookURL"],
+            customValue=data["customValue"],
+        )
+        return Reply(201, self._integration(record))
 
     # --- helpers ----------------------------------------------------------------------------------
 
@@ -202,7 +287,7 @@ class UptimeRobotStandIn(StandIn):
             errors.append("keywordCaseType must be one of the following values: 0, 1")
         if "interval" in body and not (isinstance(body["interval"], int) and body["interval"] >= 30):
             errors.append("interval must not be less than 30")
-        known = {c["id"] for c in self.alert_contacts + self.integrations}
+        known = {c["id"] for c in self.alert_contacts + self.integrations if self.visible(c)}
         for contact in body.get("assignedAlertContacts") or []:
             if set(contact) != {"alertContactId", "threshold", "recurrence"}:
                 errors.append("each assignedAlertContacts item needs alertContactId, threshold, recurrence")
@@ -221,56 +306,78 @@ class UptimeRobotStandIn(StandIn):
     def _tags(self, names: list[str]) -> list[dict]:
         return [{"id": 5000 + index, "name": name, "color": "#00AA00"} for index, name in enumerate(names)]
 
-    def _render(self, monitor: dict) -> dict:
-        out = dict(monitor)
-        out["friendlyName"] = html.escape(monitor["friendlyName"], quote=False)
-        out["url"] = html.escape(monitor["url"], quote=False)
-        if monitor.get("keywordValue"):
-            out["keywordValue"] = html.escape(monitor["keywordValue"])
-        out["assignedAlertContacts"] = list(reversed(monitor["assignedAlertContacts"]))
-        out.update(
-            status="STARTED",
-            sslBrand=None,
-            checkSSLErrors=False,
-            followRedirections=True,
-            authType="HTTP_BASIC",
-            customHttpHeaders={},
-            successHttpResponseCodes=["2xx", "3xx"],
-            responseTimeThreshold=0,
-            config={},
-            userId=1,
-            createDateTime="2026-01-01T00:00:00.000Z",
-            lastDayUptimes={},
-            apiKey=None,
-            maintenanceWindows=[],
-            psps=[],
-            gracePeriod=0,
-            regionalData={},
-            currentStateDuration=0,
-            lastIncidentId=None,
-            postValueData=None,
-            postValueType=None,
-            sslExpiryDateTime=None,
-            domainExpireDate=None,
-            sslExpirationReminder=False,
-            domainExpirationReminder=False,
-        )
-        return out
+    def render_monitor(self, monitor: dict) -> dict:
+        """MonitorDto: every required field, no optional one."""
+        keyword = monitor.get("keywordValue")
+        return {
+            "id": monitor["id"],
+            "friendlyName": html.escape(monitor["friendlyName"], quote=False),
+            "type": monitor["type"],
+            "url": html.escape(monitor["url"], quote=False),
+            "interval": monitor["interval"],
+            "timeout": monitor.get("timeout"),
+            "port": monitor.get("port"),
+            "keywordValue": html.escape(keyword) if keyword else keyword,
+            "keywordType": monitor.get("keywordType"),
+            "keywordCaseType": monitor.get("keywordCaseType"),
+            "httpMethodType": monitor.get("httpMethodType"),
+            "assignedAlertContacts": list(reversed(monitor["assignedAlertContacts"])),
+            "tags": monitor["tags"],
+            "status": "STARTED",
+            "sslBrand": None,
+            "sslExpiryDateTime": None,
+            "domainExpireDate": None,
+            "checkSSLErrors": False,
+            "sslExpirationReminder": False,
+            "domainExpirationReminder": False,
+            "followRedirections": True,
+            "authType": "HTTP_BASIC",  # quirk: new monitors read back HTTP_BASIC with empty credentials
+            "customHttpHeaders": {},
+            "successHttpResponseCodes": ["2xx", "3xx"],
+            "postValueData": None,
+            "postValueType": None,
+            "gracePeriod": 0,
+            "responseTimeThreshold": 0,
+            "config": None,
+            "regionalData": {"REGION": ["na"]},
+            "maintenanceWindows": self.windows_of(monitor["id"]),
+            "psps": self.psps_of(monitor["id"]),
+            "currentStateDuration": 0,
+            "lastIncidentId": None,
+            "userId": 1,
+            "lastDayUptimes": {"bucketSize": 3600, "histogram": []},
+            "createDateTime": "2026-01-01T00:00:00.000Z",
+            "apiKey": None,
+        }
 
     @staticmethod
-    def _contact(contact: dict) -> dict:
+    def _common_contact(contact: dict) -> dict:
+        name = contact.get("friendlyName")
         return {
-            **contact,
-            "status": "Active",
-            "customValue": None,
-            "enableNotificationsFor": 3,
+            "id": contact["id"],
+            "friendlyName": html.escape(name, quote=False) if name else name,
+            "type": CONTACT_TYPES[contact["type"]],
+            "value": contact["value"],
+            "customValue": contact.get("customValue"),
+            "enableNotificationsFor": 0,
             "sslExpirationReminder": False,
+            "status": 2,
+        }
+
+    def _contact(self, contact: dict) -> dict:
+        """AlertContactDto: every required field, no optional one."""
+        return {
+            **self._common_contact(contact),
             "httpUsername": None,
             "httpPassword": None,
             "authType": None,
             "mobileProviderId": None,
             "orgAlertContactId": None,
         }
+
+    def _integration(self, integration: dict) -> dict:
+        """IntegrationDto: every required field, no optional one."""
+        return {**self._common_contact(integration), "customValue2": None, "customValue3": None, "customValue4": None}
 
     @staticmethod
     def _missing() -> Reply:

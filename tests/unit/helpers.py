@@ -1,4 +1,5 @@
-"""Helpers shared by the unit tests: a fake pyinfra host and a loader for the server-side scripts."""
+"""Helpers shared by the unit tests: a fake pyinfra host, a loader for the server-side scripts and a send-alert
+that records its calls."""
 
 from __future__ import annotations
 
@@ -69,3 +70,12 @@ def default_settings(**overrides):
     from louieops.settings import defaults, validate
 
     return validate({**defaults.load(), **overrides})
+
+
+def send_alert_recorder(tmp_path):
+    """A stand-in send-alert that appends its arguments to a file; (path, calls reader)."""
+    calls = tmp_path / "calls"
+    fake = tmp_path / "send-alert"
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {calls}\necho sent\n')
+    fake.chmod(0o755)
+    return str(fake), lambda: calls.read_text().splitlines() if calls.exists() else []

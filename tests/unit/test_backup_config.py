@@ -8,7 +8,7 @@ import shlex
 import jinja2
 import pytest
 
-from louieops import layout
+from louieops import checkins, layout
 from louieops.facts.backup import PostgresRoleMemberOf
 from louieops.resources import TEMPLATES
 from tasks import backups
@@ -25,23 +25,35 @@ def render(relative: str, **data) -> str:
     return env.get_template(relative).render(managed="Managed by louieops (test)", **data)
 
 
-def test_cron_file_runs_each_job_as_its_user_with_its_schedule(settings):
+def cron_jobs(settings) -> list[str]:
     text = render(
         "backup/louieops-backup.j2",
         backup_user=settings.backup_user,
         scripts_dir=settings.scripts_dir,
         schedules=backups.schedules(settings),
+        checkin=checkins.wrappers(settings),
     )
-    jobs = [line for line in text.splitlines() if line and not line.startswith("#") and "=" not in line]
+    return [line for line in text.splitlines() if line and not line.startswith("#") and "=" not in line]
+
+
+def test_cron_file_runs_each_job_as_its_user_with_its_schedule(settings):
     slow = "nice -n 10 ionice -c2 -n7 /opt/scripts"
     log = "2>&1 | logger -t louie-backup"
-    assert jobs == [
+    assert cron_jobs(settings.replace(sentry_cron_jobs=[])) == [
         f"0 */6 * * * backup-runner {slow}/backup-db {log}",
         f"30 3 * * * backup-runner {slow}/backup-files uploads {log}",
         f"45 4 * * 0 backup-runner {slow}/backup-files logs {log}",
         f"15 7 * * * backup-runner /opt/scripts/backup-verify {log}",
         f"0 5 1 * * root nice -n 10 /opt/scripts/restore-drill {log}",
     ]
+
+
+def test_each_job_of_sentry_cron_jobs_runs_through_the_check_in_wrapper(settings):
+    wrapper = "/opt/scripts/cron-checkin"
+    jobs = cron_jobs(settings.replace(sentry_cron_jobs=["backup-db", "restore-drill"]))
+    assert jobs[0].startswith(f"0 */6 * * * backup-runner {wrapper} backup-db -- nice -n 10 ")
+    assert jobs[4].startswith(f"0 5 1 * * root {wrapper} restore-drill -- nice -n 10 ")
+    assert [wrapper in line for line in jobs] == [True, False, False, False, True]
 
 
 def test_scripts_config_is_plain_key_value_without_secrets(settings, monkeypatch):

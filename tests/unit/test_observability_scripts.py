@@ -17,7 +17,7 @@ import yaml
 from louieops import server_scripts
 from louieops.resources import file, template
 from louieops.settings import SettingsError, defaults, validate
-from tests.unit.helpers import default_settings, load_script
+from tests.unit.helpers import default_settings, load_script, send_alert_recorder
 
 
 def _script(relative):
@@ -101,6 +101,61 @@ def test_curl_health_reads_status_and_time(common):
         server.server_close()
 
 
+class _Metrics(BaseHTTPRequestHandler):
+    """The reference app's /admin/metrics/system behind its bearer token."""
+
+    token, connections = "admin-token", 1200
+
+    def do_GET(self):  # noqa: N802
+        allowed = self.headers.get("Authorization") == f"Bearer {self.token}"
+        payload = {"success": True, "data": {"websocketConnections": self.connections}}
+        body = json.dumps(payload if allowed else {"error": "unauthorized"}).encode()
+        self.send_response(200 if allowed else 401)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("count, level", [(999, "ok"), (1200, "warning"), (6000, "critical")])
+def test_websocket_connections_are_read_with_the_admin_token_and_classified(health, tmp_path, count, level):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Metrics)
+    server.RequestHandlerClass.connections = count
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    secrets = tmp_path / "health-secrets.json"
+    secrets.write_text(json.dumps({"admin_token": _Metrics.token}))
+    config = {
+        **HEALTH_CONFIG,
+        "websocket": {
+            "url": f"http://127.0.0.1:{server.server_address[1]}/admin/metrics/system",
+            "secrets": str(secrets),
+        },
+    }
+    try:
+        [found] = health.check_websockets(config)
+        assert (found["key"], found["level"], found["value"]) == ("websocket_connections", level, count)
+        secrets.write_text(json.dumps({"admin_token": "wrong"}))
+        with pytest.raises(OSError, match="401"):  # a refused token: the check could not run (P3)
+            health.check_websockets(config)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert health.check_websockets(config) == []  # the app does not answer: the api check says so, not this one
+    assert health.check_websockets({**config, "websocket": None}) == []
+
+
+def test_the_websocket_check_reads_the_app_port_and_the_kpi_table():
+    assert HEALTH_CONFIG["websocket"] == {
+        "url": "http://127.0.0.1:3000/admin/metrics/system",
+        "secrets": "/etc/louieops/health-secrets.json",
+    }
+    assert THRESHOLDS["websocket_connections"] == {"target": None, "warning": 1000, "critical": 5000}
+    no_path = server_scripts.health_config(default_settings().replace(health_websocket_metrics_path=None))
+    assert no_path["websocket"] is None
+
+
 def test_curl_health_reports_a_refused_connection(common):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -125,15 +180,6 @@ def test_alert_commands_carry_a_key_per_check(health, tmp_path):
     ]
 
 
-def _recorder(tmp_path):
-    """A stand-in send-alert that appends its arguments to a file; (path, calls reader)."""
-    calls = tmp_path / "calls"
-    fake = tmp_path / "send-alert"
-    fake.write_text(f'#!/bin/sh\necho "$@" >> {calls}\necho sent\n')
-    fake.chmod(0o755)
-    return str(fake), lambda: calls.read_text().splitlines() if calls.exists() else []
-
-
 def _health_config(tmp_path, send_alert):
     path = tmp_path / "health.json"
     state = tmp_path / "state"
@@ -153,7 +199,7 @@ def _health_config(tmp_path, send_alert):
 
 
 def test_a_check_that_cannot_run_alerts_p3_and_recovers(health, tmp_path, monkeypatch):
-    send_alert, calls = _recorder(tmp_path)
+    send_alert, calls = send_alert_recorder(tmp_path)
     monkeypatch.setattr(health, "CONFIG", str(_health_config(tmp_path, send_alert)))
     broken = {"yes": True}
 
@@ -184,7 +230,7 @@ def test_a_check_that_cannot_run_alerts_p3_and_recovers(health, tmp_path, monkey
 
 
 def test_a_broken_config_sends_one_p2_and_the_next_good_run_resolves_it(health, tmp_path, monkeypatch):
-    send_alert, calls = _recorder(tmp_path)
+    send_alert, calls = send_alert_recorder(tmp_path)
     config = tmp_path / "health.json"
     config.write_text("{not json")
     monkeypatch.setattr(health, "CONFIG", str(config))
@@ -199,7 +245,7 @@ def test_a_broken_config_sends_one_p2_and_the_next_good_run_resolves_it(health, 
 
 
 def test_a_missing_curl_is_a_failure_of_the_health_check_itself(health, tmp_path, monkeypatch):
-    send_alert, calls = _recorder(tmp_path)
+    send_alert, calls = send_alert_recorder(tmp_path)
     monkeypatch.setattr(health, "CONFIG", str(_health_config(tmp_path, send_alert)))
     (tmp_path / "empty").mkdir()
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
@@ -226,7 +272,7 @@ def test_new_lines_follow_appends_and_rotation(maintenance, tmp_path):
 
 
 def test_daily_summary_reports_backup_ages_from_the_status_files(maintenance, tmp_path):
-    send_alert, calls = _recorder(tmp_path)
+    send_alert, calls = send_alert_recorder(tmp_path)
     status_dir, logs, state = tmp_path / "backup-status", tmp_path / "logs", tmp_path / "state"
     for d in (status_dir, logs, state):
         d.mkdir()

@@ -7,7 +7,15 @@ import logging
 import pytest
 
 from louieops.clients.http import ApiError
-from louieops.clients.plan import MAX_WRITE_TRIES, SETTLE_SECONDS, Action, PlanError, write_with_relist
+from louieops.clients.plan import (
+    FIRST_POLL_WAIT,
+    MAX_POLL_WAIT,
+    MAX_WRITE_TRIES,
+    Action,
+    PlanError,
+    Settle,
+    write_with_relist,
+)
 from louieops.clients.sentry import legacy
 from louieops.clients.sentry.models import (
     MetricMonitorSpec,
@@ -102,9 +110,13 @@ def test_prune_touches_only_tagged_monitors():
     assert (delete.verb, delete.name, delete.object_id) == ("delete", "old", "11")
 
 
-def test_two_monitors_with_a_managed_name_stop_the_plan():
-    with pytest.raises(PlanError, match="two UptimeRobot monitors are named 'API & Health'"):
-        plan([KEYWORD], [api_monitor(), api_monitor(id=6)], TAG, prune=False)
+def test_two_monitors_with_a_managed_name_adopt_the_oldest_and_report_the_other():
+    result = plan([KEYWORD], [api_monitor(id=16, interval=60), api_monitor(id=6)], TAG, prune=True)
+    assert result.actions == [] and result.current["API & Health"].id == "6"
+    assert result.notes == [
+        "2 UptimeRobot monitors are named 'API & Health': managing the oldest (id 6) and leaving id 16 alone; "
+        "delete what is not needed by hand"
+    ]
 
 
 def test_seed_monitors_from_settings():
@@ -122,7 +134,7 @@ def test_seed_monitors_from_settings():
 
 def test_metric_monitor_thresholds_come_from_the_kpi_table():
     settings = project_settings(**SLACK)
-    p99, rate = sentry_metric_monitors(settings)[1:]
+    p99, rate = sentry_metric_monitors(settings)[1:3]
     assert (p99.warning, p99.critical, p99.below) == (2000, 5000, False)
     assert (rate.warning, rate.critical) == pytest.approx((0.01, 0.05))
     assert p99.critical_route.slack == (("alerts-high", "C0HIGH001"),) and p99.critical_route.email
@@ -186,17 +198,15 @@ def test_detector_data_sources_compare_in_flat_and_nested_form():
     spec = sentry_metric_monitors(project_settings())[0]
     fields = detector_fields(spec)
     source = fields["dataSources"][0]
+    snuba = {k: v for k, v in source.items() if k != "queryType"}  # sent, but not in the official read-back
     nested = {
         **fields,
-        "config": {"detectionType": "static", "thresholdPeriod": 1},
+        "config": {"detectionType": "static"},
         "dataSources": [
-            {
-                "id": "1",
-                "type": "snuba_query_subscription",
-                "queryObj": {"queryType": 1, "snubaQuery": {**source, "timeWindow": 300.0}},
-            }
+            {"id": "1", "type": "snuba_query_subscription", "queryObj": {"snubaQuery": {**snuba, "timeWindow": 300.0}}}
         ],
     }
+    assert source["queryType"] == 1
     assert detector_canonical(nested) == detector_canonical(fields)
 
 
@@ -227,49 +237,74 @@ class Writes:
             raise answer
         return answer
 
-    def run(self, current=None, **options):
+    def run(self, current=None, settle_seconds=600, **options):
         write_with_relist(
-            Action("create", "test object", "x"),
+            Action("create" if current is None else "update", "test object", "x"),
             self.write,
             lambda: self.found.pop(0),
             lambda obj: obj == "wanted",
             current=current,
             sleep=self.sleeps.append,
             log=logging.getLogger("test"),
+            settle=Settle(settle_seconds, "raise test_settle_minutes"),
             **options,
         )
 
 
-def test_a_write_without_an_answer_is_followed_by_a_list_not_a_second_write():
-    writes = Writes([ApiError("POST", "/x", None, "timeout")], ["wanted"])
+def test_a_create_without_an_answer_is_followed_by_listings_never_by_a_second_create():
+    writes = Writes([ApiError("POST", "/x", None, "timeout")], [None, None, None, "wanted"])
     writes.run()
-    assert writes.calls == [None] and writes.sleeps == [SETTLE_SECONDS]
+    assert writes.calls == [None]
+    assert writes.sleeps == [FIRST_POLL_WAIT, 2 * FIRST_POLL_WAIT, 4 * FIRST_POLL_WAIT]
 
 
-def test_after_a_failed_write_the_next_try_updates_what_the_list_found():
+def test_an_unclear_create_that_never_shows_stops_the_run_saying_what_to_check():
+    polls = [None] * 20
+    writes = Writes([ApiError("POST", "/x", 502, "bad gateway")], polls)
+    with pytest.raises(PlanError) as info:
+        writes.run(settle_seconds=300)
+    assert writes.calls == [None]  # never sent twice
+    assert sum(writes.sleeps) == 300 and max(writes.sleeps) <= MAX_POLL_WAIT
+    message = str(info.value)
+    assert message.startswith("create test object 'x' got no clear answer (POST /x failed (HTTP 502): bad gateway)")
+    assert "within 5 minutes. Nothing was created twice" in message
+    assert "look for a test object named 'x': if it is there, the next deploy adopts it" in message
+    assert message.endswith("(raise test_settle_minutes).")
+
+
+def test_a_found_create_that_differs_is_updated_not_created_again():
     writes = Writes([ApiError("POST", "/x", 500, "boom"), True], ["stale"])
     writes.run()
     assert writes.calls == [None, "stale"] and writes.sleeps == []
 
 
-def test_a_clear_error_is_raised_at_once_and_an_unclear_one_after_the_last_try():
+def test_a_clear_error_is_raised_at_once_and_an_unclear_update_after_the_last_try():
     clear = Writes([ApiError("POST", "/x", 400, "bad")], [])
     with pytest.raises(ApiError, match="400"):
         clear.run()
     assert len(clear.calls) == 1
-    unclear = Writes([ApiError("POST", "/x", 503, "busy")] * MAX_WRITE_TRIES, [None] * MAX_WRITE_TRIES)
+    unclear = Writes([ApiError("PATCH", "/x", 503, "busy")] * MAX_WRITE_TRIES, ["stale"] * MAX_WRITE_TRIES)
     with pytest.raises(ApiError, match="503"):
-        unclear.run()
+        unclear.run(current="stale")
     assert len(unclear.calls) == MAX_WRITE_TRIES
+
+
+def test_a_429_to_a_create_is_a_clear_refusal():
+    refused = Writes([ApiError("POST", "/x", 429, "slow down")], [])
+    with pytest.raises(ApiError, match="429"):
+        refused.run()
+    assert refused.calls == [None]
 
 
 def test_a_404_to_a_create_is_unclear_only_when_asked():
     with pytest.raises(ApiError, match="404"):
         Writes([ApiError("POST", "/x", 404, "gone")], []).run()
-    Writes([ApiError("POST", "/x", 404, "gone")], ["wanted"]).run(relist_after_create_404=True)
+    Writes([ApiError("POST", "/x", 404, "gone")], ["wanted"]).run(create_404_unclear=True)
 
 
-def test_answers_that_never_show_the_object_end_in_a_plan_error():
-    writes = Writes([False] * MAX_WRITE_TRIES, [None] * MAX_WRITE_TRIES)
-    with pytest.raises(PlanError, match=f"create test object 'x': the object did not appear after {MAX_WRITE_TRIES}"):
-        writes.run()
+def test_updates_whose_answers_never_show_the_object_end_in_a_plan_error():
+    writes = Writes([False] * MAX_WRITE_TRIES, ["stale"] * MAX_WRITE_TRIES)
+    with pytest.raises(
+        PlanError, match=f"update test object 'x': still not in the desired state after {MAX_WRITE_TRIES}"
+    ):
+        writes.run(current="stale")

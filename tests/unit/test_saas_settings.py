@@ -7,7 +7,11 @@ import copy
 import pytest
 
 from louieops.settings import SettingsError
+from louieops.settings.sections.uptimerobot import window_recurrence
 from tests.standins.fixtures import SLACK, _defaults, project_settings
+
+CONTACTS = _defaults()["uptimerobot_alert_contacts"]
+WINDOW = _defaults()["uptimerobot_maintenance_windows"][0]
 
 
 def monitors(**changes_by_index):
@@ -103,6 +107,43 @@ def test_the_defaults_validate_with_and_without_slack():
             "sentry_slack_channel_ids",
             "a Slack channel id for 'alerts-high'",
         ),
+        (
+            {"uptimerobot_alert_contacts": {**CONTACTS, "slack": {"type": "slack", "name": "ops-room"}}},
+            "uptimerobot_alert_contacts['slack'].channel",
+            "a channel of alert_slack_webhooks",
+        ),
+        (
+            {"uptimerobot_alert_contacts": {**CONTACTS, "email": {"type": "email", "value": "a@b.c", "channel": "x"}}},
+            "uptimerobot_alert_contacts['email'].channel",
+            "no key 'channel' on a email contact",
+        ),
+        (
+            {"uptimerobot_maintenance_windows": [{**WINDOW, "schedule": "0 5 * 1 *"}]},
+            "uptimerobot_maintenance_windows[0].schedule",
+            "the month field must be *",
+        ),
+        (
+            {"uptimerobot_maintenance_windows": [{**WINDOW, "schedule": "*/30 5 * * *"}]},
+            "uptimerobot_maintenance_windows[0].schedule",
+            "a fixed minute and hour",
+        ),
+        (
+            {"uptimerobot_maintenance_windows": [{**WINDOW, "schedule": "0 5 1 * 0"}]},
+            "uptimerobot_maintenance_windows[0].schedule",
+            "not both",
+        ),
+        (
+            {"uptimerobot_maintenance_windows": [{**WINDOW, "monitors": ["Nowhere"]}]},
+            "uptimerobot_maintenance_windows[0].monitors",
+            "the name of a monitor in uptimerobot_monitors",
+        ),
+        (
+            {"uptimerobot_status_page": {"name": "{domain_nowhere} status"}},
+            "uptimerobot_status_page.name",
+            "placeholders naming string settings",
+        ),
+        ({"sentry_cron_jobs": ["backup-db", "backup-db"]}, "sentry_cron_jobs", "each job listed once"),
+        ({"sentry_cron_jobs": ["deploy"]}, "sentry_cron_jobs[0]", "one of 'backup-db'"),
     ],
 )
 def test_a_bad_setting_names_itself(overrides, key, expected):
@@ -110,3 +151,15 @@ def test_a_bad_setting_names_itself(overrides, key, expected):
         project_settings(**overrides)
     assert failed.value.key == key
     assert expected in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    "schedule, recurrence",
+    [
+        ("0 5 * * *", ("daily", ())),
+        ("30 2 * * 0,6", ("weekly", (6, 7))),
+        ("0 5 1,15 * *", ("monthly", (1, 15))),
+    ],
+)
+def test_a_window_schedule_becomes_an_uptimerobot_recurrence(schedule, recurrence):
+    assert window_recurrence(schedule) == recurrence

@@ -1,4 +1,5 @@
-"""Sentry API calls (``{api_url}/api/0/...``): workflows and detectors, and the legacy rule endpoints.
+"""Sentry API calls (``{api_url}/api/0/...``): workflows and detectors, cron monitors, and the legacy rule
+endpoints.
 
 Lists follow the ``Link`` header (``rel="next"; results="true"; cursor="..."``) to the end, with a loop
 guard. Creates answer 201 (legacy issue rules 200/201, or 202 when Sentry looks a Slack channel up in the
@@ -45,6 +46,20 @@ class SentryClient:
 
     def delete_detector(self, detector_id: str) -> None:
         self._delete(f"/api/0/organizations/{self.org}/detectors/{detector_id}/")
+
+    # --- cron monitors (Sentry Crons) ---------------------------------------------------------------
+
+    def list_cron_monitors(self) -> list[dict]:
+        return self._pages(f"/api/0/organizations/{self.org}/monitors/", {"project": self.project})
+
+    def create_cron_monitor(self, body: dict) -> dict:
+        return self.http.json("POST", f"/api/0/organizations/{self.org}/monitors/", json_body=body)
+
+    def update_cron_monitor(self, slug: str, body: dict) -> dict:
+        return self.http.json("PUT", f"/api/0/organizations/{self.org}/monitors/{slug}/", json_body=body)
+
+    def delete_cron_monitor(self, slug: str) -> None:
+        self._delete(f"/api/0/organizations/{self.org}/monitors/{slug}/")
 
     # --- legacy API (older self-hosted) -----------------------------------------------------------
 

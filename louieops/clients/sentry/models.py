@@ -1,10 +1,11 @@
 """Sentry models: the desired alerts and metric monitors (service-neutral specs, built by the caller), and
 their form in the current API (workflows = "Alerts", detectors = "Monitors").
 
-Every object is compared in a canonical form built from both sides: server-filled keys (ids,
-organizationId, dates, createdBy, status, targetDisplay, extrapolationMode, ...) are dropped, numbers are
-floats, lists whose order the server does not keep are sorted, and the e-mail ``fallthroughType`` that the
-server defaults is filled in. Request bodies use the OpenAPI document's snake_case top-level names
+Every object is compared in a canonical form built from both sides, of the fields the read-back has:
+server-filled keys (ids, organizationId, dates, createdBy, status, targetDisplay, extrapolationMode, ...)
+and sent-but-not-returned ones (a data source's ``queryType``) are dropped, numbers are floats, lists
+whose order the server does not keep are sorted, and the e-mail ``fallthroughType`` that the server
+defaults is filled in. Request bodies use the OpenAPI document's snake_case top-level names
 (``detector_ids``, ``action_filters``, ``condition_group``, ``data_sources``); free-form nested objects use
 the camelCase of the document's examples. Reads accept either case.
 """
@@ -153,6 +154,11 @@ def _true(kind: str, comparison: Any = True, result: bool = True) -> dict:
     return {"type": kind, "comparison": comparison, "conditionResult": result}
 
 
+def new_or_returning() -> list[dict]:
+    """Trigger conditions of an issue that is new, regressed (resolved, then seen again) or reappeared."""
+    return [_true("first_seen_event"), _true("regression_event"), _true("reappeared_event")]
+
+
 def issue_alert_parts(spec: IssueAlertSpec) -> tuple[list[dict], list[dict]]:
     """(trigger conditions, action-filter conditions) of an issue alert."""
     if spec.trigger == "new_issue":
@@ -161,7 +167,7 @@ def issue_alert_parts(spec: IssueAlertSpec) -> tuple[list[dict], list[dict]]:
         return [], [_true("event_frequency_count", {"value": spec.events, "interval": spec.interval})]
     # unhandled: a new, regressed or reappeared issue whose event is an unhandled error
     return (
-        [_true("first_seen_event"), _true("regression_event"), _true("reappeared_event")],
+        new_or_returning(),
         [_true("event_attribute", {"attribute": "error.unhandled", "match": "eq", "value": "true"})],
     )
 
@@ -278,15 +284,14 @@ def detector_fields(spec: MetricMonitorSpec) -> dict:
 
 
 def _data_source(source: dict) -> dict:
-    """Flat (request) or nested (``queryObj.snubaQuery``, as the API answers) data source."""
-    outer = source.get("queryObj") or {}
-    query = outer.get("snubaQuery") or source
-    query_type = next((d["queryType"] for d in (query, outer, source) if d.get("queryType") is not None), None)
+    """Flat (request) or nested (``queryObj.snubaQuery``, as the API answers) data source, with the fields
+    the read-back has: ``queryType`` is sent but not read back (the document's examples carry none), so it
+    is not compared."""
+    query = (source.get("queryObj") or {}).get("snubaQuery") or source
     return {
         "aggregate": query.get("aggregate"),
         "dataset": query.get("dataset"),
         "query": query.get("query") or "",
-        "queryType": number(query_type),
         "timeWindow": number(query.get("timeWindow")),
         "environment": query.get("environment") or None,
         "eventTypes": sorted(query.get("eventTypes") or source.get("eventTypes") or ()),
@@ -320,5 +325,6 @@ def detector_body(fields: dict) -> dict:
     }
 
 
-def remote(data: dict, canonical) -> Remote:
-    return Remote(id=str(data["id"]), name=str(data.get("name") or ""), canonical=canonical(data), raw=data)
+def remote(data: dict, canonical, key: str = "name") -> Remote:
+    """A listed object, known by ``key`` (the name; a cron monitor's slug)."""
+    return Remote(id=str(data["id"]), name=str(data.get(key) or ""), canonical=canonical(data), raw=data)

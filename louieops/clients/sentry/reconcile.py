@@ -5,10 +5,13 @@ Identity and ownership: every object this deploy manages is named ``name_prefix`
 carry the full name) and matched by that exact name. A same-named object is updated (adopted), never
 duplicated; pruning (``prune``) deletes only prefixed objects whose names are no longer desired.
 
+Cron monitors (Sentry Crons) are known by their slug and kept in either mode; two objects with one
+managed name: the oldest is managed, the others are reported (``Plan.notes``).
+
 API choice (``api_mode``): ``workflows`` manages detectors ("Monitors") and workflows ("Alerts");
 ``legacy`` manages ``/rules/`` and ``/alert-rules/``; ``auto`` lists workflows and falls back to legacy
 only when that answers 404 (an older self-hosted Sentry). A 410 is a removed API: it stops the run with a
-message, it is never retried.
+message naming the fix, it is never retried.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..http import ApiError
-from ..plan import Action, Plan, PlanError, field_changes, index_by_name, write_with_relist
+from ..plan import Action, Plan, PlanError, Settle, field_changes, match_by_name, write_with_relist
 from . import legacy
 from .client import SentryClient
+from .crons import CronAlertSpec, CronMonitorSpec, cron_body, cron_canonical, cron_detectors, cron_fields, cron_workflow
 from .models import (
     ERROR_DETECTOR_TYPE,
     IssueAlertSpec,
@@ -39,6 +43,7 @@ from .models import (
 log = logging.getLogger("louieops.sentry")
 MONITOR, ALERT = "Sentry metric monitor", "Sentry alert"
 RULE, METRIC_RULE = "Sentry issue alert rule", "Sentry metric alert rule"
+CRON = "Sentry cron monitor"
 API_MODES = ("auto", "workflows", "legacy")
 
 
@@ -53,6 +58,8 @@ class KindOps:
     create: Callable[[dict], dict | None]
     update: Callable[[str, dict], dict | None]
     delete: Callable[[str], None]
+    key: str = "name"  # what an object is known by (a cron monitor: its slug)
+    managed: Callable[[Remote], bool] = lambda obj: True  # which listed objects this kind may manage
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ def workflow_kinds(client: SentryClient) -> dict[str, KindOps]:
             client.create_detector,
             client.update_detector,
             client.delete_detector,
+            managed=lambda obj: obj.raw.get("type") == "metric_issue",  # not the error or cron detectors
         ),
         ALERT: KindOps(
             client.list_workflows,
@@ -104,6 +112,50 @@ def legacy_kinds(client: SentryClient) -> dict[str, KindOps]:
     }
 
 
+def cron_kind(client: SentryClient) -> KindOps:
+    return KindOps(
+        client.list_cron_monitors,
+        cron_canonical,
+        lambda f, _c: cron_body(f, client.project),
+        client.create_cron_monitor,
+        client.update_cron_monitor,
+        client.delete_cron_monitor,
+        key="slug",
+    )
+
+
+def cron_wanted(crons: Sequence[CronMonitorSpec], alert: CronAlertSpec | None) -> list[Wanted]:
+    """The cron monitors, and (current API) the alert on their detectors."""
+    wanted = [Wanted(CRON, spec.slug, lambda ctx, s=spec: cron_fields(s)) for spec in crons]
+    if alert is not None:
+        slugs = [spec.slug for spec in crons]
+        wanted.append(Wanted(ALERT, alert.name, lambda ctx: cron_workflow(alert, cron_detector_ids(ctx, slugs))))
+    return wanted
+
+
+class Unroutable(Exception):
+    """An alert cannot be built: what it would connect to is not there (the message says what)."""
+
+
+def cron_detector_ids(ctx: dict, slugs: list[str]) -> list[str]:
+    """The detectors Sentry made for the cron monitors ("new:" for a monitor still to be created). A monitor
+    that exists without a detector raises Unroutable: the alert is then left out, with a note, instead of
+    stopping the run (how Sentry links detectors to cron monitors is not in the official document)."""
+    ids = []
+    for slug in slugs:
+        monitor_id = ctx["ids"].get((CRON, slug))
+        if monitor_id is None:
+            ids.append(f"new:{slug}")
+        elif monitor_id in ctx["cron_detectors"]:
+            ids.append(ctx["cron_detectors"][monitor_id])
+        else:
+            raise Unroutable(
+                f"Sentry lists no detector for cron monitor {slug!r}: the alert on the cron monitors is left out "
+                "(their issues still show in Sentry; route them in Sentry's UI)"
+            )
+    return ids
+
+
 def workflow_wanted(issue_alerts: Sequence[IssueAlertSpec], monitors: Sequence[MetricMonitorSpec]) -> list[Wanted]:
     """Metric monitors first (the alerts reference their ids), then the alerts."""
     wanted = [Wanted(MONITOR, spec.name, lambda ctx, s=spec: detector_fields(s)) for spec in monitors]
@@ -133,7 +185,11 @@ def legacy_wanted(
 def context(current: Mapping[str, list[Remote]]) -> dict:
     ids = {(kind, obj.name): obj.id for kind, objs in current.items() for obj in objs}
     errors = [obj for obj in current.get(MONITOR, ()) if obj.raw.get("type") == ERROR_DETECTOR_TYPE]
-    return {"ids": ids, "error_detector": errors[0].id if errors else None}
+    return {
+        "ids": ids,
+        "error_detector": errors[0].id if errors else None,
+        "cron_detectors": cron_detectors(current.get(MONITOR, ())),
+    }
 
 
 def plan(
@@ -148,9 +204,15 @@ def plan(
     result = Plan()
     for kind in kinds:
         names = [w.name for w in wanted if w.kind == kind]
-        existing = index_by_name(current[kind], lambda o: o.name, names, kind)
+        listed = [obj for obj in current[kind] if kinds[kind].managed(obj)]
+        existing, notes = match_by_name(listed, lambda o: o.name, names, kind)
+        result.notes += notes
         for want in (w for w in wanted if w.kind == kind):
-            fields = want.build(ctx)
+            try:
+                fields = want.build(ctx)
+            except Unroutable as exc:
+                result.notes.append(str(exc))
+                continue
             obj = existing.get(want.name)
             if obj is None:
                 result.actions.append(Action("create", kind, want.name, desired=want))
@@ -163,8 +225,9 @@ def plan(
     if prune:
         wanted_names = {(w.kind, w.name) for w in wanted}
         for kind in reversed(list(kinds)):  # alerts before the monitors they reference
-            for obj in sorted(current[kind], key=lambda o: o.name):
-                if obj.name.startswith(prefix) and (kind, obj.name) not in wanted_names:
+            for obj in sorted((o for o in current[kind] if kinds[kind].managed(o)), key=lambda o: o.name):
+                name = str(obj.raw.get("name") or "")
+                if name.startswith(prefix) and (kind, obj.name) not in wanted_names:
                     result.actions.append(Action("delete", kind, obj.name, obj.id))
     return result
 
@@ -181,16 +244,20 @@ class Reconciler:
         api_mode: str,
         name_prefix: str,
         prune: bool,
+        settle: Settle,
+        cron_monitors: Sequence[CronMonitorSpec] = (),
+        cron_alert: CronAlertSpec | None = None,
     ):
         self.client = client
         self.issue_alerts, self.metric_monitors = list(issue_alerts), list(metric_monitors)
-        self.api_mode, self.name_prefix, self.prune = api_mode, name_prefix, prune
+        self.cron_monitors, self.cron_alert = list(cron_monitors), cron_alert
+        self.api_mode, self.name_prefix, self.prune, self.settle = api_mode, name_prefix, prune, settle
         self.kinds: dict[str, KindOps] = {}
         self.current: dict[str, list[Remote]] = {}
         self.ctx: dict = {}
 
     def plan(self) -> Plan:
-        mode = self.api_mode
+        mode, fell_back = self.api_mode, False
         if mode in ("auto", "workflows"):
             self.kinds = workflow_kinds(self.client)
             try:
@@ -198,25 +265,26 @@ class Reconciler:
             except ApiError as exc:
                 if mode == "auto" and exc.is_not_found:
                     log.info("Sentry: no workflows API (404), using the legacy alert-rule API")
-                    mode = "legacy"
-                elif exc.is_gone:
-                    raise _gone(exc, "workflows") from exc
+                    mode, fell_back = "legacy", True
                 else:
-                    raise
+                    raise _unavailable(exc, "workflows", self.client) from exc
         if mode == "legacy":
             self.kinds, self.current = legacy_kinds(self.client), {}
         if MONITOR in self.kinds:
             wanted = workflow_wanted(self.issue_alerts, self.metric_monitors)
         else:
             wanted = legacy_wanted(self.issue_alerts, self.metric_monitors, self.client.project)
+        if self.cron_monitors:
+            self.kinds = {CRON: cron_kind(self.client), **self.kinds}  # created before the alert on them
+            routed = self.cron_alert if MONITOR in self.kinds else None  # legacy: no detectors to route by
+            wanted = cron_wanted(self.cron_monitors, routed) + wanted
         for kind in self.kinds:
             if kind not in self.current:
                 try:
                     self.current[kind] = self._list(kind)
                 except ApiError as exc:
-                    if exc.is_gone:
-                        raise _gone(exc, "legacy alert-rule") from exc
-                    raise
+                    api = "cron monitor" if kind == CRON else "legacy alert-rule"
+                    raise _unavailable(exc, api, self.client, fell_back) from exc
         self.ctx = context(self.current)
         return plan(wanted, self.kinds, self.current, self.name_prefix, self.prune)
 
@@ -229,7 +297,17 @@ class Reconciler:
         current = None
         if action.verb == "update":
             current = next((o for o in self.current[action.kind] if o.id == action.object_id), None)
-        fields = action.desired.build(self.ctx)
+        try:
+            fields = action.desired.build(self.ctx)
+            stale = any(str(i).startswith("new:") for i in fields.get("detectorIds") or ())
+        except Unroutable:  # monitors created in this run: Sentry has made their detectors since the listing
+            stale = True
+        if stale:
+            try:
+                fields = self._with_new_detectors(action)
+            except Unroutable as exc:
+                log.warning("Sentry: %s", exc)
+                return
 
         def write(obj: Remote | None) -> bool:
             answer = ops.update(obj.id, ops.body(fields, obj.raw)) if obj else ops.create(ops.body(fields, None))
@@ -240,7 +318,7 @@ class Reconciler:
 
         def find() -> Remote | None:
             self.current[action.kind] = self._list(action.kind)
-            found = index_by_name(self.current[action.kind], lambda o: o.name, [action.name], action.kind)
+            found, _ = match_by_name(self.current[action.kind], lambda o: o.name, [action.name], action.kind)
             obj = found.get(action.name)
             if obj is not None:
                 self._remember(action, obj.id)
@@ -254,7 +332,15 @@ class Reconciler:
             current=current,
             sleep=self.client.http.sleep,
             log=log,
+            settle=self.settle,
         )
+
+    def _with_new_detectors(self, action: Action) -> dict:
+        """The alert's fields with the detectors Sentry made for monitors created in this run (listed again);
+        Unroutable when one is still missing."""
+        self.current[MONITOR] = self._list(MONITOR)
+        self.ctx = {**context(self.current), "ids": self.ctx["ids"]}
+        return action.desired.build(self.ctx)
 
     def _remember(self, action: Action, object_id: str) -> None:
         """The id of a written object, for the objects planned after it that reference it."""
@@ -262,9 +348,30 @@ class Reconciler:
 
     def _list(self, kind: str) -> list[Remote]:
         ops = self.kinds[kind]
-        return [remote(item, ops.canonical) for item in ops.list()]
+        return [remote(item, ops.canonical, ops.key) for item in ops.list()]
 
 
-def _gone(exc: ApiError, api: str) -> PlanError:
-    hint = "set sentry_api_mode = 'workflows'" if api.startswith("legacy") else "set sentry_api_mode = 'legacy'"
-    return PlanError(f"the Sentry {api} API is gone here ({exc}); {hint}")
+def _unavailable(exc: ApiError, api: str, client: SentryClient, fell_back: bool = False) -> Exception:
+    """The one-line error for an API this Sentry does not have, naming the fix that can work."""
+    where = f"{client.http.base_url} (organization {client.org!r})"
+    if exc.is_gone and api == "workflows":
+        fix = "set sentry_api_mode = 'legacy' (a self-hosted Sentry that still has /rules/ and /alert-rules/)"
+    elif exc.is_gone and fell_back:
+        return PlanError(
+            f"this Sentry has neither alert API: the workflows API answered 404 and the legacy alert-rule API "
+            f"410 at {where}. Check sentry_api_url and sentry_org (an unknown organization answers 404 too) and "
+            "that SENTRY_AUTH_TOKEN belongs to that organization"
+        )
+    elif exc.is_gone:
+        fix = "set sentry_api_mode = 'workflows' (or 'auto')"
+    elif exc.is_not_found and api == "workflows":
+        fix = (
+            "check sentry_api_url and sentry_org, or set sentry_api_mode = 'legacy' for a self-hosted Sentry "
+            "older than the workflows API"
+        )
+    elif exc.is_not_found and api == "cron monitor":
+        fix = "this Sentry has no Crons: set sentry_cron_jobs = [] or upgrade it"
+    else:
+        return exc
+    state = "is gone (410)" if exc.is_gone else "answered 404"
+    return PlanError(f"the Sentry {api} API {state} at {where}: {fix}")

@@ -1,13 +1,24 @@
-"""UptimeRobot (API v3): monitors reconciled by exact name and a managed tag."""
+"""UptimeRobot (API v3): alert contacts, monitors (reconciled by exact name and a managed tag), maintenance
+windows and public status pages."""
 
 from __future__ import annotations
 
 from ..http import HttpClient, RateLimiter
 from .client import UptimeRobotClient
-from .models import ContactRef, MonitorSpec
-from .reconcile import Executor, reconcile_plan
+from .contacts import ContactRef
+from .models import MonitorSpec
+from .pages import StatusPageSpec, WindowSpec
+from .reconcile import Reconciler
 
-__all__ = ["ContactRef", "Executor", "MonitorSpec", "UptimeRobotClient", "make_client", "reconcile_plan"]
+__all__ = [
+    "ContactRef",
+    "MonitorSpec",
+    "Reconciler",
+    "StatusPageSpec",
+    "UptimeRobotClient",
+    "WindowSpec",
+    "make_client",
+]
 
 
 def make_client(api_url: str, api_key: str, requests_per_minute: int, **transport) -> UptimeRobotClient:

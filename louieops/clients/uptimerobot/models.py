@@ -1,5 +1,5 @@
-"""UptimeRobot v3 models: the desired monitor and the alert contacts it names, the monitor as read back
-(normalised), and the request bodies. snake_case here, API camelCase only in ``*_body`` and ``from_api``.
+"""UptimeRobot v3 monitor models: the desired monitor, the monitor as read back (normalised), and the request
+bodies. snake_case here, API camelCase only in ``*_body`` and ``from_api``.
 
 Read-back quirks normalised so a stored monitor compares equal to its spec (reference/uptimerobot-api.md
 §2.5): names, URLs and keywords may come back HTML-escaped; PORT/PING URLs come back host-only;
@@ -22,20 +22,10 @@ _CASE_NAMES = {0: "CaseSensitive", 1: "CaseInsensitive"}
 
 
 @dataclass(frozen=True)
-class ContactRef:
-    """An alert contact to find in the account (contacts are referenced, not created): its type and the exact
-    name and/or value."""
-
-    type: str  # lower case: email, slack, ...
-    name: str | None = None
-    value: str | None = None
-
-
-@dataclass(frozen=True)
 class MonitorSpec:
     """One desired monitor (threshold/recurrence 0: free plan). ``contact_keys`` name alert contacts by their
-    key in the ``alert_contacts`` of the reconcile; their ids are only known once the account is listed and
-    are added to ``contacts`` (alert-contact ids) then."""
+    key in the ``alert_contacts`` of the reconcile; their ids are only known once the account is listed (or
+    the contact created) and are added to ``contacts`` (alert-contact ids) then."""
 
     name: str
     type: str
@@ -96,17 +86,17 @@ class Monitor:
             case = {v.lower(): k for k, v in _CASE_NAMES.items()}.get(case.lower(), case)
         return cls(
             id=str(data["id"]),
-            name=_text(data.get("friendlyName")),
+            name=unescape(data.get("friendlyName")),
             type=kind,
-            url=_url_for(kind, _text(data.get("url"))),
-            interval=_int(data.get("interval")),
-            timeout=_int(data.get("timeout")),
-            contacts=frozenset(_int(c.get("alertContactId")) for c in data.get("assignedAlertContacts") or ()),
-            tags=frozenset(_text(t.get("name") if isinstance(t, dict) else t) for t in data.get("tags") or ()),
-            port=_int(data.get("port")) or None,
-            keyword=_text(data.get("keywordValue")).strip() or None,
+            url=_url_for(kind, unescape(data.get("url"))),
+            interval=as_int(data.get("interval")),
+            timeout=as_int(data.get("timeout")),
+            contacts=frozenset(as_int(c.get("alertContactId")) for c in data.get("assignedAlertContacts") or ()),
+            tags=frozenset(unescape(t.get("name") if isinstance(t, dict) else t) for t in data.get("tags") or ()),
+            port=as_int(data.get("port")) or None,
+            keyword=unescape(data.get("keywordValue")).strip() or None,
             keyword_type=data.get("keywordType") or None,
-            keyword_case=_int(case) if case is not None else None,
+            keyword_case=as_int(case) if case is not None else None,
             http_method=data.get("httpMethodType") or None,
             raw=data,
         )
@@ -128,23 +118,6 @@ class Monitor:
         if desired.http_method:
             out["http_method"] = self.http_method or desired.http_method  # null read-back: not asserted
         return out
-
-
-@dataclass(frozen=True)
-class AlertContact:
-    id: int
-    type: str  # lower case: email, slack, ...
-    name: str
-    value: str
-
-    @classmethod
-    def from_api(cls, data: dict) -> AlertContact:
-        return cls(
-            id=_int(data["id"]),
-            type=str(data.get("type") or "").lower(),
-            name=_text(data.get("friendlyName")),
-            value=_text(data.get("value")),
-        )
 
 
 def keyword_type(alert_when: str) -> str:
@@ -212,12 +185,12 @@ def _url_for(kind: str, url: str) -> str:
     return url
 
 
-def _text(value: Any) -> str:
+def unescape(value: Any) -> str:
     """HTML-unescape (twice: double escaping was seen) a possibly-null string."""
     return html.unescape(html.unescape(str(value))) if value is not None else ""
 
 
-def _int(value: Any) -> int | None:
+def as_int(value: Any) -> int | None:
     if value is None or value == "":
         return None
     try:

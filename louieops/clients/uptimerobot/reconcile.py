@@ -1,52 +1,78 @@
-"""UptimeRobot reconcile: the desired monitors with their alert contacts resolved, a pure diff/plan against
-the listed monitors, and an executor that applies one action at a time.
+"""UptimeRobot reconcile: alert contacts, monitors, maintenance windows and status pages, each kind listed
+once, diffed (pure functions) and planned in that order, then applied one action at a time.
 
-Identity and ownership: a monitor is matched by exact (unescaped) name. A monitor is *managed* when it
-carries the ``managed_tag``; a same-named monitor without the tag is adopted (the update adds the tag)
-instead of duplicated. Pruning (``prune``) deletes only tagged monitors whose names are no longer desired;
-untagged monitors are never modified unless their name is one we declare.
+Identity and ownership:
+- a monitor is matched by exact (unescaped) name and is *managed* when it carries ``managed_tag``; a
+  same-named monitor without the tag is adopted (the update adds the tag) instead of duplicated. Pruning
+  (``prune``) deletes only tagged monitors whose names are no longer desired;
+- an alert contact is matched by type and exact name/value; a missing e-mail or Slack contact is created,
+  any other missing contact stops the plan (it can only be made in the dashboard);
+- maintenance windows and status pages are matched by exact name; they carry no ownership mark, so they are
+  created and updated but never deleted;
+- two objects with one managed name: the oldest is managed, the others are reported (``Plan.notes``).
+
+Objects that reference others (monitors -> contacts, windows and pages -> monitors) are planned against
+the ids known at plan time ("new:<name>" for objects the plan creates) and written with the real ids,
+which the executor learns as it creates them.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
-from ..plan import Action, Plan, PlanError, field_changes, index_by_name, write_with_relist
+from ..plan import Action, Plan, PlanError, Settle, field_changes, match_by_name, write_with_relist
 from .client import UptimeRobotClient
-from .models import AlertContact, ContactRef, Monitor, MonitorSpec, create_body, update_body
+from .contacts import CREATE_PATHS, AlertContact, ContactRef, create_body
+from .models import Monitor, MonitorSpec, update_body
+from .models import create_body as monitor_body
+from .pages import StatusPageSpec, WindowSpec, status_page_body, window_body
 
 log = logging.getLogger("louieops.uptimerobot")
-KIND = "UptimeRobot monitor"
+MONITOR, CONTACT = "UptimeRobot monitor", "UptimeRobot alert contact"
+WINDOW, PAGE = "UptimeRobot maintenance window", "UptimeRobot status page"
 
 
-def resolve_contacts(wanted: Mapping[str, ContactRef], contacts: Iterable[AlertContact]) -> dict[str, int]:
-    """Alert-contact ids by the keys of ``wanted`` (``uptimerobot_alert_contacts``), matched by type and exact
-    name/value."""
-    contacts = list(contacts)
-    ids: dict[str, int] = {}
+def placeholder(name: str) -> str:
+    """The id of an object the plan creates, until it is created."""
+    return f"new:{name}"
+
+
+# --- pure planning ---------------------------------------------------------------------------------------
+
+
+def plan_contacts(wanted: Mapping[str, ContactRef], contacts: Sequence[AlertContact]) -> tuple[Plan, dict]:
+    """Alert-contact ids by the keys of ``wanted`` (placeholders for contacts to create) and the plan."""
+    result, ids, creating = Plan(), {}, {}
     for key, ref in wanted.items():
-        matches = [
-            c
-            for c in contacts
-            if c.type == ref.type
-            and (ref.name is None or c.name == ref.name)
-            and (ref.value is None or c.value == ref.value)
-        ]
-        label = ", ".join(f"{k} {v!r}" for k, v in (("name", ref.name), ("value", ref.value)) if v is not None)
-        if len(matches) != 1:
-            found = "none" if not matches else f"{len(matches)} (ids {', '.join(str(c.id) for c in matches)})"
+        found = sorted((c for c in contacts if ref.matches(c)), key=lambda c: c.id)
+        if found:
+            ids[key] = found[0].id
+            if len(found) > 1:
+                result.notes.append(
+                    f"{len(found)} UptimeRobot {ref.type} alert contacts match {ref.label()!r}: using the oldest "
+                    f"(id {found[0].id}), leaving id {', '.join(str(c.id) for c in found[1:])} alone"
+                )
+            continue
+        if not ref.creatable():
+            label = ", ".join(f"{k} {v!r}" for k, v in (("name", ref.name), ("value", ref.value)) if v is not None)
             raise PlanError(
-                f"setting uptimerobot_alert_contacts[{key!r}]: expected exactly one {ref.type} alert contact "
-                f"with {label} in the UptimeRobot account, found {found}. Create it in the UptimeRobot "
-                "dashboard (contacts are referenced, not created) or fix the setting."
+                f"setting uptimerobot_alert_contacts[{key!r}]: no {ref.type} alert contact with {label} in the "
+                "UptimeRobot account. The deploy creates e-mail and Slack contacts only: create this one in the "
+                "UptimeRobot dashboard or fix the setting."
             )
-        ids[key] = matches[0].id
-    return ids
+        same = (ref.type, ref.name, ref.value)
+        if same not in creating:
+            creating[same] = key
+            result.actions.append(Action("create", CONTACT, ref.label(), desired=(key, ref)))
+        ids[key] = placeholder(creating[same])
+    return result, ids
 
 
-def with_contact_ids(spec: MonitorSpec, contact_ids: Mapping[str, int]) -> MonitorSpec:
+def with_contact_ids(spec: MonitorSpec, contact_ids: Mapping[str, Any]) -> MonitorSpec:
     """``spec`` with the ids of its ``contact_keys`` added to ``contacts``."""
     return replace(spec, contacts=spec.contacts | {contact_ids[key] for key in spec.contact_keys})
 
@@ -63,96 +89,216 @@ def diff(spec: MonitorSpec, current: Monitor, managed_tag: str) -> tuple[str, ..
 def plan(specs: list[MonitorSpec], current: list[Monitor], managed_tag: str, prune: bool) -> Plan:
     """Create missing, update drifted (adopting untagged same-named monitors), replace on a type change,
     and with ``prune`` delete tagged monitors that are no longer desired."""
-    by_name = index_by_name(current, lambda m: m.name, [s.name for s in specs], KIND)
-    result = Plan(current=by_name)
+    by_name, notes = match_by_name(current, lambda m: m.name, [s.name for s in specs], MONITOR)
+    result = Plan(current=by_name, notes=notes)
     for spec in specs:
         existing = by_name.get(spec.name)
         if existing is None:
-            result.actions.append(Action("create", KIND, spec.name, desired=spec))
+            result.actions.append(Action("create", MONITOR, spec.name, desired=spec))
         elif existing.type != spec.type:
-            result.actions.append(
-                Action(
-                    "replace", KIND, spec.name, existing.id, (f"type: {existing.type} -> {spec.type}",), desired=spec
-                )
-            )
+            change = (f"type: {existing.type} -> {spec.type}",)
+            result.actions.append(Action("replace", MONITOR, spec.name, existing.id, change, desired=spec))
         else:
             changes = diff(spec, existing, managed_tag)
             if changes:
-                result.actions.append(
-                    Action(
-                        "update",
-                        KIND,
-                        spec.name,
-                        existing.id,
-                        changes,
-                        desired=spec,
-                        adopt=managed_tag not in existing.tags,
-                    )
-                )
+                adopt = managed_tag not in existing.tags
+                result.actions.append(Action("update", MONITOR, spec.name, existing.id, changes, spec, adopt))
             else:
                 result.unchanged.append(spec.name)
     if prune:
         wanted = {s.name for s in specs}
+        managed = {m.id for m in by_name.values()}
         for monitor in sorted(current, key=lambda m: m.name):
-            if managed_tag in monitor.tags and monitor.name not in wanted:
-                result.actions.append(Action("delete", KIND, monitor.name, monitor.id))
+            if managed_tag in monitor.tags and monitor.name not in wanted and monitor.id not in managed:
+                result.actions.append(Action("delete", MONITOR, monitor.name, monitor.id))
     return result
 
 
-class Executor:
-    """Applies actions. A write that fails without a clear answer (timeout, 5xx, 429 exhausted, the
-    'stored but answered an error' case) is never repeated blindly: the monitors are listed again and
-    the action re-planned for that one name (create may become an adoption or nothing at all)."""
+def plan_named(kind: str, specs: Sequence, current: Sequence, monitor_ids: Mapping[str, Any]) -> Plan:
+    """Windows or status pages: create missing, update drifted (their ``comparable`` differs)."""
+    by_name, notes = match_by_name(current, lambda o: o.name, [s.name for s in specs], kind)
+    result = Plan(current=by_name, notes=notes)
+    for spec in specs:
+        existing = by_name.get(spec.name)
+        if existing is None:
+            result.actions.append(Action("create", kind, spec.name, desired=spec))
+            continue
+        changes = field_changes(existing.comparable(), spec.comparable(monitor_ids[n] for n in spec.monitors))
+        if changes:
+            result.actions.append(Action("update", kind, spec.name, existing.id, changes, desired=spec))
+        else:
+            result.unchanged.append(spec.name)
+    return result
 
-    def __init__(self, client: UptimeRobotClient, managed_tag: str, listed: Mapping[str, Monitor] | None = None):
-        self.client, self.managed_tag = client, managed_tag
-        self.listed = dict(listed or {})  # monitors by name as listed for the plan (saves a list per update)
+
+# --- the reconciler ---------------------------------------------------------------------------------------
+
+
+class Reconciler:
+    """Lists each kind once, plans, and applies actions one by one (see the module docstring)."""
+
+    def __init__(
+        self,
+        client: UptimeRobotClient,
+        monitors: Sequence[MonitorSpec],
+        alert_contacts: Mapping[str, ContactRef],
+        *,
+        managed_tag: str,
+        prune: bool,
+        settle: Settle,
+        windows: Sequence[WindowSpec] = (),
+        status_pages: Sequence[StatusPageSpec] = (),
+    ):
+        self.client, self.managed_tag, self.prune, self.settle = client, managed_tag, prune, settle
+        self.monitors = {spec.name: spec for spec in monitors}
+        self.alert_contacts, self.windows, self.status_pages = dict(alert_contacts), list(windows), list(status_pages)
+        self.contact_ids: dict[str, Any] = {}
+        self.monitor_ids: dict[str, Any] = {}
+        self.current: dict[str, dict[str, Any]] = {}
+
+    def plan(self) -> Plan:
+        """List everything once (contacts, monitors, windows, pages) and plan. Raises PlanError before any
+        write."""
+        result, self.contact_ids = plan_contacts(self.alert_contacts, self.client.list_alert_contacts())
+        specs = [with_contact_ids(spec, self.contact_ids) for spec in self.monitors.values()]
+        monitors = plan(specs, self.client.list_monitors(), self.managed_tag, self.prune)
+        rewritten = {a.name for a in monitors.actions if a.verb in ("create", "replace")}
+        self.monitor_ids = {
+            name: placeholder(name) if name in rewritten or name not in monitors.current else monitors.current[name].id
+            for name in self.monitors
+        }
+        result.extend(monitors)
+        self.current[MONITOR] = monitors.current
+        for kind, specs_of_kind, list_kind in (
+            (WINDOW, self.windows, self.client.list_windows),
+            (PAGE, self.status_pages, self.client.list_status_pages),
+        ):
+            if specs_of_kind:
+                kind_plan = plan_named(kind, specs_of_kind, list_kind(), self._monitor_ids_as_ints())
+                result.extend(kind_plan)
+                self.current[kind] = kind_plan.current
+        return result
 
     def apply(self, action: Action) -> None:
         log.info("UptimeRobot: %s", action.describe())
+        if action.kind == CONTACT:
+            self._apply_contact(action)
+        elif action.kind == MONITOR:
+            self._apply_monitor(action)
+        else:
+            self._apply_named(action)
+
+    # --- per kind ---------------------------------------------------------------------------------
+
+    def _apply_contact(self, action: Action) -> None:
+        key, ref = action.desired
+
+        def write(current: AlertContact | None) -> bool:
+            if current is None:
+                current = self.client.create_alert_contact(CREATE_PATHS[ref.type], create_body(ref))
+            self._learn_contact(key, current.id)
+            return True
+
+        def find() -> AlertContact | None:
+            found = sorted((c for c in self.client.list_alert_contacts() if ref.matches(c)), key=lambda c: c.id)
+            if found:
+                self._learn_contact(key, found[0].id)
+            return found[0] if found else None
+
+        self._write(action, write, find, lambda contact: True, None)
+
+    def _learn_contact(self, key: str, contact_id: int) -> None:
+        """The id of a created contact, for every key that was waiting for it."""
+        for other, value in self.contact_ids.items():
+            if other == key or value == placeholder(key):
+                self.contact_ids[other] = contact_id
+
+    def _apply_monitor(self, action: Action) -> None:
         if action.verb == "delete":
             self.client.delete_monitor(action.object_id)
             return
         if action.verb == "replace":
             self.client.delete_monitor(action.object_id)
-        current = None
-        if action.verb == "update":
-            current = self.listed.get(action.name) or self._find(action.name)
+        spec = with_contact_ids(self.monitors[action.name], self._resolved(self.contact_ids, CONTACT))
+        current = self.current[MONITOR].get(action.name) if action.verb == "update" else None
+
+        def write(monitor: Monitor | None) -> bool:
+            if monitor is None:
+                created = self.client.create_monitor(monitor_body(spec, [self.managed_tag]))
+                self.monitor_ids[spec.name] = created.id
+                return True
+            changed = {line.split(":", 1)[0] for line in diff(spec, monitor, self.managed_tag)}
+            body = update_body(spec, monitor, self.managed_tag, changed)
+            if body:
+                self.client.update_monitor(monitor.id, body)
+            self.monitor_ids[spec.name] = monitor.id
+            return True
+
+        def find() -> Monitor | None:
+            found, _ = match_by_name(self.client.list_monitors(), lambda m: m.name, [spec.name], MONITOR)
+            monitor = found.get(spec.name)
+            if monitor is not None:
+                self.monitor_ids[spec.name] = monitor.id
+            return monitor
+
+        def matches(monitor: Monitor) -> bool:
+            return not diff(spec, monitor, self.managed_tag)
+
+        self._write(action, write, find, matches, current, create_404_unclear=True)
+
+    def _apply_named(self, action: Action) -> None:
+        spec = action.desired
+        ids = self._resolved({n: self.monitor_ids[n] for n in spec.monitors}, MONITOR)
+        monitor_ids = [int(ids[n]) for n in spec.monitors]
+        if action.kind == WINDOW:
+            listing, create, update = self.client.list_windows, self.client.create_window, self.client.update_window
+            today = datetime.datetime.fromtimestamp(self.client.http.wall_clock(), datetime.UTC).date().isoformat()
+            create_body, update_body = window_body(spec, monitor_ids, today), window_body(spec, monitor_ids, None)
+        else:
+            listing, create, update = (
+                self.client.list_status_pages,
+                self.client.create_status_page,
+                self.client.update_status_page,
+            )
+            create_body = update_body = status_page_body(spec, monitor_ids)
+        desired = spec.comparable(monitor_ids)
+
+        def write(current) -> bool:
+            if current is None:
+                create(create_body)
+            else:
+                update(current.id, update_body)
+            return True
+
+        def find():
+            return match_by_name(listing(), lambda o: o.name, [spec.name], action.kind)[0].get(spec.name)
+
+        def matches(obj) -> bool:
+            return not field_changes(obj.comparable(), desired)
+
+        self._write(action, write, find, matches, self.current[action.kind].get(spec.name))
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def _write(self, action, write, find, matches, current, create_404_unclear: bool = False) -> None:
         write_with_relist(
             action,
-            lambda monitor: self._write(action.desired, monitor),
-            lambda: self._find(action.name),
-            lambda monitor: not diff(action.desired, monitor, self.managed_tag),
+            write,
+            find,
+            matches,
             current=current,
             sleep=self.client.http.sleep,
             log=log,
-            relist_after_create_404=True,
+            settle=self.settle,
+            create_404_unclear=create_404_unclear,
         )
 
-    def _write(self, spec: MonitorSpec, current: Monitor | None) -> bool:
-        """Create or update; True: every answer of this API shows the stored monitor."""
-        if current is None:
-            self.client.create_monitor(create_body(spec, [self.managed_tag]))
-            return True
-        changed = {line.split(":", 1)[0] for line in diff(spec, current, self.managed_tag)}
-        body = update_body(spec, current, self.managed_tag, changed)
-        if body:
-            self.client.update_monitor(current.id, body)
-        return True
+    @staticmethod
+    def _resolved(ids: Mapping[str, Any], kind: str) -> dict[str, Any]:
+        missing = [name for name, value in ids.items() if isinstance(value, str) and value.startswith("new:")]
+        if missing:
+            raise PlanError(f"{kind} {missing[0]!r} was not created, so the objects that name it cannot be written")
+        return dict(ids)
 
-    def _find(self, name: str) -> Monitor | None:
-        found = index_by_name(self.client.list_monitors(), lambda m: m.name, [name], KIND)
-        return found.get(name)
-
-
-def reconcile_plan(
-    client: UptimeRobotClient,
-    monitors: Sequence[MonitorSpec],
-    alert_contacts: Mapping[str, ContactRef],
-    managed_tag: str,
-    prune: bool,
-) -> Plan:
-    """List everything once (contacts, monitors) and plan. Raises PlanError before any write."""
-    contact_ids = resolve_contacts(alert_contacts, client.list_alert_contacts())
-    specs = [with_contact_ids(spec, contact_ids) for spec in monitors]
-    return plan(specs, client.list_monitors(), managed_tag, prune)
+    def _monitor_ids_as_ints(self) -> dict[str, Any]:
+        return {name: int(value) if str(value).isdigit() else value for name, value in self.monitor_ids.items()}

@@ -15,6 +15,7 @@ from ..rules import (
     one_of,
     optional,
     record,
+    string,
 )
 from .alerts import alert_tier
 
@@ -22,8 +23,18 @@ HEADING = "KPI thresholds (seed §5)"
 #: KPIs where a smaller number is worse (alert when the value falls below the threshold). The one list:
 #: the health check and the Sentry metric monitors get it from here.
 LOWER_IS_WORSE = ("uptime_pct", "cert_expiry_days")
-#: Health checks that have an alert tier (health_tiers keys).
-HEALTH_CHECKS = ("api", "database", "api_p50_ms", "disk_pct", "memory_pct", "cpu_pct", "cert_expiry_days")
+#: Checks that have an alert tier (health_tiers keys): the health check's, and uptime_pct (daily summary).
+HEALTH_CHECKS = (
+    "api",
+    "database",
+    "api_p50_ms",
+    "disk_pct",
+    "memory_pct",
+    "cpu_pct",
+    "cert_expiry_days",
+    "websocket_connections",
+    "uptime_pct",
+)
 
 _threshold = optional(number(0))
 
@@ -37,6 +48,7 @@ RULES = {
     "health_disk_mounts": list_of(absolute_path, min_items=1),
     "health_api_probes": integer(1, 50),
     "health_api_tls_verify": boolean,
+    "health_websocket_metrics_path": optional(string(r"/[^\s?#]*", "an absolute URL path such as /admin/metrics")),
 }
 
 

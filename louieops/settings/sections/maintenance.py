@@ -16,6 +16,7 @@ RULES = {
     "maintenance_exposure_scan_schedule": cron_schedule,
     "maintenance_cert_report_schedule": cron_schedule,
     "maintenance_quarterly_reminder_schedule": cron_schedule,
+    "maintenance_uptime_report_days": integer(1, 90),
     "fail2ban_maxretry": integer(1, 1000),
     "fail2ban_findtime": _fail2ban_time,
     "fail2ban_bantime": _fail2ban_time,

@@ -1,7 +1,7 @@
-"""Sentry settings: the API, and the issue alerts and KPI metric monitors to keep registered.
+"""Sentry settings: the API, the issue alerts, KPI metric monitors and cron monitors to keep registered.
 
-Everything that can be checked without the API is checked here, before any request: tiers, Slack channel ids
-and KPI references.
+Everything that can be checked without the API is checked here, before any request: tiers, Slack channel ids,
+KPI references and the jobs that check in.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ from ..rules import (
     url,
 )
 from .alerts import alert_tier
+
+#: The scheduled jobs that can check in to Sentry Crons (tasks/checkins.py has their schedules).
+CRON_JOBS = ("backup-db", "backup-uploads", "backup-logs", "backup-verify", "restore-drill", "health-check")
 
 HEADING = "Sentry"
 
@@ -77,6 +80,7 @@ RULES = {
     "sentry_api_mode": one_of("auto", "workflows", "legacy"),
     "sentry_prune": boolean,
     "sentry_name_prefix": string(r"\S.*", "a non-empty name prefix such as '[louieops] '"),
+    "sentry_settle_minutes": number(0, 120),
     "sentry_environment": optional(string(r"[^\s/]{1,64}", "a Sentry environment name")),
     "sentry_slack_integration_id": optional(string(r"[0-9]+", "the numeric id of Sentry's Slack integration")),
     "sentry_slack_channel_ids": mapping_of(
@@ -84,6 +88,10 @@ RULES = {
     ),
     "sentry_issue_alerts": list_of(_issue_alert),
     "sentry_metric_monitors": list_of(_METRIC_MONITOR),
+    "sentry_cron_jobs": list_of(one_of(*CRON_JOBS)),
+    "sentry_cron_checkin_margin_minutes": integer(1, 40320),
+    "sentry_cron_max_runtime_minutes": integer(1, 40320),
+    "sentry_cron_tier": alert_tier,
 }
 
 
@@ -116,6 +124,11 @@ def _check_sentry(settings):
                 levels,
                 f"warning and critical levels (sentry_metric_monitors[{index}] alerts on them)",
             )
+    jobs = settings.sentry_cron_jobs
+    if len(set(jobs)) != len(jobs):
+        raise SettingsError("sentry_cron_jobs", jobs, "each job listed once")
+    if jobs:
+        tiers.append(("sentry_cron_tier", settings.sentry_cron_tier))
     integration = settings.sentry_slack_integration_id
     for index, item in enumerate(settings.sentry_metric_monitors):
         if integration:
