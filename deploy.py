@@ -19,6 +19,7 @@ from tasks import (
     base,
     certbot,
     checkins,
+    hardening,
     health,
     logs,
     maintenance,
@@ -26,6 +27,7 @@ from tasks import (
     postgresql,
     release,
     saas,
+    ssh,
     summary,
 )
 
@@ -37,6 +39,8 @@ if host.state.config.DIFF:
     )
 
 base.provision_base()
+hardening.harden_host()
+ssh.harden_ssh()
 postgresql.provision_postgresql()
 app.provision_runtime()
 nginx.provision_nginx()
