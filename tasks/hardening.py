@@ -33,7 +33,7 @@ MODPROBE = "/etc/modprobe.d/louieops-blacklist.conf"
 UNUSED_MODULES = ["dccp", "sctp", "rds", "tipc", "usb-storage", "firewire-core"]
 COREDUMP = "/etc/systemd/coredump.conf.d/louieops.conf"
 LIMITS = "/etc/security/limits.d/louieops.conf"
-TMOUT = "/etc/profile.d/louieops-tmout.sh"
+SHELL_PROFILE = "/etc/profile.d/louieops-shell.sh"
 IDLE_SHELL_SECONDS = 900
 NEEDRESTART = "/etc/needrestart/conf.d/louieops.conf"
 #: login.defs: passwords, should one be set, hashed with more rounds and changed at least yearly.
@@ -73,7 +73,9 @@ def harden_host():
     put_template("hardening/limits.conf.j2", LIMITS, name=f"Upload {LIMITS}")
 
     # configure: logins
-    put_template("hardening/tmout.sh.j2", TMOUT, name=f"Upload {TMOUT}", seconds=IDLE_SHELL_SECONDS)
+    put_template(
+        "hardening/louieops-shell.sh.j2", SHELL_PROFILE, name=f"Upload {SHELL_PROFILE}", seconds=IDLE_SHELL_SECONDS
+    )
     files.put(
         name="Upload /etc/issue",
         src=StringIO(s.base_login_banner.rstrip("\n") + "\n"),

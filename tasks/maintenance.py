@@ -51,7 +51,8 @@ FAIL2BAN_FILES = {
     "louieops-probes": "/etc/fail2ban/filter.d/louieops-probes.conf",
     "louieops-alert": "/etc/fail2ban/action.d/louieops-alert.conf",
 }
-FAIL2BAN_JAILS = "/etc/fail2ban/jail.d/louieops.local"
+FAIL2BAN_JAILS = "/etc/fail2ban/jail.local"  # fail2ban's place for local jails: package updates never touch it
+FAIL2BAN_OLD_JAILS = "/etc/fail2ban/jail.d/louieops.local"  # where earlier deploys put them
 AUDIT_UNITS = ("louieops-audit.service", "louieops-audit.path")
 ADMIN_LOGIN_UNITS = ("louieops-admin-logins.service", "louieops-admin-logins.path")
 
@@ -84,9 +85,10 @@ def _fail2ban(s: Settings) -> None:
 
     # configure: our filters and the alert action, then the jails that use them
     changes = [put_file(f"fail2ban/{name}.conf", path) for name, path in FAIL2BAN_FILES.items()]
+    changes.append(files.file(name=f"Remove {FAIL2BAN_OLD_JAILS}", path=FAIL2BAN_OLD_JAILS, present=False))
     changes.append(
         put_template(
-            "fail2ban/louieops.local.j2",
+            "fail2ban/jail.local.j2",
             FAIL2BAN_JAILS,
             name=f"Upload {FAIL2BAN_JAILS}",
             fail2ban_maxretry=s.fail2ban_maxretry,

@@ -31,6 +31,9 @@ SSH_HARDENING = "/etc/ssh/sshd_config.d/10-louieops-hardening.conf"
 BANNER = "/etc/issue.net"
 #: Unauthenticated connections sshd accepts from one address at a time (MaxStartups counts all of them).
 PER_SOURCE_MAX_STARTUPS = 3
+#: Who may log in over SSH: the administrators (sudo) and the members of SSH_GROUP, which the deploy's own SSH
+#: user always joins (so the deploy can never lock itself out); service users (app, backups, monitor) never.
+SSH_GROUP = "ssh-users"
 
 
 def _regenerate(kind: str, path: str, bits: int) -> list[str]:
@@ -59,6 +62,12 @@ def _update_known_hosts() -> None:
 def harden_ssh():
     s = for_host(host)
     policy = policy_for(host.get_fact(LinuxDistribution).get("major"))
+
+    # configure: who may log in
+    server.group(name=f"Create the group {SSH_GROUP}", group=SSH_GROUP, system=True)
+    deploy_user = host.data.get("ssh_user")
+    if deploy_user:
+        server.user(name=f"Add {deploy_user} to {SSH_GROUP}", user=deploy_user, groups=[SSH_GROUP], append=True)
 
     # configure: host keys (made once; the ecdsa key stays on disk but is no longer offered)
     rotated = [
@@ -100,6 +109,7 @@ def harden_ssh():
             policy=policy,
             host_keys=HOST_KEYS,
             per_source_max_startups=PER_SOURCE_MAX_STARTUPS,
+            allow_groups=["sudo", SSH_GROUP],
             banner=BANNER,
         )
     )
