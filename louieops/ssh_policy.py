@@ -52,9 +52,14 @@ DEBIAN_12 = SshPolicy(
     macs=("hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com", "umac-128-etm@openssh.com"),
     moduli_min_bits=3072,
 )
+#: The one key exchange added to Debian 13's list: the deploy's SSH client (paramiko 4, the newest pyinfra 3
+#: allows) has none of the policy's post-quantum ones, and without it the deploy could not connect again.
+#: It goes last, so every OpenSSH client still negotiates a post-quantum exchange; ssh-audit's policy check
+#: reports exactly this one difference until pyinfra takes paramiko 5 (which has mlkem768x25519-sha256).
+DEPLOY_CLIENT_KEX = "curve25519-sha256@libssh.org"
 DEBIAN_13 = SshPolicy(
     name="Hardened Debian 13 (version 1)",
-    kex=("mlkem768x25519-sha256", "sntrup761x25519-sha512", "sntrup761x25519-sha512@openssh.com"),
+    kex=("mlkem768x25519-sha256", "sntrup761x25519-sha512", "sntrup761x25519-sha512@openssh.com", DEPLOY_CLIENT_KEX),
     macs=("hmac-sha2-512-etm@openssh.com", "hmac-sha2-256-etm@openssh.com", "umac-128-etm@openssh.com"),
     moduli_min_bits=None,
 )
