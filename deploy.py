@@ -43,6 +43,7 @@ hardening.harden_host()
 ssh.harden_ssh()
 postgresql.provision_postgresql()
 app.provision_runtime()
+hardening.restrict_compilers()  # once npm has brought its build tools
 nginx.provision_nginx()
 certbot.provision_certificates()
 nginx.enable_https_sites()  # once the certificate exists (or removed, with certbot_enabled False)

@@ -1,8 +1,10 @@
-"""Base system: packages, time zone and locale, the app user and directories, unattended security
-upgrades and the nftables firewall (sshd: tasks/ssh.py; the rest of the host hardening: tasks/hardening.py).
+"""Base system: packages, the pending security updates, time zone and locale, the app user and directories,
+unattended security upgrades and the nftables firewall (sshd: tasks/ssh.py; the rest of the host hardening:
+tasks/hardening.py).
 
 Settings read: apt_cache_time, base_extra_packages, base_timezone, base_locale, base_unattended_upgrades,
-base_firewall_enabled, app_user, app_root, app_log_dir, app_uploads_dir, scripts_dir, backup_dir.
+base_apply_security_updates, base_firewall_enabled, app_user, app_root, app_log_dir, app_uploads_dir,
+scripts_dir, backup_dir.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pyinfra.api.exceptions import PyinfraError
 from pyinfra.facts.server import LinuxDistribution
 from pyinfra.operations import apt, files, server, systemd
 
+from louieops.facts.apt import PendingSecurityUpdates
 from louieops.facts.system import NftTableExists, ResolvedPath
 from louieops.layout import CONFIG_DIR, STATE_ROOT, home_of
 from louieops.operations import locale
@@ -74,6 +77,15 @@ def provision_base():
         update=True,
         cache_time=s.apt_cache_time,
     )
+
+    # install: the security updates that are waiting, before anything is configured (an upgraded tzdata
+    # rewrites /etc/timezone); the deploy must not leave known holes open until the next daily run
+    if s.base_apply_security_updates:
+        server.shell(
+            name="Apply the pending security updates (unattended-upgrade)",
+            commands=["unattended-upgrade"],
+            _if=lambda: bool(host.get_fact(PendingSecurityUpdates)),
+        )
 
     # configure: time zone and locale
     zone = f"/usr/share/zoneinfo/{s.base_timezone}"

@@ -1,10 +1,10 @@
-"""Host hardening guided by Lynis (README "Security"): pending security updates applied now, kernel and
-network sysctls, unneeded kernel modules off, no core dumps, idle shells logged out, a login banner, the
+"""Host hardening guided by Lynis (README "Security"): kernel and network sysctls, unneeded kernel modules
+off, no core dumps, idle shells logged out, a login banner, compilers for root and the app user only, the
 Debian tools that keep a patched system honest (needrestart, apt-listchanges, debsums) and a password
 quality check (libpam-passwdqc, should a password ever be set). Not libpam-tmpdir: root's $TMPDIR would
 become /tmp/user/0, where the deploy user cannot upload the files that sudo then moves into place.
 
-Settings read: base_login_banner, base_apply_security_updates.
+Settings read: base_login_banner, app_user.
 
 Each file is applied when it changes: sysctls with `sysctl -p` (in a container the host owns the kernel.*
 keys: only the server's own net.* keys can be set there, so a refusal is accepted only in a container).
@@ -18,7 +18,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import apt, files, server
 
-from louieops.facts.apt import PendingSecurityUpdates
+from louieops.facts.system import CompilersOpenToAll
 from louieops.resources import put_template
 from louieops.settings import for_host
 
@@ -36,6 +36,7 @@ LIMITS = "/etc/security/limits.d/louieops.conf"
 SHELL_PROFILE = "/etc/profile.d/louieops-shell.sh"
 IDLE_SHELL_SECONDS = 900
 NEEDRESTART = "/etc/needrestart/conf.d/louieops.conf"
+COMPILERS = ["as", "cc", "gcc", "g++", "c++"]  # the names Lynis looks for in /usr/bin
 #: login.defs: passwords, should one be set, hashed with more rounds and changed at least yearly.
 LOGIN_DEFS = {
     "PASS_MAX_DAYS": "365",
@@ -49,14 +50,7 @@ LOGIN_DEFS = {
 def harden_host():
     s = for_host(host)
 
-    # install: first the security updates that are waiting (the deploy must not leave known holes open
-    # until the next daily unattended-upgrade run), then the tools
-    if s.base_apply_security_updates:
-        server.shell(
-            name="Apply the pending security updates (unattended-upgrade)",
-            commands=["unattended-upgrade"],
-            _if=lambda: bool(host.get_fact(PendingSecurityUpdates)),
-        )
+    # install (the pending security updates are applied by the base step, before it configures anything)
     apt.packages(name="Install the hardening packages", packages=PACKAGES)
     put_template("hardening/needrestart.conf.j2", NEEDRESTART, name=f"Upload {NEEDRESTART}", mode="0644")
 
@@ -91,3 +85,21 @@ def harden_host():
             line=rf"^#?\s*{key}\s",
             replace=f"{key}\t{value}",
         )
+
+
+@deploy("Compilers for the app user only")
+def restrict_compilers():
+    """Run after the runtime step (npm brings gcc for native modules): the compilers become root:<app_user>
+    0750 through dpkg-statoverride (kept across upgrades), so the app's builds still compile and no other
+    account (www-data, postgres, the monitor) can build an exploit on the server."""
+    s = for_host(host)
+    names = " ".join(COMPILERS)
+    server.shell(
+        name=f"Restrict the compilers to root and {s.app_user}",
+        commands=[
+            f'for name in {names}; do readlink -e "/usr/bin/$name"; done | sort -u | while read -r path; do '
+            f'dpkg-statoverride --list "$path" >/dev/null || '
+            f'dpkg-statoverride --update --add root {s.app_user} 0750 "$path"; done'
+        ],
+        _if=lambda: bool(host.get_fact(CompilersOpenToAll, names=COMPILERS)),
+    )

@@ -154,3 +154,29 @@ class NftTableExists(FactBase[bool]):
 
     def process(self, output: list[str]) -> bool:
         return output == ["yes"]
+
+
+class CompilersOpenToAll(FactBase[list]):
+    """
+    The files behind /usr/bin/<name> for each of ``names`` that exist and carry no dpkg-statoverride yet
+    (the files, not the alternatives links, are what a restriction must change).
+
+    .. code:: python
+
+        ["/usr/bin/x86_64-linux-gnu-as", "/usr/bin/x86_64-linux-gnu-gcc-12"]
+    """
+
+    def command(self, names: list[str]) -> StringCommand:
+        return StringCommand(
+            "for name in",
+            *(QuoteString(name) for name in names),
+            '; do readlink -e "/usr/bin/$name"; done | sort -u | while read -r path; do',
+            'dpkg-statoverride --list "$path" >/dev/null || echo "$path"; done',
+        )
+
+    @staticmethod
+    def default() -> list:
+        return []
+
+    def process(self, output: list[str]) -> list:
+        return [line.strip() for line in output if line.strip()]

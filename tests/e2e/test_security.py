@@ -66,12 +66,23 @@ def slack(deployed, since: float, channel: str, *needles: str) -> list[dict]:
 
 @pytest.mark.skipif(shutil.which(SSH_AUDIT) is None, reason="ssh-audit is installed by `make bootstrap`")
 def test_ssh_audit_passes_the_hardened_policy_and_the_dheat_test(deployed, unbanned):
+    # An audit looks like an attack to the sshd jail (connections that never log in): not this one.
+    root(deployed, f"fail2ban-client set sshd addignoreip {unbanned.address}")
+    try:
+        _audit_ssh(deployed, unbanned)
+    finally:
+        root(deployed, f"fail2ban-client set sshd delignoreip {unbanned.address}", check=False)
+
+
+def _audit_ssh(deployed, unbanned):
     policy = unbanned.run(
-        [SSH_AUDIT, "-P", DEBIAN_12.name, unbanned.server_address], capture_output=True, text=True, timeout=120
+        [SSH_AUDIT, "--skip-rate-test", "-P", DEBIAN_12.name, unbanned.server_address],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     print(f"\nssh-audit policy {DEBIAN_12.name!r}: exit {policy.returncode}\n{policy.stdout[-1500:]}", file=sys.stderr)
-    assert policy.returncode == 0 and "Passed" in policy.stdout, policy.stdout
-    root(deployed, f"fail2ban-client unban {unbanned.address}", check=False)
+    assert policy.returncode == 0 and "Passed" in policy.stdout, policy.stdout + policy.stderr
     time.sleep(5)  # the firewall's per-address SSH budget refills
     audit = unbanned.run([SSH_AUDIT, "-j", unbanned.server_address], capture_output=True, text=True, timeout=120)
     report = json.loads(audit.stdout)
@@ -160,8 +171,11 @@ def test_bad_ssh_keys_ban_the_client_and_not_the_controller(deployed, unbanned, 
     ssh = ["ssh", "-F", "/dev/null", "-i", str(key), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"]
     ssh += ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5"]
     for _ in range(FAILURES):
-        result = unbanned.run([*ssh, f"deploy@{unbanned.server_address}", "true"], capture_output=True, timeout=30)
-        assert result.returncode != 0
+        try:
+            result = unbanned.run([*ssh, f"deploy@{unbanned.server_address}", "true"], capture_output=True, timeout=15)
+            assert result.returncode != 0
+        except subprocess.TimeoutExpired:
+            break  # banned while this attempt was under way
     wait_for(lambda: unbanned.address in banned(deployed, "sshd"), BAN_SECONDS, "the SSH ban")
     assert deployed.peer_address not in banned(deployed, "sshd")
     assert deployed.ssh("true").returncode == 0
