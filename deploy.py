@@ -20,6 +20,7 @@ from tasks import (
     base,
     certbot,
     checkins,
+    hardening,
     health,
     logs,
     maintenance,
@@ -27,6 +28,7 @@ from tasks import (
     postgresql,
     release,
     saas,
+    ssh,
     summary,
 )
 
@@ -42,8 +44,11 @@ if host.state.config.DIFF:
 # The steps on the server, in order; the facts they will read are read ahead in a few batched commands.
 SERVER_STEPS = (
     base.provision_base,
+    hardening.harden_host,
+    ssh.harden_ssh,
     postgresql.provision_postgresql,
     app.provision_runtime,
+    hardening.restrict_compilers,  # once npm has brought its build tools
     nginx.provision_nginx,
     certbot.provision_certificates,
     nginx.enable_https_sites,  # once the certificate exists (or removed, with certbot_enabled False)

@@ -64,6 +64,15 @@ BACKUP_CRON = "/etc/cron.d/louieops-backup"
 
 ACME_WEBROOT = "/var/www/letsencrypt"
 
+# --- logs the security monitoring reads (nginx writes them: templates/nginx/) ---------------------------
+
+NGINX_ACCESS_LOG = "/var/log/nginx/access.log"
+#: limit_req rejections ("limiting requests, excess: ... client: <ip>") land here.
+NGINX_ERROR_LOG = "/var/log/nginx/error.log"
+#: One line per successful admin-dashboard login (templates/nginx/louieops-admin-logins.conf.j2).
+ADMIN_LOGIN_LOG = "/var/log/nginx/admin-logins.log"
+ADMIN_LOGINS_CONFIG = f"{CONFIG_DIR}/admin-logins.json"
+
 
 def script(settings: Settings, name: str) -> str:
     """Where the server-side script ``name`` (send-alert, health-check, ...) is installed."""

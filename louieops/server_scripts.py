@@ -85,6 +85,17 @@ def maintenance_config(s: Settings) -> dict:
         "backup_status_dir": layout.BACKUP_STATUS_DIR,
         "backup_kinds": list(layout.BACKUP_KINDS),
         "audit_log": layout.app_audit_log(s),
+        "nginx_error_log": layout.NGINX_ERROR_LOG,
+    }
+
+
+def admin_logins_config(s: Settings) -> dict:
+    """/etc/louieops/admin-logins.json: the admin-login watch (files/scripts/admin-logins)."""
+    return {
+        "log": layout.ADMIN_LOGIN_LOG,
+        "days": s.security_admin_address_days,
+        "state": f"{layout.MAINTENANCE_STATE_DIR}/admin-logins.json",
+        "send_alert": layout.send_alert(s),
     }
 
 

@@ -2,7 +2,8 @@
 boot, and the rotation of the app's logs. The app itself (its releases, secrets and pm2 process) is
 tasks/release.py.
 
-Settings read: nodejs_source, nodejs_nodesource_major, pm2_version, app_name, app_user, app_log_dir.
+Settings read: nodejs_source, nodejs_nodesource_major, pm2_version, app_name, app_user, app_log_dir,
+app_uploads_dir.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def provision_runtime():
         pm2_home=p.pm2_home,
         pm2=p.pm2,
         node_bin_dir="/usr/bin",
+        writable=[s.app_log_dir, s.app_uploads_dir, p.state_dir],
     )
 
     # activate

@@ -2,7 +2,9 @@
 
 Settings read: maintenance_daily_summary_schedule, maintenance_log_check_schedule, maintenance_npm_audit_schedule,
 maintenance_exposure_scan_schedule, maintenance_cert_report_schedule, maintenance_quarterly_reminder_schedule,
-fail2ban_maxretry, fail2ban_findtime, fail2ban_bantime, fail2ban_ignoreip, health_user, app_log_dir. The uptime
+fail2ban_maxretry, fail2ban_findtime, fail2ban_bantime, fail2ban_ignoreip, fail2ban_rate_limit_maxretry,
+security_rate_limit_alert_count, health_user, app_log_dir. The admin-login watch's config (louieops/server_scripts.py)
+reads security_admin_address_days. The uptime
 report's config (louieops/server_scripts.py) reads uptimerobot_api_url, uptimerobot_managed_tag,
 maintenance_uptime_report_days, kpi_thresholds and health_tiers.
 Secret read (optional): UPTIMEROBOT_READ_API_KEY, a read-only UptimeRobot key for the daily uptime report.
@@ -10,7 +12,12 @@ Secret read (optional): UPTIMEROBOT_READ_API_KEY, a read-only UptimeRobot key fo
 - {scripts_dir}/louieops-maintenance and /etc/cron.d/louieops-maintenance: the automatable items of §6
   (daily summary, weekly log check, npm audit and exposure scan, monthly certificate report, quarterly
   reminder), run as health_user, each reporting through send-alert;
-- fail2ban with a jail on the app's "Login failed for <user> from <ip>" lines and on sshd (journal);
+- fail2ban (seed §9): jails on sshd (journal), the app's "Login failed ... <ip>" lines, nginx's rate-limit
+  rejections (a P3 to review after security_rate_limit_alert_count, a ban after fail2ban_rate_limit_maxretry)
+  and injection probes in nginx's access log (a P2 and a ban on the first); every ban is reported through
+  send-alert (files/fail2ban/louieops-alert.conf);
+- louieops-admin-logins.path/.service: a P1 for each admin-dashboard login from an address not seen within
+  security_admin_address_days (files/scripts/admin-logins, reading nginx's log of admin logins);
 - {scripts_dir}/status, linked as /usr/local/bin/louie-status: one screen of services, pm2, disk,
   memory, certificates, backup, health, alerts, log shipping and fail2ban;
 - louieops-audit.path/.service: each change of the app's feature toggles and killswitches (the app's audit
@@ -27,14 +34,27 @@ from pyinfra.operations.util import any_changed
 
 from louieops import layout, secrets
 from louieops.resources import put_file, put_template
-from louieops.server_scripts import maintenance_config, put_config, status_config, uptime_config
+from louieops.server_scripts import (
+    admin_logins_config,
+    maintenance_config,
+    put_config,
+    status_config,
+    uptime_config,
+)
 from louieops.settings import Settings, for_host
 
 SCRIPT_NAME = "louieops-maintenance"
 UPTIME_LIBRARY = "louieops_uptime.py"  # imported by the daily summary
-FAIL2BAN_FILTER = "/etc/fail2ban/filter.d/louieops-app-auth.conf"
-FAIL2BAN_JAILS = "/etc/fail2ban/jail.d/louieops.local"
+#: files/fail2ban/<name>.conf -> where fail2ban reads it
+FAIL2BAN_FILES = {
+    "louieops-app-auth": "/etc/fail2ban/filter.d/louieops-app-auth.conf",
+    "louieops-probes": "/etc/fail2ban/filter.d/louieops-probes.conf",
+    "louieops-alert": "/etc/fail2ban/action.d/louieops-alert.conf",
+}
+FAIL2BAN_JAILS = "/etc/fail2ban/jail.local"  # fail2ban's place for local jails: package updates never touch it
+FAIL2BAN_OLD_JAILS = "/etc/fail2ban/jail.d/louieops.local"  # where earlier deploys put them
 AUDIT_UNITS = ("louieops-audit.service", "louieops-audit.path")
+ADMIN_LOGIN_UNITS = ("louieops-admin-logins.service", "louieops-admin-logins.path")
 
 
 def jobs(s: Settings) -> list[tuple[str, str]]:
@@ -55,6 +75,7 @@ def install_maintenance_jobs():
     _fail2ban(s)
     _jobs(s)
     _audit(s)
+    _admin_logins(s)
     _status(s)
 
 
@@ -62,21 +83,29 @@ def _fail2ban(s: Settings) -> None:
     # install (python3-systemd: the sshd jail reads the journal)
     apt.packages(name="Install fail2ban", packages=["fail2ban", "python3-systemd"])
 
-    # configure
-    jail_filter = put_file("fail2ban/louieops-app-auth.conf", FAIL2BAN_FILTER)
-    jails = put_template(
-        "fail2ban/louieops.local.j2",
-        FAIL2BAN_JAILS,
-        name=f"Upload {FAIL2BAN_JAILS}",
-        fail2ban_maxretry=s.fail2ban_maxretry,
-        fail2ban_findtime=s.fail2ban_findtime,
-        fail2ban_bantime=s.fail2ban_bantime,
-        fail2ban_ignoreip=s.fail2ban_ignoreip,
-        app_log_dir=s.app_log_dir,
+    # configure: our filters and the alert action, then the jails that use them
+    changes = [put_file(f"fail2ban/{name}.conf", path) for name, path in FAIL2BAN_FILES.items()]
+    changes.append(files.file(name=f"Remove {FAIL2BAN_OLD_JAILS}", path=FAIL2BAN_OLD_JAILS, present=False))
+    changes.append(
+        put_template(
+            "fail2ban/jail.local.j2",
+            FAIL2BAN_JAILS,
+            name=f"Upload {FAIL2BAN_JAILS}",
+            fail2ban_maxretry=s.fail2ban_maxretry,
+            fail2ban_findtime=s.fail2ban_findtime,
+            fail2ban_bantime=s.fail2ban_bantime,
+            fail2ban_ignoreip=s.fail2ban_ignoreip,
+            fail2ban_rate_limit_maxretry=s.fail2ban_rate_limit_maxretry,
+            security_rate_limit_alert_count=s.security_rate_limit_alert_count,
+            app_log_dir=s.app_log_dir,
+            nginx_access_log=layout.NGINX_ACCESS_LOG,
+            nginx_error_log=layout.NGINX_ERROR_LOG,
+            send_alert=layout.send_alert(s),
+        )
     )
 
     # activate: test the configuration, then reload
-    changed = any_changed(jail_filter, jails)
+    changed = any_changed(*changes)
     server.shell(name="Check the fail2ban configuration", commands=["fail2ban-client -t"], _if=changed)
     systemd.service(name="Start and enable fail2ban", service="fail2ban.service", running=True, enabled=True)
     systemd.service(name="Reload fail2ban", service="fail2ban.service", reloaded=True, _if=changed)
@@ -130,6 +159,31 @@ def _audit(s: Settings) -> None:
     systemd.daemon_reload(name="Reload systemd for the audit units", _if=any_changed(*units))
     systemd.service(
         name="Enable and start louieops-audit.path", service="louieops-audit.path", running=True, enabled=True
+    )
+
+
+def _admin_logins(s: Settings) -> None:
+    """Seed §9: a P1 for an admin-dashboard login from an address not seen lately (files/scripts/admin-logins)."""
+    script = layout.script(s, "admin-logins")
+    put_file("scripts/admin-logins", script, mode="0755")
+    put_config(layout.ADMIN_LOGINS_CONFIG, admin_logins_config(s))
+    units = [
+        put_template(
+            f"security/{unit}.j2",
+            f"/etc/systemd/system/{unit}",
+            name=f"Upload /etc/systemd/system/{unit}",
+            log=layout.ADMIN_LOGIN_LOG,
+            run_as=s.health_user,
+            script=script,
+        )
+        for unit in ADMIN_LOGIN_UNITS
+    ]
+    systemd.daemon_reload(name="Reload systemd for the admin-login units", _if=any_changed(*units))
+    systemd.service(
+        name="Enable and start louieops-admin-logins.path",
+        service="louieops-admin-logins.path",
+        running=True,
+        enabled=True,
     )
 
 

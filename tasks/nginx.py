@@ -7,10 +7,14 @@ HTTPS site, so `nginx -t` never sees a missing certificate. With certbot_enabled
 proxies to the app instead (plain HTTP).
 
 Settings read: app_name, app_port, certbot_enabled, nginx_api_rate_limit, nginx_api_rate_burst,
-nginx_proxy_read_timeout, nginx_hsts_max_age, nginx_client_max_body_size.
+nginx_proxy_read_timeout, nginx_hsts_max_age, nginx_client_max_body_size, domain_admin,
+security_admin_login_paths.
+The last two make conf.d/louieops-admin-logins.conf: the log of admin logins.
 """
 
 from __future__ import annotations
+
+import re
 
 from jinja2 import FileSystemLoader
 from pyinfra import host
@@ -19,11 +23,12 @@ from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
 from louieops import resources
-from louieops.layout import ACME_WEBROOT, sites
+from louieops.layout import ACME_WEBROOT, ADMIN_LOGIN_LOG, sites
 from louieops.resources import put_template
 from louieops.settings import Settings, for_host
 
 PROXY_SNIPPET = "/etc/nginx/snippets/louieops-proxy.conf"
+ADMIN_LOGINS = "/etc/nginx/conf.d/louieops-admin-logins.conf"
 
 
 def site_variables(s: Settings, tls: bool) -> dict:
@@ -80,6 +85,16 @@ def provision_nginx():
             "nginx/louieops-proxy.conf.j2", PROXY_SNIPPET, name=f"Upload {PROXY_SNIPPET}", app_port=s.app_port
         ),
         files.link(name="Disable the Debian default site", path="/etc/nginx/sites-enabled/default", present=False),
+        put_template(
+            "nginx/louieops-admin-logins.conf.j2",
+            ADMIN_LOGINS,
+            name=f"Upload {ADMIN_LOGINS}",
+            domain=s.domain_admin,
+            paths=s.security_admin_login_paths,
+            domain_pattern=re.escape(s.domain_admin),
+            path_patterns=[re.escape(path) for path in s.security_admin_login_paths],
+            log=ADMIN_LOGIN_LOG,
+        ),
     ]
     files.directory(
         name=f"Create the ACME webroot {ACME_WEBROOT}", path=ACME_WEBROOT, user="root", group="root", mode="0755"

@@ -63,6 +63,21 @@ def write_json(path, data):
     os.replace(tmp, path)
 
 
+def new_lines(path, offsets):
+    """Lines appended to PATH since the offset remembered for it in OFFSETS (updated; restarts at 0 after
+    rotation)."""
+    st = os.stat(path)
+    ident = f"{st.st_ino}"
+    start = offsets.get(path, {}).get("offset", 0) if offsets.get(path, {}).get("inode") == ident else 0
+    if start > st.st_size:
+        start = 0
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        data = fh.read()
+    offsets[path] = {"inode": ident, "offset": start + len(data)}
+    return data.decode("utf-8", errors="replace").splitlines()
+
+
 def human_size(size):
     """1536 -> '1.5 KB' (bytes without decimals)."""
     for unit in ("B", "KB", "MB", "GB", "TB"):

@@ -74,6 +74,10 @@ base_unattended_upgrades = True
 base_extra_packages = []
 # nftables firewall: drop every inbound connection except SSH (22), HTTP (80) and HTTPS (443).
 base_firewall_enabled = True
+# Shown before every login (SSH banner, /etc/issue, /etc/issue.net): who may use the server and that it is watched.
+base_login_banner = "Authorised access only. Activity on this system is logged and monitored."
+# Apply the pending Debian security updates during the deploy (unattended-upgrade), not only at the next daily run.
+base_apply_security_updates = True
 
 # --- PostgreSQL --------------------------------------------------------------------------------
 
@@ -257,14 +261,23 @@ maintenance_quarterly_reminder_schedule = "0 9 1 1,4,7,10 *"
 # Days of UptimeRobot uptime the daily summary compares with kpi_thresholds.uptime_pct (1-90), per managed
 # monitor; needs UPTIMEROBOT_READ_API_KEY (a read-only key: the server never holds the main key).
 maintenance_uptime_report_days = 30
-# fail2ban: failures within fail2ban_findtime that ban an address (app logins and sshd).
+# fail2ban: failures within fail2ban_findtime that ban an address (app logins, sshd, injection probes).
 fail2ban_maxretry = 5
+# fail2ban: nginx rate-limit rejections (429) within fail2ban_findtime that ban an address.
+fail2ban_rate_limit_maxretry = 30
 # fail2ban: window in which failures are counted (fail2ban time syntax: 10m, 1h, 1d).
 fail2ban_findtime = "10m"
 # fail2ban: how long an address stays banned.
 fail2ban_bantime = "1h"
 # Addresses/networks fail2ban never bans (e.g. your office); loopback is always ignored.
 fail2ban_ignoreip = []
+# Login paths of the admin dashboard: a successful POST to one of them on domain_admin is an admin login
+# (seed §9: a login from an address not seen within security_admin_address_days is sent as a P1).
+security_admin_login_paths = ["/login", "/api/login"]
+# Days an address that logged in to the admin dashboard stays known (no P1 for its next login).
+security_admin_address_days = 30
+# Rate-limit rejections of one address within a minute that raise a P3 (seed §9: "rate limit exceeded 3x").
+security_rate_limit_alert_count = 3
 
 # --- UptimeRobot ---------------------------------------------------------------------------------
 

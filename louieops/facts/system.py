@@ -230,6 +230,27 @@ class AptLocks(FactBase[list]):
         return [dict(zip(("path", "pid", "command"), line.split(" ", 2), strict=True)) for line in output if line]
 
 
-def apt_wait_command(seconds: int) -> StringCommand:
-    """Wait up to ``seconds`` for every apt/dpkg lock to be free, saying for whom; fail after that."""
-    return StringCommand("python3", "-c", QuoteString(_APT_LOCKS_SCRIPT), "wait", str(int(seconds)), *APT_LOCK_FILES)
+class CompilersOpenToAll(FactBase[list]):
+    """
+    The files behind /usr/bin/<name> for each of ``names`` that exist and carry no dpkg-statoverride yet
+    (the files, not the alternatives links, are what a restriction must change).
+
+    .. code:: python
+
+        ["/usr/bin/x86_64-linux-gnu-as", "/usr/bin/x86_64-linux-gnu-gcc-12"]
+    """
+
+    def command(self, names: list[str]) -> StringCommand:
+        return StringCommand(
+            "for name in",
+            *(QuoteString(name) for name in names),
+            '; do readlink -e "/usr/bin/$name"; done | sort -u | while read -r path; do',
+            'dpkg-statoverride --list "$path" >/dev/null || echo "$path"; done',
+        )
+
+    @staticmethod
+    def default() -> list:
+        return []
+
+    def process(self, output: list[str]) -> list:
+        return [line.strip() for line in output if line.strip()]

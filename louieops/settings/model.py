@@ -123,6 +123,8 @@ class Settings:
     base_unattended_upgrades: bool
     base_extra_packages: list[str]
     base_firewall_enabled: bool
+    base_login_banner: str
+    base_apply_security_updates: bool
     # --- PostgreSQL
     postgresql_database: str
     postgresql_role: str
@@ -192,9 +194,13 @@ class Settings:
     maintenance_quarterly_reminder_schedule: str
     maintenance_uptime_report_days: int
     fail2ban_maxretry: int
+    fail2ban_rate_limit_maxretry: int
     fail2ban_findtime: str
     fail2ban_bantime: str
     fail2ban_ignoreip: list[str]
+    security_admin_login_paths: list[str]
+    security_admin_address_days: int
+    security_rate_limit_alert_count: int
     # --- UptimeRobot
     uptimerobot_api_url: str
     uptimerobot_requests_per_minute: int

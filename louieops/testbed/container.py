@@ -33,6 +33,10 @@ def nspawn_argv(name: str, release: str, root: Path, instance_dir: Path) -> list
     upper = instance_dir / APT_UPPER_DIR
     upper.mkdir(exist_ok=True)
     return [
+        # The server's own network settings (/proc/sys/net: its own namespace) are writable, as on a real
+        # host, so the deploy's net.* sysctls apply; the kernel's other settings stay the host's, read-only.
+        "env",
+        "SYSTEMD_NSPAWN_API_VFS_WRITABLE=network",
         "systemd-nspawn",
         "--quiet",
         "--directory",

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import cleanup, container, image, inventory, network, peers, procs, rootfs
+from . import cleanup, client, container, image, inventory, network, peers, procs, rootfs
 from .apprepo import AppRepo
 from .certs import write_listener_pki
 from .errors import AlreadyRunning, TestbedError
@@ -317,6 +317,10 @@ class Testbed:
 
     # ----- SSH -----------------------------------------------------------------------------------
 
+    def client_host(self):
+        """A context manager giving a second client host routed to this server (louieops/testbed/client.py)."""
+        return client.client_host(self.name, self.slot, self.address)
+
     def ssh_argv(self, command: str | None = None, *, user: str = rootfs.DEPLOY_USER) -> list[str]:
         return self._ssh_target.argv(command, user=user)
 
@@ -414,6 +418,8 @@ class Testbed:
         step("kill stray processes", lambda: cleanup.kill_strays(self.name, slot))
         release = self.state.get("release", self.release)
         step("merge apt downloads", lambda: container.merge_apt_archives(self.instance_dir, release))
+        if slot is not None:
+            step("client host", lambda: client.teardown(self.name, slot))
         step("network", lambda: network.teardown(self.name, slot))
         step("release slot", lambda: network.release_slot(self.name))
         self._keep_logs()

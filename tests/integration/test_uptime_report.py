@@ -94,6 +94,7 @@ def test_the_daily_summary_carries_the_uptime_line(standin, tmp_path, monkeypatc
         "backup_kinds": [],
         "alert_state": str(tmp_path / "none.json"),
         "health_state": str(tmp_path / "none.json"),
+        "nginx_error_log": str(tmp_path / "nginx-error.log"),
     }
     assert maintenance.daily_summary(config) == 0
     lines = calls()

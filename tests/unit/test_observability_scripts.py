@@ -258,17 +258,17 @@ def test_a_missing_curl_is_a_failure_of_the_health_check_itself(health, tmp_path
 # --- maintenance ----------------------------------------------------------------------------------------
 
 
-def test_new_lines_follow_appends_and_rotation(maintenance, tmp_path):
+def test_new_lines_follow_appends_and_rotation(common, tmp_path):
     log = tmp_path / "out.log"
     log.write_text("a\nb\n")
     offsets = {}
-    assert maintenance.new_lines(str(log), offsets) == ["a", "b"]
+    assert common.new_lines(str(log), offsets) == ["a", "b"]
     with open(log, "a") as fh:
         fh.write("c\n")
-    assert maintenance.new_lines(str(log), offsets) == ["c"]
+    assert common.new_lines(str(log), offsets) == ["c"]
     log.unlink()
     log.write_text("d\n")  # rotated: new inode, starts over
-    assert maintenance.new_lines(str(log), offsets) == ["d"]
+    assert common.new_lines(str(log), offsets) == ["d"]
 
 
 def test_daily_summary_reports_backup_ages_from_the_status_files(maintenance, tmp_path):
@@ -284,6 +284,13 @@ def test_daily_summary_reports_backup_ages_from_the_status_files(maintenance, tm
     )
     (status_dir / "logs.json").write_text("{broken")
     (logs / "app-err.log").write_text("boom\n")
+    (logs / "out.log").write_text("Rate limit exceeded (the app's own words: not what nginx rejected)\n")
+    nginx_error_log = tmp_path / "nginx-error.log"
+    rejection = (
+        '2026/11/30 19:07:34 [error] 12#12: *5 limiting requests, excess: 20.040 by zone "api", client: 192.0.2.7, '
+        'server: api.example.com, request: "GET /api/x HTTP/1.1", host: "api.example.com"\n'
+    )
+    nginx_error_log.write_text(rejection * 2 + "2026/11/30 19:07:35 [error] 12#12: *6 open() failed\n")
     config = {
         "send_alert": send_alert,
         "state_dir": str(state),
@@ -293,11 +300,13 @@ def test_daily_summary_reports_backup_ages_from_the_status_files(maintenance, tm
         "backup_kinds": ["db", "uploads", "logs"],
         "alert_state": str(tmp_path / "none.json"),
         "health_state": str(tmp_path / "none.json"),
+        "nginx_error_log": str(nginx_error_log),
     }
     assert maintenance.daily_summary(config) == 0
     (message,) = calls()
     assert message.startswith("--report P4 Daily summary ")
     assert "app error-log lines 1," in message
+    assert "rate-limit hits 2;" in message  # counted in nginx's error log, where nginx records its 429s
     assert (
         "backup: db 2.0 h old (louie_db_x.dump.zst), uploads none yet, "
         f"logs unknown ({status_dir}/logs.json: JSONDecodeError);"

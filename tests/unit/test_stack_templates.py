@@ -147,7 +147,12 @@ def test_pm2_unit_runs_as_the_app_user_and_resurrects_the_saved_apps():
         pm2_home="/home/louie/.pm2",
         pm2="/usr/local/bin/pm2",
         node_bin_dir="/usr/bin",
+        writable=["/var/log/louie", "/var/www/louie/uploads", "/var/lib/louie"],
     )
     assert "User=louie" in unit and "Environment=PM2_HOME=/home/louie/.pm2" in unit
     assert "PIDFile=/home/louie/.pm2/pm2.pid" in unit and "ExecStart=/usr/local/bin/pm2 resurrect" in unit
     assert "WantedBy=multi-user.target" in unit
+    # sandboxed: read-only system, writable only where the app keeps logs, uploads and state; no core dumps
+    assert "ProtectSystem=strict" in unit and "BindPaths=/home/louie" in unit
+    assert "ReadWritePaths=-/var/log/louie -/var/www/louie/uploads -/var/lib/louie" in unit
+    assert "LimitCORE=0" in unit and "\nMemoryDenyWriteExecute" not in unit  # V8's JIT needs W+X memory

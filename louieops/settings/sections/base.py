@@ -28,4 +28,6 @@ RULES = {
     "base_unattended_upgrades": boolean,
     "base_extra_packages": list_of(string(r"[a-z0-9][a-z0-9+.-]+", "a Debian package name")),
     "base_firewall_enabled": boolean,
+    "base_login_banner": string(r"[\x20-\x7e\n]+", "printable ASCII text (lines separated by newlines)"),
+    "base_apply_security_updates": boolean,
 }

@@ -18,7 +18,11 @@ RULES = {
     "maintenance_quarterly_reminder_schedule": cron_schedule,
     "maintenance_uptime_report_days": integer(1, 90),
     "fail2ban_maxretry": integer(1, 1000),
+    "fail2ban_rate_limit_maxretry": integer(1, 10000),
     "fail2ban_findtime": _fail2ban_time,
     "fail2ban_bantime": _fail2ban_time,
     "fail2ban_ignoreip": list_of(_address),
+    "security_admin_login_paths": list_of(string(r"/[A-Za-z0-9._~/-]*", "a URL path such as /login"), min_items=1),
+    "security_admin_address_days": integer(1, 3650),
+    "security_rate_limit_alert_count": integer(1, 10000),
 }
