@@ -230,6 +230,11 @@ class AptLocks(FactBase[list]):
         return [dict(zip(("path", "pid", "command"), line.split(" ", 2), strict=True)) for line in output if line]
 
 
+def apt_wait_command(seconds: int) -> StringCommand:
+    """Wait up to ``seconds`` for every apt/dpkg lock to be free, saying for whom; fail after that."""
+    return StringCommand("python3", "-c", QuoteString(_APT_LOCKS_SCRIPT), "wait", str(int(seconds)), *APT_LOCK_FILES)
+
+
 class CompilersOpenToAll(FactBase[list]):
     """
     The files behind /usr/bin/<name> for each of ``names`` that exist and carry no dpkg-statoverride yet
