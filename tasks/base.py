@@ -73,18 +73,21 @@ def provision_base():
 
     # install, after any other apt run (a cancelled deploy's apt-get goes on; unattended-upgrades)
     wait_for_apt(s)
-    apt.packages(
-        name="Install the base Debian packages",
-        packages=PACKAGES + list(s.base_extra_packages),
-        update=True,
-        cache_time=s.apt_cache_time,
-    )
+    lists = apt.update(name="Update the apt package lists", cache_time=s.apt_cache_time)
+    apt.packages(name="Install the base Debian packages", packages=PACKAGES + list(s.base_extra_packages))
 
     # install: the security updates that are waiting, before anything is configured (an upgraded tzdata
-    # rewrites /etc/timezone); the deploy must not leave known holes open until the next daily run. Known
-    # when planning, so the plan shows it.
-    if s.base_apply_security_updates and host.get_fact(PendingSecurityUpdates):
-        server.shell(name="Apply the pending security updates (unattended-upgrade)", commands=["unattended-upgrade"])
+    # rewrites /etc/timezone); the deploy must not leave known holes open until the next daily run.
+    if s.base_apply_security_updates:
+        apply_updates = "Apply the pending security updates (unattended-upgrade)"
+        if lists.will_change:  # which updates wait is known once the lists are fresh: decided then
+            server.shell(
+                name=apply_updates,
+                commands=["unattended-upgrade"],
+                _if=lambda: bool(host.get_fact(PendingSecurityUpdates)),
+            )
+        elif host.get_fact(PendingSecurityUpdates):  # fresh lists: known when planning, the plan shows it
+            server.shell(name=apply_updates, commands=["unattended-upgrade"])
 
     # configure: time zone and locale (decided when planning, so a plan shows exactly what changes)
     zone = f"/usr/share/zoneinfo/{s.base_timezone}"

@@ -38,6 +38,8 @@ def test_sshd_offers_only_the_policys_algorithms_and_host_keys():
     assert re.findall(r"^HostKey (\S+)$", conf, re.M) == [path for _kind, path, _bits in HOST_KEYS]
     assert "PerSourceMaxStartups 3\n" in conf and "AllowGroups sudo ssh-users\n" in conf
     assert "PasswordAuthentication no\n" in conf and "PermitRootLogin no\n" in conf
+    # a deploy holds its lock, its commands and its SFTP uploads on one connection at once
+    assert int(re.search(r"^MaxSessions (\d+)$", conf, re.M).group(1)) >= 3
 
 
 def _entries(text: str) -> list[tuple[str, str]]:
