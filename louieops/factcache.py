@@ -18,16 +18,21 @@ Values are handed out as copies: an operation may change the dict or list a fact
 from __future__ import annotations
 
 import copy
+import logging
 import secrets
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import gevent.pool
 from pyinfra.api import StringCommand
 from pyinfra.api.arguments import CONNECTOR_ARGUMENT_KEYS
 from pyinfra.api.exceptions import FactProcessError
 from pyinfra.api.facts import ShortFactBase, _handle_fact_kwargs, _make_command
 from pyinfra.api.state import BaseStateCallback
+from pyinfra.context import ctx_host, ctx_state
+
+log = logging.getLogger("louieops.factcache")
 
 #: The executor arguments that change what a fact's command sees (who runs it, where, with which shell).
 CONTEXT_KEYS = tuple(
@@ -140,44 +145,89 @@ def stats(state) -> dict[str, FactCache]:
     return dict(registry.caches) if registry else {}
 
 
+#: Most characters of fact commands in one remote command. The batch goes to the server as one argument of
+#: ``sh -c`` (quoted again under sudo), and Linux refuses a single argument over 128 KiB.
+BATCH_CHARACTERS = 40_000
+#: Batches read at the same time: sshd's MaxSessions (4, templates/base/10-louieops-hardening.conf.j2) less
+#: the deploy lock's session. A session the server refuses leaves its facts to be read live.
+PARALLEL_BATCHES = 3
+
+
 def prefetch(cache: FactCache, keys: Iterable[tuple]) -> int:
-    """Read the facts of ``keys`` (FactCache.key values) not cached yet, one remote command per context;
-    returns how many were read. A fact whose command fails is left out: its live read reports the error."""
+    """Read the facts of ``keys`` (FactCache.key values) not cached yet, in as few remote commands as the
+    argument size allows, one context (sudo/su) per command; returns how many were read. A fact whose command
+    fails is left out: its live read reports the error."""
     missing: dict[tuple, list[tuple]] = {}
     for key in dict.fromkeys(keys):
         if key not in cache.values:
             missing.setdefault(key[2], []).append(key)
-    read = 0
+    jobs = []
     for context, group in missing.items():
         arguments = {k: dict(v) if k == "_env" else v for k, v in context}  # _env was frozen into pairs
-        read += _read_batch(cache, arguments, group)
-    return read
+        jobs += [(arguments, batch) for batch in _batches([_fact_command(key) for key in group], group)]
+    if len(jobs) == 1:
+        return _read_batch(cache, *jobs[0])
+    # Side by side, each on its own SSH session of the one connection (pyinfra runs under gevent); pyinfra's
+    # context (state, host) is greenlet-local, so each greenlet gets this one's.
+    state, current_host = ctx_state.get(), ctx_host.get()
+
+    def read(job) -> int:
+        with ctx_state.use(state), ctx_host.use(current_host):
+            return _read_batch(cache, *job)
+
+    return sum(gevent.pool.Pool(PARALLEL_BATCHES).map(read, jobs))
 
 
-def _read_batch(cache: FactCache, context: dict, keys: list[tuple]) -> int:
+def _fact_command(key: tuple) -> tuple:
+    """(fact instance, its command, the command it requires or None) of a cache key."""
+    cls, fact_kwargs, _ = key
+    fact = cls()
+    return fact, _make_command(fact.command, dict(fact_kwargs)), _make_command(fact.requires_command, dict(fact_kwargs))
+
+
+def _batches(commands: list[tuple], keys: list[tuple]) -> list[list[tuple]]:
+    """[(key, fact, command, requires)] in batches of at most BATCH_CHARACTERS of commands each."""
+    batches: list[list[tuple]] = [[]]
+    size = 0
+    for key, (fact, command, requires) in zip(keys, commands, strict=True):
+        length = len(str(command)) + len(str(requires or ""))
+        if batches[-1] and size + length > BATCH_CHARACTERS:
+            batches.append([])
+            size = 0
+        batches[-1].append((key, fact, command, requires))
+        size += length
+    return batches
+
+
+def _read_batch(cache: FactCache, context: dict, batch: list[tuple]) -> int:
     mark = f"@@louieops-fact-{secrets.token_hex(6)}"
     parts: list[Any] = []
-    facts = []
-    for index, (cls, fact_kwargs, _) in enumerate(keys):
-        fact = cls()
-        kwargs = dict(fact_kwargs)
-        command = _make_command(fact.command, dict(kwargs))
-        requires = _make_command(fact.requires_command, dict(kwargs))
-        # each fact's stdout between two marker lines, as its own lines (no empty line for no output)
-        run = ["out=$(", "(", command, ")", ");", "rc=$?;", "echo", f"{mark}-begin-{index};"]
-        run += ['[ -n "$out" ]', "&&", "printf", "'%s\\n'", '"$out";', "echo", f"{mark}-end-{index}-$rc;"]
+    for index, (_key, _fact, command, requires) in enumerate(batch):
+        # each fact's stdout between two marker lines; the end marker starts with a newline of its own, so
+        # that output without a final newline still ends its last line (the parser drops the extra one)
+        run = [
+            "echo",
+            f"{mark}-begin-{index};",
+            "(",
+            command,
+            ");",
+            "rc=$?;",
+            "printf",
+            f"'\\n{mark}-end-{index}-%s\\n'",
+            '"$rc";',
+        ]
         if requires:
             parts += ["if", "command", "-v", requires, ">/dev/null", "2>&1;", "then", *run]
             parts += ["else", "echo", f"{mark}-missing-{index};", "fi;"]
         else:
             parts += run
-        facts.append((fact, kwargs))
-    names = [cls.__name__ for cls, _, _ in keys]
+    names = [key[0].__name__ for key, *_ in batch]
     who = context.get("_sudo_user") or context.get("_su_user")
-    label = f"prefetch of {len(keys)} facts" if len(keys) > 3 else f"prefetch of {', '.join(names)}"
+    label = f"prefetch of {len(batch)} facts" if len(batch) > 3 else f"prefetch of {', '.join(names)}"
     label += f" (as {who})" if who else ""
     status, output = cache.read(lambda: cache.host.run_shell_command(StringCommand(*parts), **context), label)
     if not status:
+        log.debug("%s failed: %s", label, " ".join(output.stderr_lines[-3:]))
         return 0
     read = 0
     lines: list[str] | None = None
@@ -188,16 +238,24 @@ def _read_batch(cache: FactCache, context: dict, keys: list[tuple]) -> int:
                 lines = []
             elif what[0] == "end" and lines is not None:
                 index, code = int(what[1]), int(what[2])
-                read += _store(cache, keys[index], facts[index][0], lines, code)
+                key, fact = batch[index][:2]
+                lines = _without_marker_newline(lines)
+                read += _store(cache, key, fact, lines, code)
                 lines = None
             elif what[0] == "missing":
-                index = int(what[1])  # the command the fact needs is not installed: its default
-                cache.values[keys[index]] = facts[index][0].default()
+                key, fact = batch[int(what[1])][:2]  # the command the fact needs is not installed: its default
+                cache.values[key] = fact.default()
                 read += 1
                 lines = None
         elif lines is not None:
             lines.append(line)
     return read
+
+
+def _without_marker_newline(lines: list[str]) -> list[str]:
+    """A fact's output lines without the newline the end marker added: the empty last line when the
+    output ended with a newline of its own (or was empty); nothing when it did not."""
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def _store(cache: FactCache, key: tuple, fact, lines: list[str], code: int) -> int:

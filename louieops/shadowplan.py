@@ -5,8 +5,9 @@ the host whose facts come from the cache (louieops/factcache.py), and collect wh
     shadowplan.prefetch(host, cache, steps)   # a few remote commands instead of one per fact
 
 Two rounds: the first plans with what is cached (the basic facts, read first) and the facts' defaults; its
-requests are read in one batch per sudo context; the second plans again with those real values, which can
-take other branches (an installed package, an existing file) and ask further facts; those are read too.
+requests, with the facts that always follow some of them (FOLLOW_UPS), are read in one batch per sudo
+context; the second plans again with those real values, which can take other branches (an installed
+package, an existing file) and ask further facts; those are read too.
 The shadow plan never touches the host or anything else: operations that talk to other systems from the
 controller (S3) are left out of it, and an error in it only means fewer facts are read ahead.
 """
@@ -21,7 +22,9 @@ from contextlib import contextmanager
 from pyinfra.api import Inventory, State
 from pyinfra.api.state import StateStage
 from pyinfra.context import ctx_host, ctx_state
-from pyinfra.facts.server import Groups, LinuxDistribution, Os, Users
+from pyinfra.facts.files import File, Sha1File
+from pyinfra.facts.server import Date, Groups, LinuxDistribution, Os, Users
+from pyinfra.facts.systemd import SystemdEnabled, SystemdStatus
 
 from . import factcache
 from .operations import s3
@@ -29,6 +32,13 @@ from .operations import s3
 log = logging.getLogger("louieops.shadowplan")
 #: Read before the first round: the branches of nearly every task depend on them.
 BASIC_FACTS = (Os, LinuxDistribution, Users, Groups)
+#: Facts the real plan asks next after these, whatever their values: read in the same round. (files.put
+#: compares checksums when the file exists; systemd.service reads both; apt.update compares with the date.)
+FOLLOW_UPS = {File: (Sha1File,), SystemdStatus: (SystemdEnabled,)}
+ALWAYS = (Date,)
+#: A shadow plan's answer for a fact not read yet instead of its default, where the default would send it
+#: down a path the real plan does not take (without a SHA-1, files.put goes on to ask MD5 and SHA-256).
+STAND_IN_VALUES = {Sha1File: "0" * 40}
 #: Operations that read other systems from the controller while they plan: not run in a shadow plan.
 CONTROLLER_OPERATIONS = ((s3, "bucket_lifecycle"),)
 
@@ -56,10 +66,13 @@ def asked(host, cache: factcache.FactCache, steps: list) -> list[tuple]:
         key = factcache.fact_key(state, shadow, cls, args, kwargs)
         if key is None:
             return cls().default()
+        if not keys:  # the first fact asked, in the deploy's own sudo context
+            keys.extend((fact, (), key[2]) for fact in ALWAYS)
         keys.append(key)
+        keys.extend((follow_up, *key[1:]) for follow_up in FOLLOW_UPS.get(cls, ()))
         if key in cache.values:
             return copy.deepcopy(cache.values[key])
-        return cls().default()
+        return STAND_IN_VALUES.get(cls, cls().default())
 
     shadow.get_fact = get_fact
     state.set_stage(StateStage.Prepare)

@@ -4,7 +4,7 @@ command fails (left to the live read), and the cache emptied once an operation c
 
 from __future__ import annotations
 
-from pyinfra.api import Config, Inventory, State, StringCommand
+from pyinfra.api import Config, Inventory, QuoteString, State, StringCommand
 from pyinfra.api.connect import connect_all
 from pyinfra.api.facts import FactBase
 from pyinfra.context import ctx_host, ctx_state
@@ -28,6 +28,16 @@ class NoSuchTool(FactBase):
 class Failing(FactBase):
     def command(self):
         return "echo partial; exit 3"
+
+
+class Printed(FactBase):
+    """Prints ``text`` exactly (printf): with or without a final newline, empty lines kept."""
+
+    def command(self, text):
+        return StringCommand("printf", "%s", QuoteString(text))
+
+    def process(self, output):
+        return output
 
 
 def local_host():
@@ -61,6 +71,10 @@ def test_a_batch_reads_what_the_live_reads_read_in_one_command(tmp_path):
         (LinuxDistribution, {}),
         (Hostname, {}),
         (NoSuchTool, {}),
+        (Printed, {"text": "no final newline"}),
+        (Printed, {"text": "two lines\nand a final newline\n"}),
+        (Printed, {"text": "an empty line\n\nin the middle"}),
+        (Printed, {"text": "ends with an empty line\n\n"}),
     ]
     with ctx_state.use(state), ctx_host.use(host):
         live = [host.get_fact(cls, **kwargs) for cls, kwargs in requests]
@@ -72,7 +86,25 @@ def test_a_batch_reads_what_the_live_reads_read_in_one_command(tmp_path):
         cached = [host.get_fact(cls, **kwargs) for cls, kwargs in requests]
         assert len(ran) == 1  # every request answered from the batch
     assert cached == live
-    assert cached[-1] == "absent"  # a missing tool gives the fact's default, as pyinfra does
+    assert cached[7] == "absent"  # a missing tool gives the fact's default, as pyinfra does
+
+
+def test_a_batch_longer_than_an_argument_may_be_is_split(tmp_path):
+    state, host = local_host()
+    paths = [str(tmp_path / f"file-with-a-long-name-{i:04}") for i in range(400)]
+    with ctx_state.use(state), ctx_host.use(host):
+        live = [host.get_fact(File, path=path) for path in paths]
+        cache = factcache.install(host)
+        ran = count_commands(host)
+        keys = [cache.key(File, (), {"path": path}) for path in paths]
+        assert sum(len(str(factcache._fact_command(key)[1])) for key in keys) > factcache.BATCH_CHARACTERS
+        assert factcache.prefetch(cache, keys) == len(paths)  # no "Argument list too long"
+        assert (
+            1
+            < len(ran)
+            <= 1 + sum(len(str(factcache._fact_command(key)[1])) for key in keys) // (factcache.BATCH_CHARACTERS // 2)
+        )
+        assert [host.get_fact(File, path=path) for path in paths] == live
 
 
 def test_a_failing_fact_is_left_to_the_live_read_and_a_change_empties_the_cache(tmp_path):
