@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -18,12 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from louieops.layout import MAINTENANCE_STATE_DIR
 from louieops.ssh_policy import DEBIAN_12
 from tasks.hardening import SYSCTL
 from tests.e2e.helpers import root, wait_for
 
 SSH_AUDIT = str(Path(sys.executable).with_name("ssh-audit"))
 BAN_SECONDS = 60
+STATE = f"{MAINTENANCE_STATE_DIR}/admin-logins.json"  # the admin-login watch's (louieops/server_scripts.py)
 FAILURES = 5
 
 
@@ -64,7 +65,6 @@ def slack(deployed, since: float, channel: str, *needles: str) -> list[dict]:
 # --- audits --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(shutil.which(SSH_AUDIT) is None, reason="ssh-audit is installed by `make bootstrap`")
 def test_ssh_audit_passes_the_hardened_policy_and_the_dheat_test(deployed, unbanned):
     # An audit looks like an attack to the sshd jail (connections that never log in): not this one.
     root(deployed, f"fail2ban-client set sshd addignoreip {unbanned.address}")
@@ -74,7 +74,14 @@ def test_ssh_audit_passes_the_hardened_policy_and_the_dheat_test(deployed, unban
         root(deployed, f"fail2ban-client set sshd delignoreip {unbanned.address}", check=False)
 
 
+def ssh_banner(client) -> str:
+    """The first bytes the server's sshd sends to a new connection from the client ("SSH-" when accepted)."""
+    probe = f"exec 3<>/dev/tcp/{client.server_address}/22 && head -c 4 <&3"
+    return client.run(["timeout", "3", "bash", "-c", probe], capture_output=True, text=True).stdout
+
+
 def _audit_ssh(deployed, unbanned):
+    assert Path(SSH_AUDIT).exists(), f"{SSH_AUDIT} is missing: `make bootstrap` installs the test extras"
     policy = unbanned.run(
         [SSH_AUDIT, "--skip-rate-test", "-P", DEBIAN_12.name, unbanned.server_address],
         capture_output=True,
@@ -83,7 +90,7 @@ def _audit_ssh(deployed, unbanned):
     )
     print(f"\nssh-audit policy {DEBIAN_12.name!r}: exit {policy.returncode}\n{policy.stdout[-1500:]}", file=sys.stderr)
     assert policy.returncode == 0 and "Passed" in policy.stdout, policy.stdout + policy.stderr
-    time.sleep(5)  # the firewall's per-address SSH budget refills
+    wait_for(lambda: ssh_banner(unbanned) == "SSH-", 30, "the firewall's per-address SSH budget to refill")
     audit = unbanned.run([SSH_AUDIT, "-j", unbanned.server_address], capture_output=True, text=True, timeout=120)
     report = json.loads(audit.stdout)
     notes = json.dumps(report.get("additional_notes", ""))
@@ -211,10 +218,12 @@ def test_an_admin_login_from_a_new_address_is_one_p1(deployed, unbanned):
     wait_for(
         lambda: root(deployed, f"grep -c ' {unbanned.address} ' {log}").stdout.strip() == "2", 30, "the second line"
     )
-    wait_for(
-        lambda: "inactive" in root(deployed, "systemctl is-active louieops-admin-logins.service", check=False).stdout,
-        30,
-        "the watch to finish",
-    )
-    time.sleep(3)
+
+    def read_to_the_end() -> bool:
+        """The watch saves where it stopped reading only after it has sent its alerts."""
+        state = json.loads(root(deployed, f"cat {STATE}", check=False).stdout or "{}")
+        size = int(root(deployed, f"stat -c %s {log}").stdout)
+        return state.get("offsets", {}).get(log, {}).get("offset") == size
+
+    wait_for(read_to_the_end, 30, "the watch to read the second login")
     assert len(slack(deployed, since, "critical", unbanned.address)) == 1
