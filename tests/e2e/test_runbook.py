@@ -69,6 +69,7 @@ def controller(deployed, pebble_root: str, line: str) -> subprocess.CompletedPro
         "REQUESTS_CA_BUNDLE": pebble_root,
         "INVENTORY": str(deployed.testbed.inventory_path),
         "PATH": f"{REPO_ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+        "PYTHONPATH": str(REPO_ROOT),  # this checkout's louieops, also when the venv is another checkout's
     }
     return subprocess.run(["bash", "-c", line], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
 
