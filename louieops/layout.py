@@ -50,8 +50,12 @@ HEALTH_LAST = f"{HEALTH_STATE_DIR}/last.json"
 
 # --- scripts (installed in scripts_dir) and what they are reached by -----------------------------------
 
-#: The standard-library module every server-side Python script imports (files/lib/).
+#: The standard-library module every server-side Python script imports (files/scripts/).
 SCRIPT_LIBRARY = "louieops_common.py"
+#: send-alert's channels (Slack, e-mail, SMS), installed next to it.
+CHANNELS_LIBRARY = "louieops_channels.py"
+#: The sendmail of the e-mail relay (msmtp-mta), which send-alert hands alert e-mail to.
+SENDMAIL = "/usr/sbin/sendmail"
 STATUS_COMMAND = "/usr/local/bin/louie-status"
 RELEASE_COMMAND = "/usr/local/bin/louie-release"
 BACKUP_KINDS = ("db", "uploads", "logs")
@@ -59,6 +63,7 @@ BACKUP_KINDS = ("db", "uploads", "logs")
 # --- cron files ------------------------------------------------------------------------------------------
 
 HEALTH_CRON = "/etc/cron.d/louieops-health-check"
+ALERT_CRON = "/etc/cron.d/louieops-alerts"
 MAINTENANCE_CRON = "/etc/cron.d/louieops-maintenance"
 BACKUP_CRON = "/etc/cron.d/louieops-backup"
 

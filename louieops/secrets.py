@@ -18,6 +18,7 @@ SECRETS = {
     "SLACK_WEBHOOK_CRITICAL": "Slack incoming-webhook URL of #alerts-critical (see alert_slack_webhooks)",
     "SLACK_WEBHOOK_HIGH": "Slack incoming-webhook URL of #alerts-high",
     "SLACK_WEBHOOK_GENERAL": "Slack incoming-webhook URL of #alerts-general",
+    "ALERT_SMTP_PASSWORD": "password of alert_smtp_user at the e-mail smarthost (required when alert_smtp_user is set)",
     "TWILIO_ACCOUNT_SID": "Twilio account for P1 SMS alerts (optional)",
     "TWILIO_AUTH_TOKEN": "Twilio auth token for P1 SMS alerts (optional)",
     "TWILIO_FROM_NUMBER": "Twilio sender number for P1 SMS alerts (optional)",

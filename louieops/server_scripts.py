@@ -28,16 +28,23 @@ def alerts_config(s: Settings) -> dict:
     """/etc/louieops/alerts.json: the routing table of send-alert (no secrets)."""
     return {
         "label": s.app_name,
-        "username": f"{s.app_name} alerts",
+        "slack": {"username": s.alert_slack_username, "icon_emoji": s.alert_slack_icon_emoji},
         "routes": s.alert_routes,
-        "email_to": s.alert_email_to,
-        "sendmail": "/usr/sbin/sendmail",
+        "email": email_config(s),
         "sms_to": s.alert_sms_to,
         "twilio_api_url": s.alert_twilio_api_url,
         "dedup_minutes": s.alert_dedup_minutes,
+        "escalation": s.alert_escalation,
         "secrets_file": layout.ALERTS_SECRETS,
         "state_dir": layout.ALERT_STATE_DIR,
     }
+
+
+def email_config(s: Settings) -> dict | None:
+    """How send-alert e-mails (None: it does not; no relay or no recipient)."""
+    if s.alert_smtp_host is None or s.alert_email_to is None:
+        return None
+    return {"to": s.alert_email_to, "from": s.alert_email_from, "sendmail": layout.SENDMAIL}
 
 
 def health_config(s: Settings) -> dict:

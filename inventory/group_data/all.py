@@ -184,14 +184,39 @@ alert_routes = {
     "P3": {"slack": ["alerts-general"], "email": False, "sms": False},
     "P4": {"slack": ["alerts-general"], "email": False, "sms": False},
 }
-# Recipient of e-mail alerts (sent with the server's sendmail if an MTA is installed); None disables e-mail.
+# The name alert messages carry in Slack (seed §4); each message also names its channel (#<channel>).
+alert_slack_username = "SimplyLouie Alerts"
+# The icon of alert messages in Slack (an emoji code, seed §4).
+alert_slack_icon_emoji = ":dog:"
+# Recipient of e-mail alerts; None disables e-mail.
 alert_email_to = "ops@simplylouie.com"
+# Sender address of e-mail alerts (the smarthost must accept it as the envelope and header sender).
+alert_email_from = "alerts@simplylouie.com"
+# SMTP smarthost the server relays alert e-mail through (msmtp-mta: an alert counts as e-mailed only once the
+# smarthost took it); None sends no e-mail.
+alert_smtp_host = None
+# Port of the smarthost (587: submission with STARTTLS; 465: TLS from the first byte).
+alert_smtp_port = 587
+# TLS to the smarthost: "starttls", "tls" (port 465 style) or "none" (only for a relay on this host).
+alert_smtp_tls = "starttls"
+# Login at the smarthost (password from ALERT_SMTP_PASSWORD); None sends without logging in.
+alert_smtp_user = None
+# CA bundle on the server that verifies the smarthost's certificate.
+alert_smtp_ca_file = "/etc/ssl/certs/ca-certificates.crt"
 # Recipient phone number of SMS alerts (E.164), None disables SMS.
 alert_sms_to = None
 # Twilio API base URL (SMS alerts; credentials from TWILIO_* environment variables).
 alert_twilio_api_url = "https://api.twilio.com"
-# The same alert is not resent within this many minutes.
+# An alert raised without a key (it cannot be resolved) is not sent again within this many minutes. Alerts
+# with a key stay open until they resolve and are repeated only as alert_escalation says.
 alert_dedup_minutes = 60
+# Open alerts repeated until they resolve or someone runs `send-alert ack KEY` (seed §4 response times):
+# minutes between repeats, and whether the repeats also go by SMS (needs alert_sms_to and TWILIO_*). Tiers
+# not listed (P3, P4) are sent once.
+alert_escalation = {
+    "P1": {"repeat_minutes": 15, "sms": True},
+    "P2": {"repeat_minutes": 60, "sms": False},
+}
 # Group whose members may run send-alert (read the webhook secrets, write the alert state).
 alert_group = "alerts"
 

@@ -25,6 +25,11 @@ class AlertRoute(TypedDict):
     sms: bool
 
 
+class Escalation(TypedDict):
+    repeat_minutes: int
+    sms: bool
+
+
 class KpiLevels(TypedDict):
     target: float | None
     warning: float | None
@@ -168,10 +173,19 @@ class Settings:
     # --- Alert routing
     alert_slack_webhooks: dict[str, str]
     alert_routes: dict[Tier, AlertRoute]
+    alert_slack_username: str
+    alert_slack_icon_emoji: str
     alert_email_to: str | None
+    alert_email_from: str
+    alert_smtp_host: str | None
+    alert_smtp_port: int
+    alert_smtp_tls: Literal["starttls", "tls", "none"]
+    alert_smtp_user: str | None
+    alert_smtp_ca_file: str
     alert_sms_to: str | None
     alert_twilio_api_url: str
     alert_dedup_minutes: int
+    alert_escalation: dict[Tier, Escalation]
     alert_group: str
     # --- KPI thresholds (seed §5)
     kpi_thresholds: dict[str, KpiLevels]
