@@ -8,6 +8,7 @@ import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
+from . import peers
 from .apprepo import APP_DIR
 
 INVENTORY_FILE = "inventory.py"
@@ -44,6 +45,13 @@ def host_data(
         # the app from its git remote on the peer, in the seed's layout (apprepo.py)
         "app_git_url": app_git_url,
         "app_dir": APP_DIR,
+        # alert e-mail through the SMTP recorder, logs to the syslog receiver: both verified by name over TLS
+        "alert_smtp_host": peers.PEER_HOSTNAME,
+        "alert_smtp_port": peers.SMTP_PORT,
+        "alert_smtp_user": peers.SMTP_USER,
+        "papertrail_host": peers.PEER_HOSTNAME,
+        "papertrail_port": peers.SYSLOG_PORT,
+        "papertrail_permitted_peer": peers.PEER_HOSTNAME,
         "testbed_name": name,
         "testbed_peer_address": peer_address,
         "testbed_recorder_url": recorder_url,
@@ -62,7 +70,8 @@ def render_inventory(name: str, address: str, data: Mapping[str, object]) -> str
 
 
 def generate_secrets(recorder: str, saas_token: str, sentry_dsn: str) -> dict[str, str]:
-    """Fresh random secrets for the deploy's environment; Slack webhooks and Sentry's DSN point at the recorder."""
+    """Fresh random secrets for the deploy's environment; Slack webhooks and Sentry's DSN point at the recorder,
+    the SMTP password is the SMTP recorder's."""
     return {
         "LOUIE_DB_PASSWORD": secrets.token_urlsafe(24),
         "LOUIE_ADMIN_TOKEN": secrets.token_urlsafe(32),
@@ -74,6 +83,7 @@ def generate_secrets(recorder: str, saas_token: str, sentry_dsn: str) -> dict[st
         "UPTIMEROBOT_API_KEY": saas_token,
         "SENTRY_AUTH_TOKEN": saas_token,
         "SENTRY_DSN": sentry_dsn,
+        "ALERT_SMTP_PASSWORD": peers.SMTP_PASSWORD,
     }
 
 
