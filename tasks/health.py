@@ -47,6 +47,7 @@ def install_health_check():
         login=True,
         **AS_POSTGRES,
     )
+    put_file(f"scripts/{layout.KPIS_LIBRARY}", layout.script(s, layout.KPIS_LIBRARY))
     put_file("scripts/health-check", script, mode="0755")
 
     # configure

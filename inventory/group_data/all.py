@@ -235,12 +235,16 @@ kpi_thresholds = {
     "disk_pct": {"target": 70, "warning": 80, "critical": 90},
     "cert_expiry_days": {"target": 30, "warning": 14, "critical": 7},
 }
-# Alert tier of each health check at its warning and critical level (seed §4: P1 site down ... P4 warnings);
-# uptime_pct is checked by the daily summary (UptimeRobot's uptime ratios), the others every few minutes.
+# Alert tier of each health check (seed §4: P1 site down ... P4 warnings): the up/down checks (api, database)
+# have only a critical tier, every KPI a warning and a critical one. uptime_pct is checked by the daily
+# summary (UptimeRobot's uptime ratios), the others by the health check every few minutes.
 health_tiers = {
-    "api": {"warning": "P2", "critical": "P1"},
-    "database": {"warning": "P2", "critical": "P1"},
+    "api": {"critical": "P1"},
+    "database": {"critical": "P1"},
     "api_p50_ms": {"warning": "P3", "critical": "P2"},
+    "api_p99_ms": {"warning": "P3", "critical": "P2"},
+    "error_rate_pct": {"warning": "P3", "critical": "P2"},
+    "db_query_ms": {"warning": "P3", "critical": "P2"},
     "disk_pct": {"warning": "P3", "critical": "P2"},
     "memory_pct": {"warning": "P4", "critical": "P2"},
     "cpu_pct": {"warning": "P4", "critical": "P3"},
@@ -254,8 +258,9 @@ health_schedule = "*/5 * * * *"
 health_user = "louie-monitor"
 # Mount points whose usage the health check compares with kpi_thresholds.disk_pct.
 health_disk_mounts = ["/"]
-# Requests to /health per run; their median is compared with kpi_thresholds.api_p50_ms.
-health_api_probes = 5
+# API requests the health check must find in nginx's access log for the last check interval before it judges
+# api_p50_ms, api_p99_ms and error_rate_pct (with fewer, one slow or failed request would decide).
+health_api_min_requests = 20
 # Verify the API's TLS certificate in the health check (off only where the CA is not trusted, e.g. test ACME).
 health_api_tls_verify = True
 # App endpoint whose JSON reports websocketConnections (compared with kpi_thresholds.websocket_connections),
@@ -268,8 +273,11 @@ health_websocket_metrics_path = "/admin/metrics/system"
 maintenance_daily_summary_schedule = "0 8 * * *"
 # Cron schedule of the weekly log check (sizes, rotation coverage).
 maintenance_log_check_schedule = "0 6 * * 1"
-# Cron schedule of the weekly `npm audit` of the app.
+# Cron schedule of the weekly `npm audit` of the live release (its package-lock.json).
 maintenance_npm_audit_schedule = "30 6 * * 1"
+# Registry `npm audit` asks for advisories (POST /-/npm/v1/security/advisories/bulk) and the affected packages'
+# metadata; None: npm's own (registry.npmjs.org). For a mirror that serves the audit endpoint.
+maintenance_npm_audit_registry = None
 # Cron schedule of the weekly exposure scan (/.env, /.git, HSTS).
 maintenance_exposure_scan_schedule = "0 7 * * 1"
 # Cron schedule of the monthly certificate expiry report.

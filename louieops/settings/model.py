@@ -37,8 +37,8 @@ class KpiLevels(TypedDict):
 
 
 class TierLevels(TypedDict):
-    warning: Tier
     critical: Tier
+    warning: NotRequired[Tier]  # KPIs only: the up/down checks have none
 
 
 class AlertContact(TypedDict):
@@ -193,13 +193,14 @@ class Settings:
     health_schedule: str
     health_user: str
     health_disk_mounts: list[str]
-    health_api_probes: int
+    health_api_min_requests: int
     health_api_tls_verify: bool
     health_websocket_metrics_path: str | None
     # --- Maintenance jobs and security monitoring (seed §6, §9)
     maintenance_daily_summary_schedule: str
     maintenance_log_check_schedule: str
     maintenance_npm_audit_schedule: str
+    maintenance_npm_audit_registry: str | None
     maintenance_exposure_scan_schedule: str
     maintenance_cert_report_schedule: str
     maintenance_quarterly_reminder_schedule: str

@@ -52,6 +52,8 @@ def host_data(
         "papertrail_host": peers.PEER_HOSTNAME,
         "papertrail_port": peers.SYSLOG_PORT,
         "papertrail_permitted_peer": peers.PEER_HOSTNAME,
+        # the registry these servers reach refuses npm audit's POST: recorded advisories instead
+        "maintenance_npm_audit_registry": peers.npm_audit_url(peer_address),
         "testbed_name": name,
         "testbed_peer_address": peer_address,
         "testbed_recorder_url": recorder_url,

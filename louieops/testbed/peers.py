@@ -32,6 +32,7 @@ MOTO_PORT = 5100
 RECORDER_PORT = 9180
 UPTIMEROBOT_PORT = 9300
 SENTRY_PORT = 9301
+NPM_AUDIT_PORT = 9303
 GIT_PORT = 9418
 SMTP_PORT = 2525
 SYSLOG_PORT = 6514
@@ -140,6 +141,7 @@ def default_peers(peer: str, instance_dir: Path, cert: Path, key: Path) -> list[
             "uptimerobot", "tests.standins.uptimerobot", peer, UPTIMEROBOT_PORT, "--token", SAAS_TOKEN
         ),
         PeerSpec.python_module("sentry", "tests.standins.sentry", peer, SENTRY_PORT, "--token", SAAS_TOKEN),
+        PeerSpec.python_module("npm-audit", "tests.standins.npm_audit", peer, NPM_AUDIT_PORT),
         PeerSpec.python_module(
             "smtp",
             "louieops.testbed.smtp_recorder",
@@ -217,6 +219,10 @@ def uptimerobot_url(peer: str) -> str:
 
 def sentry_url(peer: str) -> str:
     return f"http://{peer}:{SENTRY_PORT}"
+
+
+def npm_audit_url(peer: str) -> str:
+    return f"http://{peer}:{NPM_AUDIT_PORT}"
 
 
 def app_git_url(peer: str) -> str:

@@ -459,3 +459,74 @@ def test_parse_audit_refuses_an_error_answer_instead_of_calling_it_clean(mainten
     output = json.dumps({"error": {"code": "ENOTFOUND", "summary": "request to the registry failed"}})
     with pytest.raises(ValueError, match="npm audit gave no result"):
         maintenance.parse_audit(output)
+
+
+# --- npm audit of the live release ----------------------------------------------------------------------
+
+# `npm audit --json --omit=dev` (npm 9) of a release that pins minimist 1.2.5, against the advisory of
+# tests/standins/npm_audit.py (shortened to what the job reads), and of the reference app as it is.
+VULNERABLE_AUDIT = {
+    "auditReportVersion": 2,
+    "vulnerabilities": {
+        "minimist": {
+            "name": "minimist",
+            "severity": "critical",
+            "isDirect": True,
+            "via": [{"source": 1179, "name": "minimist", "title": "Prototype Pollution in minimist"}],
+            "range": "1.0.0 - 1.2.5",
+            "nodes": ["node_modules/minimist"],
+            "fixAvailable": True,
+        }
+    },
+    "metadata": {"vulnerabilities": {"info": 0, "low": 0, "moderate": 0, "high": 0, "critical": 1, "total": 1}},
+}
+CLEAN_AUDIT = {
+    "auditReportVersion": 2,
+    "vulnerabilities": {},
+    "metadata": {"vulnerabilities": {"info": 0, "low": 0, "moderate": 0, "high": 0, "critical": 0, "total": 0}},
+}
+
+
+def _npm_audit_job(tmp_path, monkeypatch, answer: dict, status: int):
+    """The job's config, with a fake npm on PATH that prints ``answer`` and notes the registry it was given."""
+    release = tmp_path / "release"
+    release.mkdir(exist_ok=True)
+    (release / "package-lock.json").write_text("{}")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (tmp_path / "answer.json").write_text(json.dumps(answer))
+    npm = bin_dir / "npm"
+    npm.write_text(
+        f'#!/bin/sh\necho "$npm_config_registry $*" > {tmp_path}/npm-args\ncat {tmp_path}/answer.json\nexit {status}\n'
+    )
+    npm.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    send_alert, calls = send_alert_recorder(tmp_path)
+    config = {"app_root": str(release), "home": str(tmp_path), "send_alert": send_alert}
+    return {**config, "npm_audit_registry": "http://10.231.9.1:9303"}, calls
+
+
+def test_npm_audit_fails_on_a_vulnerable_release_naming_the_package(maintenance, tmp_path, monkeypatch):
+    config, calls = _npm_audit_job(tmp_path, monkeypatch, VULNERABLE_AUDIT, 1)
+    assert maintenance.npm_audit(config) == maintenance.AUDIT_FAILED
+    assert (tmp_path / "npm-args").read_text().split() == ["http://10.231.9.1:9303", "audit", "--json", "--omit=dev"]
+    assert calls()[-1] == (
+        f"--key maintenance:npm-audit P2 npm audit of {config['app_root']}: 1 critical, 0 high, 0 moderate, 0 low, "
+        "0 info: minimist (critical)"
+    )
+
+
+def test_npm_audit_passes_on_a_clean_release_and_resolves(maintenance, tmp_path, monkeypatch):
+    config, calls = _npm_audit_job(tmp_path, monkeypatch, CLEAN_AUDIT, 0)
+    assert maintenance.npm_audit(config) == 0
+    assert calls()[-2].startswith("--key maintenance:npm-audit --resolve P3 npm audit of ")
+    assert calls()[-1].startswith("--report P4 Weekly npm audit of ") and "0 critical, 0 high" in calls()[-1]
+
+
+def test_npm_audit_without_a_lock_file_or_an_answer_could_not_run(maintenance, tmp_path, monkeypatch):
+    config, calls = _npm_audit_job(tmp_path, monkeypatch, {"error": {"code": "E405", "summary": "405"}}, 1)
+    assert maintenance.npm_audit(config) == maintenance.AUDIT_COULD_NOT_RUN
+    assert calls()[-1].startswith("--key maintenance:npm-audit-run P3 npm audit of ") and "no result" in calls()[-1]
+    (tmp_path / "release" / "package-lock.json").unlink()
+    assert maintenance.npm_audit(config) == maintenance.AUDIT_COULD_NOT_RUN
+    assert "no package-lock.json" in calls()[-1]

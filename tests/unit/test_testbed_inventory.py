@@ -122,7 +122,18 @@ def test_pebble_config_listens_on_the_peer_address_only(tmp_path):
 
 def test_default_peers_bind_to_the_peer_address(tmp_path):
     specs = peers.default_peers("10.231.3.1", tmp_path, tmp_path / "c.pem", tmp_path / "k.pem")
-    names = ["challtestsrv", "pebble", "moto", "recorder", "uptimerobot", "sentry", "smtp", "syslog", "git"]
+    names = [
+        "challtestsrv",
+        "pebble",
+        "moto",
+        "recorder",
+        "uptimerobot",
+        "sentry",
+        "npm-audit",
+        "smtp",
+        "syslog",
+        "git",
+    ]
     assert [s.name for s in specs] == names
     for spec in specs:
         assert spec.host == "10.231.3.1"
