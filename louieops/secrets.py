@@ -25,6 +25,7 @@ SECRETS = {
     "UPTIMEROBOT_API_KEY": "UptimeRobot API key; unset skips registering the uptime monitors",
     "UPTIMEROBOT_READ_API_KEY": "UptimeRobot read-only API key for the daily uptime report on the server (optional)",
     "SENTRY_AUTH_TOKEN": "Sentry auth token (alerts:write, org:read); unset skips registering the alerts",
+    "PAPERTRAIL_API_TOKEN": "Papertrail API token (your profile); unset skips registering the saved searches",
 }
 
 

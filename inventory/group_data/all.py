@@ -159,6 +159,20 @@ papertrail_ca_file = "/etc/ssl/certs/ca-certificates.crt"
 papertrail_permitted_peer = "*.papertrailapp.com"
 # Most disk space rsyslog may use to buffer lines while Papertrail is unreachable (disk-assisted queue).
 papertrail_queue_max_disk = "1g"
+# Papertrail's API (saved searches; the token comes from PAPERTRAIL_API_TOKEN).
+papertrail_api_url = "https://papertrailapp.com/api/v1"
+# Saved searches kept in Papertrail (seed §2.3, §9), matched by exact name: missing ones are created, existing
+# ones adopted (a different query is reported: the API cannot change one). nginx's access log is shipped too
+# and marks 5xx answers with http_5xx and requests slower than kpi_thresholds.api_p99_ms's warning level with
+# slow_request. Papertrail's API cannot create the alerts on them: README "Papertrail" says what to click.
+papertrail_saved_searches = [
+    {"name": "Login failed", "query": '"Login failed"'},
+    {"name": "5xx", "query": "http_5xx"},
+    {"name": "Slow requests", "query": "slow_request"},
+    {"name": "ECONNREFUSED", "query": "ECONNREFUSED"},
+]
+# How long a saved search whose create got no clear answer is looked for before the run stops (never sent twice).
+papertrail_settle_minutes = 10
 # remote_syslog2 release to install when papertrail_method = "remote_syslog2".
 remote_syslog2_version = "0.21"
 # sha256 of the remote_syslog2 linux amd64 tarball; the install refuses any other file. No default on purpose:

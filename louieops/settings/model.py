@@ -83,6 +83,11 @@ class IssueAlert(TypedDict):
     interval: NotRequired[str]
 
 
+class SavedSearch(TypedDict):
+    name: str
+    query: str
+
+
 class MetricMonitor(TypedDict):
     name: str
     kpi: str
@@ -167,6 +172,9 @@ class Settings:
     papertrail_ca_file: str
     papertrail_permitted_peer: str | None
     papertrail_queue_max_disk: str
+    papertrail_api_url: str
+    papertrail_saved_searches: list[SavedSearch]
+    papertrail_settle_minutes: float
     remote_syslog2_version: str
     remote_syslog2_sha256: str | None
     remote_syslog2_source: str

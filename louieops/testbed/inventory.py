@@ -52,6 +52,7 @@ def host_data(
         "papertrail_host": peers.PEER_HOSTNAME,
         "papertrail_port": peers.SYSLOG_PORT,
         "papertrail_permitted_peer": peers.PEER_HOSTNAME,
+        "papertrail_api_url": peers.papertrail_api_url(peer_address),
         # the registry these servers reach refuses npm audit's POST: recorded advisories instead
         "maintenance_npm_audit_registry": peers.npm_audit_url(peer_address),
         "testbed_name": name,
@@ -84,6 +85,7 @@ def generate_secrets(recorder: str, saas_token: str, sentry_dsn: str) -> dict[st
         "SLACK_WEBHOOK_GENERAL": f"{recorder}/slack/general",
         "UPTIMEROBOT_API_KEY": saas_token,
         "SENTRY_AUTH_TOKEN": saas_token,
+        "PAPERTRAIL_API_TOKEN": saas_token,
         "SENTRY_DSN": sentry_dsn,
         "ALERT_SMTP_PASSWORD": peers.SMTP_PASSWORD,
     }

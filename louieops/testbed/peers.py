@@ -33,6 +33,7 @@ RECORDER_PORT = 9180
 UPTIMEROBOT_PORT = 9300
 SENTRY_PORT = 9301
 NPM_AUDIT_PORT = 9303
+PAPERTRAIL_API_PORT = 9304
 GIT_PORT = 9418
 SMTP_PORT = 2525
 SYSLOG_PORT = 6514
@@ -141,6 +142,9 @@ def default_peers(peer: str, instance_dir: Path, cert: Path, key: Path) -> list[
             "uptimerobot", "tests.standins.uptimerobot", peer, UPTIMEROBOT_PORT, "--token", SAAS_TOKEN
         ),
         PeerSpec.python_module("sentry", "tests.standins.sentry", peer, SENTRY_PORT, "--token", SAAS_TOKEN),
+        PeerSpec.python_module(
+            "papertrail", "tests.standins.papertrail", peer, PAPERTRAIL_API_PORT, "--token", SAAS_TOKEN
+        ),
         PeerSpec.python_module("npm-audit", "tests.standins.npm_audit", peer, NPM_AUDIT_PORT),
         PeerSpec.python_module(
             "smtp",
@@ -219,6 +223,10 @@ def uptimerobot_url(peer: str) -> str:
 
 def sentry_url(peer: str) -> str:
     return f"http://{peer}:{SENTRY_PORT}"
+
+
+def papertrail_api_url(peer: str) -> str:
+    return f"http://{peer}:{PAPERTRAIL_API_PORT}/api/v1"
 
 
 def npm_audit_url(peer: str) -> str:

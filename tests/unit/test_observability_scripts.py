@@ -357,6 +357,7 @@ def test_rsyslog_forwarding_checks_certificate_and_name():
         queue_name=server_scripts.RSYSLOG_QUEUE,
         app_log_dir="/var/log/simplylouie",
         app_name="simplylouie",
+        nginx_access_log="/var/log/nginx/access.log",
     )
     for directive in (
         'StreamDriverMode="1"',
@@ -367,6 +368,7 @@ def test_rsyslog_forwarding_checks_certificate_and_name():
         'queue.filename="louieops_papertrail"',
         'queue.saveOnShutdown="on"',
         'File="/var/log/simplylouie/*.log"',
+        'File="/var/log/nginx/access.log" Tag="nginx:"',
     ):
         assert directive in conf
     assert "anon" not in conf
@@ -377,12 +379,16 @@ def test_remote_syslog2_config_is_tls():
         "remote_syslog2/log_files.yml.j2",
         app_log_dir="/var/log/simplylouie",
         app_name="simplylouie",
+        nginx_access_log="/var/log/nginx/access.log",
         papertrail_host="logs5.papertrailapp.com",
         papertrail_port=12345,
     )
     config = yaml.safe_load(rendered)
     assert config["destination"] == {"host": "logs5.papertrailapp.com", "port": 12345, "protocol": "tls"}
-    assert config["files"] == [{"path": "/var/log/simplylouie/*.log", "tag": "simplylouie"}]
+    assert config["files"] == [
+        {"path": "/var/log/simplylouie/*.log", "tag": "simplylouie"},
+        {"path": "/var/log/nginx/access.log", "tag": "nginx"},
+    ]
 
 
 def test_cron_files_are_deterministic_and_list_each_job_once():

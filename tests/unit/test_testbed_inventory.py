@@ -67,6 +67,7 @@ def test_env_round_trip_and_quoting():
         "UPTIMEROBOT_API_KEY",
         "SENTRY_AUTH_TOKEN",
         "SENTRY_DSN",
+        "PAPERTRAIL_API_TOKEN",
         "ALERT_SMTP_PASSWORD",
     }
     from louieops.secrets import SECRETS
@@ -129,6 +130,7 @@ def test_default_peers_bind_to_the_peer_address(tmp_path):
         "recorder",
         "uptimerobot",
         "sentry",
+        "papertrail",
         "npm-audit",
         "smtp",
         "syslog",
