@@ -61,7 +61,7 @@ def redeploy(deployed, tmp_path: Path, task: str, *, env: dict | None = None, **
     )
     data = []
     for key, value in overrides.items():
-        text = value if isinstance(value, str) else json.dumps(value)  # pyinfra reads --data values as JSON
+        text = json.dumps(value)  # pyinfra reads a --data value as JSON (a bare "+1555..." would become a number)
         data += ["--data", f"{key}={text}"]
     return deployed.deploy("-y", *data, deploy_file=str(deploy_file), env=env)
 

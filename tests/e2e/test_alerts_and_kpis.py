@@ -124,6 +124,13 @@ def test_slow_requests_raise_the_latency_warning_and_then_the_critical_alert(dep
     assert len(slack_since(deployed, since, "WARNING: API p99 latency")) == 1
 
 
+def host_cpu_sample() -> tuple[int, int]:
+    """(busy, total) ticks of the kernel the test server shares with this machine (systemd-nspawn: one
+    /proc/stat), read here: what the server's CPU KPI must agree with."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return sum(fields) - fields[3] - fields[4], sum(fields)
+
+
 def test_the_cpu_kpi_follows_a_cpu_burner_in_the_server(deployed):
     health_json(deployed)  # a fresh /proc/stat sample: the next run measures from here
     burn_seconds = 20
@@ -135,19 +142,23 @@ def test_the_cpu_kpi_follows_a_cpu_burner_in_the_server(deployed):
     since = time.time()
     time.sleep(burn_seconds - 5)
     burning = health_json(deployed)["cpu_pct"]
-    wait_for(
-        lambda: root(deployed, f"! kill -0 {' '.join(pids)} 2>/dev/null", check=False).returncode == 0,
-        30,
-        "the burners to end",
-    )
+    gone = f"! kill -0 {' '.join(pids)} 2>/dev/null"
+    wait_for(lambda: root(deployed, gone, check=False).returncode == 0, 30, "the burners to end")
+    health_json(deployed)  # the calm window starts here
+    before = host_cpu_sample()
     time.sleep(15)
+    after = host_cpu_sample()
     calm = health_json(deployed)["cpu_pct"]
-    print(f"\nCPU with the burner {burning['value']}% ({burning['level']}), after it {calm['value']}%", file=sys.stderr)
+    busy, total = after[0] - before[0], after[1] - before[1]
+    host = round(100 * busy / total, 1)
+    print(f"\nCPU KPI: {burning['value']}% with the burner, {calm['value']}% after it (the kernel: {host}%)")
     assert burning["value"] >= 95 and burning["level"] == "critical", burning
-    assert calm["value"] < burning["value"] - 10, (burning, calm)
     tier = deployed.settings.health_tiers["cpu_pct"]["critical"]
     posts = slack_since(deployed, since, "CRITICAL: CPU")
     assert len(posts) == 1 and f"[{tier}]" in posts[0]["body"]
+    # Without the burner the KPI is what the kernel counts for those seconds, whatever else runs on this
+    # machine (other test servers share its CPUs): it follows the load, it does not stay at the burner's.
+    assert abs(calm["value"] - host) <= 15, (calm, host)
 
 
 # --- npm audit of the live release -----------------------------------------------------------------------
