@@ -536,3 +536,24 @@ def test_npm_audit_without_a_lock_file_or_an_answer_could_not_run(maintenance, t
     (tmp_path / "release" / "package-lock.json").unlink()
     assert maintenance.npm_audit(config) == maintenance.AUDIT_COULD_NOT_RUN
     assert "no package-lock.json" in calls()[-1]
+
+
+def test_status_shows_undelivered_alerts_first_and_in_red_on_a_terminal(tmp_path, monkeypatch):
+    status = _script("scripts/status")
+    now = time.time()
+    state = {
+        "health:api": {"tier": "P1", "message": "API down", "first": now, "last_sent": now, "repeats": 2,
+                       "acked": {"time": now, "by": "alice"}, "explicit": True},
+        "db": {"tier": "P2", "message": "database slow", "first": now, "last_sent": None, "pending": "alert",
+               "attempts": 3, "explicit": True},
+    }  # fmt: skip
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    config = {"alert_state": str(tmp_path / "state.json"), "alert_log": str(tmp_path / "alerts.log")}
+    lines = status.alerts(config).splitlines()
+    assert lines[0] == "open: 2, NOT DELIVERED: 1 (`send-alert tick` retries every minute)"
+    assert lines[1].startswith("  P2 db since ") and lines[1].endswith(
+        "<- alert NOT DELIVERED (3 tries: no channel took it)"
+    )
+    assert "P1 health:api" in lines[2] and "repeated 2x, acknowledged by alice" in lines[2]
+    monkeypatch.setattr(status.sys.stdout, "isatty", lambda: True)
+    assert status.alerts(config).splitlines()[1].startswith("\x1b[1;31m")
