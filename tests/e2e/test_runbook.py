@@ -45,12 +45,18 @@ def with_a_backup(deployed):
     return deployed
 
 
+#: Reading commands whose exit status reports what they found: the health check's is the worst level
+#: (1 warning, 2 critical: e.g. the CPU of a machine other test servers keep busy); 3, a check that could not
+#: run, is a failure.
+EXIT_STATUSES = {"/opt/scripts/health-check --no-alert": {0, 1, 2}}
+
+
 @pytest.mark.parametrize("line", of_kind("reads"))
 def test_a_reading_command_works_and_alerts_nobody(with_a_backup, line):
     deployed = with_a_backup
     before = alerts_sent(deployed)
     done = root(deployed, line, check=False)
-    assert done.returncode == 0, f"{line}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+    assert done.returncode in EXIT_STATUSES.get(line, {0}), f"{line}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
     assert alerts_sent(deployed) == before, f"{line} sent an alert"
 
 
@@ -71,6 +77,8 @@ def controller(deployed, pebble_root: str, line: str) -> subprocess.CompletedPro
         "REQUESTS_CA_BUNDLE": pebble_root,
         "INVENTORY": str(deployed.testbed.inventory_path),
         "PATH": f"{REPO_ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+        # the checkout's own code, also where .venv's editable install points at another checkout
+        "PYTHONPATH": str(REPO_ROOT),
     }
     return subprocess.run(["bash", "-c", line], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
 
