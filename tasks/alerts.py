@@ -16,8 +16,8 @@ On the server:
 - /etc/louieops/alerts-secrets.json: webhook URLs and Twilio credentials, root:<alert_group> 0640 —
   readable by the members of alert_group (the users that run jobs: health/maintenance user, backup user),
   not by the app user or anyone else;
-- /var/lib/louieops/alerts/: the alert state and log, root:<alert_group> 2770 (setgid, so every member can
-  update the state the others wrote);
+- /var/lib/louieops/alerts/: the alert state and log (alerts.log, root:<alert_group> 0660), root:<alert_group>
+  2770 (setgid, so every member can update the state the others wrote);
 - the e-mail relay, with alert_smtp_host: Debian's msmtp-mta (/usr/sbin/sendmail) and /etc/msmtprc,
   root:<alert_group> 0640 (it holds the smarthost password). msmtp, not a queueing MTA such as exim4 or
   dma: it hands each message straight to the smarthost and answers only then, so send-alert counts an
@@ -94,6 +94,9 @@ def install_alert_routing():
         user="root",
         group=s.alert_group,
         mode="2770",
+    )
+    files.file(  # there before the first alert: the runbook reads it
+        name=f"Create {layout.ALERT_LOG}", path=layout.ALERT_LOG, user="root", group=s.alert_group, mode="660"
     )
     put_file(f"scripts/{layout.SCRIPT_LIBRARY}", layout.script(s, layout.SCRIPT_LIBRARY))
     put_file(f"scripts/{layout.CHANNELS_LIBRARY}", layout.script(s, layout.CHANNELS_LIBRARY))
