@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DEMO   := demo
 
-.PHONY: bootstrap lint fmt test test-unit test-e2e demo demo-down demo-trixie bench clean-testbeds
+.PHONY: plan apply bootstrap lint fmt test test-unit test-e2e demo demo-down demo-trixie bench clean-testbeds
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -40,6 +40,14 @@ demo-down: bootstrap
 ## Same as demo, on Debian 13 (trixie).
 demo-trixie: bootstrap
 	@RELEASE=trixie scripts/demo.sh up $(DEMO)
+
+## The deploy as a CI step: `make plan INVENTORY=inventory/production.py` (exit 0 nothing to do, 2 changes, 1 error).
+plan: bootstrap
+	$(VENV)/bin/louieops plan $(INVENTORY) --report plan.json
+
+## Apply the deploy non-interactively (exit 0 only when every host converged).
+apply: bootstrap
+	$(VENV)/bin/louieops apply $(INVENTORY) --report apply.json
 
 ## Benchmarks: print tables, assert nothing.
 bench: bootstrap

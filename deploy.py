@@ -11,6 +11,7 @@ nginx and alerts through send-alert); the jobs after send-alert.
 from pyinfra import host
 from pyinfra.api.exceptions import PyinfraError
 
+from louieops import deploylock
 from louieops.settings import for_host
 from tasks import (
     alerts,
@@ -29,7 +30,8 @@ from tasks import (
     summary,
 )
 
-for_host(host)  # validate every setting before any operation is planned
+settings = for_host(host)  # validate every setting before any operation is planned
+deploylock.install(host.state, {host.name: settings})  # one deploy at a time, from the first operation on
 if host.state.config.DIFF:
     # pyinfra's --diff prints the old and new content of every uploaded file, secret files included.
     raise PyinfraError(

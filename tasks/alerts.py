@@ -95,9 +95,9 @@ def install_alert_routing():
         group=s.alert_group,
         mode="2770",
     )
-    files.file(  # there before the first alert: the runbook reads it
-        name=f"Create {layout.ALERT_LOG}", path=layout.ALERT_LOG, user="root", group=s.alert_group, mode="660"
-    )
+    # Present before the first alert, so that the runbook's `tail` of it works on a quiet server. No owner:
+    # send-alert, run by any member of the group, may have created it (0660 under its umask).
+    files.file(name=f"Create {layout.ALERT_LOG}", path=layout.ALERT_LOG, group=s.alert_group, mode="0660", touch=False)
     put_file(f"scripts/{layout.SCRIPT_LIBRARY}", layout.script(s, layout.SCRIPT_LIBRARY))
     put_file(f"scripts/{layout.CHANNELS_LIBRARY}", layout.script(s, layout.CHANNELS_LIBRARY))
     put_file("scripts/send-alert", layout.send_alert(s), mode="0755")

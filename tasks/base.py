@@ -43,8 +43,8 @@ INBOUND_TCP_PORTS = [22, 80, 443]
 
 
 def resolved(path: str) -> str | None:
-    """Where ``path`` leads on the server, read when the operation runs (aliases such as UTC ->
-    Etc/UTC are the same zone; a container manager may relink /etc/localtime at boot)."""
+    """Where ``path`` leads on the server (aliases such as UTC -> Etc/UTC are the same zone; a container
+    manager may relink /etc/localtime at boot)."""
     return host.get_fact(ResolvedPath, path=path)
 
 
@@ -72,14 +72,10 @@ def provision_base():
         cache_time=s.apt_cache_time,
     )
 
-    # configure: time zone and locale
+    # configure: time zone and locale (decided when planning, so a plan shows exactly what changes)
     zone = f"/usr/share/zoneinfo/{s.base_timezone}"
-    files.link(
-        name=f"Link /etc/localtime to the {s.base_timezone} zone",
-        path="/etc/localtime",
-        target=zone,
-        _if=lambda: resolved("/etc/localtime") != resolved(zone),
-    )
+    if resolved("/etc/localtime") != resolved(zone):
+        files.link(name=f"Link /etc/localtime to the {s.base_timezone} zone", path="/etc/localtime", target=zone)
     files.put(
         name="Upload /etc/timezone",
         src=StringIO(f"{s.base_timezone}\n"),
@@ -151,11 +147,13 @@ def install_firewall():
         tcp_ports=INBOUND_TCP_PORTS,
     )
     family, table = FIREWALL_TABLE
-    # Also load when the table is missing (the firewall was switched off before, or flushed by hand).
+    # Load when the file changes, and also when the table is missing (the firewall was switched off before,
+    # or flushed by hand): that is known when planning, so the plan shows it.
+    missing = not host.get_fact(NftTableExists, family=family, table=table)
     server.shell(
         name="Check and load /etc/nftables.conf",
         commands=["nft -c -f /etc/nftables.conf", "nft -f /etc/nftables.conf"],
-        _if=lambda: conf.did_change() or not host.get_fact(NftTableExists, family=family, table=table),
+        _if=None if missing else conf.did_change,
     )
     systemd.service(name="Enable and start nftables", service="nftables.service", running=True, enabled=True)
 
@@ -164,9 +162,8 @@ def remove_firewall():
     """base_firewall_enabled = False: drop our table now and stop loading it at boot. nftables.service is
     only disabled, not stopped: its stop flushes the whole ruleset, fail2ban's tables included."""
     family, table = FIREWALL_TABLE
-    server.shell(
-        name=f"Delete the nftables table {family} {table}",
-        commands=[f"nft delete table {family} {table}"],
-        _if=lambda: host.get_fact(NftTableExists, family=family, table=table),
-    )
+    if host.get_fact(NftTableExists, family=family, table=table):
+        server.shell(
+            name=f"Delete the nftables table {family} {table}", commands=[f"nft delete table {family} {table}"]
+        )
     systemd.service(name="Disable nftables at boot", service="nftables.service", enabled=False)

@@ -64,13 +64,9 @@ def provision_certificates():
     put_template("certbot/louieops-reload-nginx.j2", DEPLOY_HOOK, name=f"Upload {DEPLOY_HOOK}", mode="0755")
     systemd.service(name="Enable certbot.timer", service="certbot.timer", running=True, enabled=True)
 
-    # issue: only when the lineage is missing or differs (checked when the operation runs)
-    def certificate_differs() -> bool:
-        current = host.get_fact(CertbotCertificate, cert_name=s.app_name, _sudo=True)
-        return needs_issuing(current, domains, s.certbot_acme_server)
-
-    server.shell(
-        name=f"Issue the certificate {s.app_name} for {', '.join(domains)}",
-        commands=[certonly_command(s, domains)],
-        _if=certificate_differs,
-    )
+    # issue: only when the lineage is missing or differs (decided when planning: the plan shows it)
+    current = host.get_fact(CertbotCertificate, cert_name=s.app_name, _sudo=True)
+    if needs_issuing(current, domains, s.certbot_acme_server):
+        server.shell(
+            name=f"Issue the certificate {s.app_name} for {', '.join(domains)}", commands=[certonly_command(s, domains)]
+        )

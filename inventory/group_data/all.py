@@ -416,3 +416,12 @@ sentry_cron_checkin_margin_minutes = 5
 sentry_cron_max_runtime_minutes = 120
 # Alert tier of a job that was missed, hung or failed (an alert on the cron monitors' issues, like the others).
 sentry_cron_tier = "P2"
+
+# --- Deploys (one at a time, CI) ----------------------------------------------------------------
+
+# Seconds a deploy waits for another deploy to the same server to finish before it gives up, naming who holds
+# the lock and since when (0: give up at once).
+deploy_lock_wait_seconds = 600
+# A deploy holding the lock proves it is alive every third of this; silent longer (a killed or cut-off deploy),
+# its lock is released and the next deploy takes it.
+deploy_lock_stale_seconds = 90

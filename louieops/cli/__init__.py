@@ -5,6 +5,8 @@
     louieops killswitch TARGET --reason WHY   stop a feature at once (alerts P2); --enable lifts it
     louieops rollback INVENTORY [RELEASE]     roll the app back through pyinfra (same health gate as on the server)
     louieops statuspage post|update|resolve|list   incident announcements on the public status page
+    louieops plan INVENTORY [--report FILE]   what a deploy would change: exit 0 none, 2 some, 1 error (CI)
+    louieops apply INVENTORY [--report FILE]  deploy: exit 0 only when every host converged
 
 The admin commands take --url (or LOUIE_API_URL), --resolve (or LOUIE_API_RESOLVE) and the token from
 LOUIE_ADMIN_TOKEN; see ``admin``.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import admin, rollback, statuspage
+from . import admin, deploy, rollback, statuspage
 
 
 def _admin_options(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +54,11 @@ def parser() -> argparse.ArgumentParser:
     back.add_argument("inventory", help="the pyinfra inventory, e.g. inventory/production.py")
     back.add_argument("release", nargs="?", help="the release to go back to (default: the previous good one)")
     statuspage.register(commands)
+    for name, text in (("plan", "what a deploy would change (exit 0 none, 2 some, 1 error)"), ("apply", "deploy")):
+        step = commands.add_parser(name, help=text)
+        step.add_argument("inventory", help="the pyinfra inventory, e.g. inventory/production.py")
+        step.add_argument("--report", help="write the JSON report here (louieops/schemas/deploy-report.schema.json)")
+        step.add_argument("--verbose", "-v", action="store_true", help="show pyinfra's own output too")
     return top
 
 
@@ -62,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             return rollback.run(args.inventory, args.release)
         if args.command == "statuspage":
             return statuspage.run(args)
+        if args.command in ("plan", "apply"):
+            return deploy.run(args.command, args.inventory, args.report, args.verbose)
         return _admin(args)
     except admin.AdminError as exc:
         print(f"louieops {args.command}: {exc}", file=sys.stderr)

@@ -51,23 +51,24 @@ def register(commands) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--inventory", default=DEFAULT_INVENTORY, help=f"whose settings (default {DEFAULT_INVENTORY})")
-    # --inventory also after the action (`statuspage post --inventory ...`, as the runbook writes it)
-    inventory = argparse.ArgumentParser(add_help=False)
-    inventory.add_argument("--inventory", default=argparse.SUPPRESS, help="whose settings")
+    inventory_help = f"whose settings (default {DEFAULT_INVENTORY})"
+    parser.add_argument("--inventory", default=DEFAULT_INVENTORY, help=inventory_help)
+    # --inventory also after the action (`statuspage post --inventory X`), as the runbook writes it
+    after = argparse.ArgumentParser(add_help=False)
+    after.add_argument("--inventory", default=argparse.SUPPRESS, help=inventory_help)
     actions = parser.add_subparsers(dest="action", required=True)
-    post = actions.add_parser("post", help="publish a new announcement", parents=[inventory])
+    post = actions.add_parser("post", help="publish a new announcement", parents=[after])
     post.add_argument("--title", required=True)
     post.add_argument("--message", required=True)
     post.add_argument("--type", choices=sorted(TYPES), default="issue")
     for name, text in (("update", "change the text"), ("resolve", "post the closing text and archive")):
         action = actions.add_parser(
-            name, help=f"{text} of the newest published announcement (or --id)", parents=[inventory]
+            name, help=f"{text} of the newest published announcement (or --id)", parents=[after]
         )
         action.add_argument("--message", required=name == "update", default="Resolved.")
         action.add_argument("--title")
         action.add_argument("--id", help="the announcement (default: the newest published one)")
-    actions.add_parser("list", help="show the page's announcements", parents=[inventory])
+    actions.add_parser("list", help="show the page's announcements", parents=[after])
 
 
 def run(args: argparse.Namespace) -> int:

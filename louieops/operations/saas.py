@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from pyinfra import host
 from pyinfra.api import FunctionCommand, OperationError, OperationValueError, operation
 
-from .. import secrets
+from .. import plandetails, secrets
 from ..clients import papertrail, sentry, uptimerobot
 from ..clients.http import ApiError
 from ..clients.plan import PlanError, Settle
@@ -58,12 +58,13 @@ def _failed(state, host) -> bool:
     return False
 
 
-def _log_plan(plan) -> None:
+def _log_plan(service: str, plan) -> None:
     """All lines before the first command: pyinfra's change detection stops at the first one."""
     for note in plan.notes:
         host.log_styled(f"note: {note}", fg="yellow", log_func=logger.warning)
     for line in plan.lines():
         host.log(f"will {line}")
+    plandetails.record(service, plan.actions)
 
 
 def _apply(state, host, apply, action) -> bool:
@@ -156,7 +157,7 @@ def uptimerobot_monitors(
     if plan is None:
         yield FunctionCommand(_failed, (), {})
         return
-    _log_plan(plan)
+    _log_plan("UptimeRobot", plan)
     if not plan:
         host.noop(f"UptimeRobot monitors are up to date ({len(plan.unchanged)} checked)")
         return
@@ -238,7 +239,7 @@ def sentry_alerts(
     if plan is None:
         yield FunctionCommand(_failed, (), {})
         return
-    _log_plan(plan)
+    _log_plan("Sentry", plan)
     if not plan:
         host.noop(f"Sentry alerts and monitors are up to date ({len(plan.unchanged)} checked)")
         return

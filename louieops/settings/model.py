@@ -244,6 +244,9 @@ class Settings:
     sentry_cron_checkin_margin_minutes: int
     sentry_cron_max_runtime_minutes: int
     sentry_cron_tier: Tier
+    # --- Deploys (one at a time, CI)
+    deploy_lock_wait_seconds: int
+    deploy_lock_stale_seconds: int
 
     def replace(self, **changes) -> Settings:
         """A copy with some settings changed (not validated again: for tests and derived views)."""

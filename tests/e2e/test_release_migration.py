@@ -53,6 +53,9 @@ def in_place_commit() -> str:
     return found.stdout.strip()
 
 
+SAAS_KEYS = ("UPTIMEROBOT_API_KEY", "SENTRY_AUTH_TOKEN")
+
+
 def deploy_in_place(testbed: Testbed, tmp_path: Path) -> subprocess.CompletedProcess:
     """The deploy as this project ran it before releases, against ``testbed``."""
     old = tmp_path / "in-place"
@@ -64,10 +67,13 @@ def deploy_in_place(testbed: Testbed, tmp_path: Path) -> subprocess.CompletedPro
     [(address, data)] = runpy.run_path(str(testbed.inventory_path))["testbed"]
     data = {key: value for key, value in data.items() if key not in NEW_SETTINGS}
     (old / "inventory" / "migration.py").write_text(f"testbed = [({address!r}, {data!r})]\n")
+    # Without the SaaS keys the old deploy skips the monitors: their reconcile has moved on since (contacts
+    # as code) and is not what this test is about.
+    env = {k: v for k, v in {**os.environ, **testbed.env}.items() if k not in SAAS_KEYS}
     return subprocess.run(
         [PYINFRA, "-y", "inventory/migration.py", "deploy.py"],
         cwd=old,
-        env={**os.environ, **testbed.env},
+        env=env,
         capture_output=True,
         text=True,
         timeout=1800,

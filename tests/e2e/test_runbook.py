@@ -77,8 +77,7 @@ def controller(deployed, pebble_root: str, line: str) -> subprocess.CompletedPro
         "REQUESTS_CA_BUNDLE": pebble_root,
         "INVENTORY": str(deployed.testbed.inventory_path),
         "PATH": f"{REPO_ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
-        # the checkout's own code, also where .venv's editable install points at another checkout
-        "PYTHONPATH": str(REPO_ROOT),
+        "PYTHONPATH": str(REPO_ROOT),  # this checkout's louieops, also when the venv is another checkout's
     }
     return subprocess.run(["bash", "-c", line], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
 
@@ -90,12 +89,15 @@ def pebble_root(deployed, tmp_path_factory) -> str:
     return str(path)
 
 
-def ensure_an_earlier_good_release(deployed):
-    """`louie-release rollback` needs a release to go back to: deploy one more commit when there is none."""
-    listing = root(deployed, "louie-release list").stdout
-    if listing.count(" passed") < 2:
+def ensure_earlier_good_releases(deployed):
+    """Each rollback the runbook runs (on the server, from the controller) needs an earlier release that
+    passed its gate: deploy more commits until there are enough."""
+    rollbacks = sum("rollback" in line for line in of_kind("changes") + of_kind("controller"))
+    for number in range(rollbacks + 1):
+        if root(deployed, "louie-release list").stdout.count(" passed") > rollbacks:
+            return
         repo = deployed.testbed.app_repo
-        repo.commit("runbook: a second release", {"backend/RUNBOOK-TEST": "a second release\n"})
+        repo.commit(f"runbook: release {number}", {"backend/RUNBOOK-TEST": f"release {number}\n"})
         run = deployed.deploy("-y")
         assert run.returncode == 0, run.explain()
 
@@ -116,7 +118,7 @@ def prepare(deployed, line: str) -> list[str]:
 
 
 def test_the_commands_that_change_the_server_work_in_the_runbooks_order(deployed, pebble_root):
-    ensure_an_earlier_good_release(deployed)
+    ensure_earlier_good_releases(deployed)
     # restore-files needs an uploads archive to restore (the daily job would have made one)
     root(deployed, f"sudo -u {deployed.settings.backup_user} /opt/scripts/backup-files uploads")
     opened = []

@@ -61,22 +61,27 @@ def test_postgresql_checks_the_app_roles_password_and_sizes_memory_from_the_host
 
 
 def test_the_time_zone_link_compares_where_both_paths_lead():
-    planned = plan(
-        base.provision_base,
-        {
-            fact_key(ResolvedPath, {"path": "/etc/localtime"}): "/usr/share/zoneinfo/Etc/UTC",
-            fact_key(ResolvedPath, {"path": "/usr/share/zoneinfo/UTC"}): "/usr/share/zoneinfo/Etc/UTC",
-        },
-    )
-    assert planned.conditions["Link /etc/localtime to the UTC zone"] == [False]
+    def planned(localtime: str):
+        return plan(
+            base.provision_base,
+            {
+                fact_key(ResolvedPath, {"path": "/etc/localtime"}): localtime,
+                fact_key(ResolvedPath, {"path": "/usr/share/zoneinfo/UTC"}): "/usr/share/zoneinfo/Etc/UTC",
+            },
+        ).operations
+
+    assert "Link /etc/localtime to the UTC zone" not in planned("/usr/share/zoneinfo/Etc/UTC")
+    assert "Link /etc/localtime to the UTC zone" in planned("/usr/share/zoneinfo/Europe/Berlin")
 
 
-def test_the_certificate_is_checked_under_the_app_name():
-    current = {"domains": sorted(["simplylouie.com", "api.simplylouie.com", "louiesystem.com", "ws.simplylouie.com"])}
-    planned = plan(
-        certbot.provision_certificates,
-        {fact_key(CertbotCertificate, {"cert_name": "simplylouie"}): {**current, "server": "https://acme.test/dir"}},
-        certbot_acme_server="https://acme.test/dir",
-    )
-    issue = next(name for name in planned.operations if name.startswith("Issue the certificate"))
-    assert planned.conditions[issue] == [False]
+def test_the_certificate_is_issued_only_when_the_lineage_under_the_app_name_differs():
+    names = sorted(["simplylouie.com", "api.simplylouie.com", "louiesystem.com", "ws.simplylouie.com"])
+    key = fact_key(CertbotCertificate, {"cert_name": "simplylouie"})
+
+    def issues(current: dict) -> bool:
+        planned = plan(certbot.provision_certificates, {key: current}, certbot_acme_server="https://acme.test/dir")
+        return any(name.startswith("Issue the certificate simplylouie") for name in planned.operations)
+
+    assert not issues({"domains": names, "server": "https://acme.test/dir"})
+    assert issues({"domains": names[:3], "server": "https://acme.test/dir"})
+    assert issues({})

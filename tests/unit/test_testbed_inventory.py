@@ -157,3 +157,12 @@ def test_resolv_conf_keeps_only_resolver_lines():
 
 def test_apt_sources_for_release():
     assert "deb http://deb.debian.org/debian-security trixie-security main" in rootfs.apt_sources("trixie")
+
+
+def test_a_test_server_has_no_cpu_levels_and_every_other_threshold_of_all_py(tmp_path):
+    thresholds = _data(tmp_path)["kpi_thresholds"]
+    defaults = runpy.run_path(str(REPO_ROOT / "inventory" / "group_data" / "all.py"))["kpi_thresholds"]
+    assert thresholds["cpu_pct"] == {"target": None, "warning": None, "critical": None}
+    assert {k: v for k, v in thresholds.items() if k != "cpu_pct"} == {
+        k: v for k, v in defaults.items() if k != "cpu_pct"
+    }

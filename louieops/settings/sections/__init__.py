@@ -13,6 +13,7 @@ from . import (
     backups,
     base,
     certbot,
+    deploys,
     domains,
     kpis,
     logs,
@@ -39,6 +40,7 @@ SECTIONS = (
     maintenance,
     uptimerobot,
     sentry,
+    deploys,
 )
 
 
