@@ -284,7 +284,7 @@ def papertrail_searches(
     if plan is None:
         yield FunctionCommand(_failed, (), {})
         return
-    _log_plan(plan)
+    _log_plan("Papertrail", plan)
     if not plan:
         host.noop(f"Papertrail saved searches are up to date ({len(plan.unchanged)} checked)")
         return
