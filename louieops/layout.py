@@ -47,11 +47,24 @@ HEALTH_SECRETS = f"{CONFIG_DIR}/health-secrets.json"
 ALERT_STATE = f"{ALERT_STATE_DIR}/state.json"
 ALERT_LOG = f"{ALERT_STATE_DIR}/alerts.log"
 HEALTH_LAST = f"{HEALTH_STATE_DIR}/last.json"
+#: The health check's last /proc/stat sample: the CPU KPI is the busy share since then.
+HEALTH_CPU_SAMPLE = f"{HEALTH_STATE_DIR}/cpu.json"
+
+# --- nginx ---------------------------------------------------------------------------------------------
+
+#: nginx's access log, in the "louieops" format (templates/nginx/nginx.conf.j2) the API's KPIs are read from.
+NGINX_ACCESS_LOG = "/var/log/nginx/access.log"
 
 # --- scripts (installed in scripts_dir) and what they are reached by -----------------------------------
 
-#: The standard-library module every server-side Python script imports (files/lib/).
+#: The standard-library module every server-side Python script imports (files/scripts/).
 SCRIPT_LIBRARY = "louieops_common.py"
+#: send-alert's channels (Slack, e-mail, SMS), installed next to it.
+CHANNELS_LIBRARY = "louieops_channels.py"
+#: The health check's KPI measurements (access log, /proc/stat, psql's timing), installed next to it.
+KPIS_LIBRARY = "louieops_kpis.py"
+#: The sendmail of the e-mail relay (msmtp-mta), which send-alert hands alert e-mail to.
+SENDMAIL = "/usr/sbin/sendmail"
 STATUS_COMMAND = "/usr/local/bin/louie-status"
 RELEASE_COMMAND = "/usr/local/bin/louie-release"
 BACKUP_KINDS = ("db", "uploads", "logs")
@@ -59,6 +72,7 @@ BACKUP_KINDS = ("db", "uploads", "logs")
 # --- cron files ------------------------------------------------------------------------------------------
 
 HEALTH_CRON = "/etc/cron.d/louieops-health-check"
+ALERT_CRON = "/etc/cron.d/louieops-alerts"
 MAINTENANCE_CRON = "/etc/cron.d/louieops-maintenance"
 BACKUP_CRON = "/etc/cron.d/louieops-backup"
 

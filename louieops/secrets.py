@@ -18,12 +18,14 @@ SECRETS = {
     "SLACK_WEBHOOK_CRITICAL": "Slack incoming-webhook URL of #alerts-critical (see alert_slack_webhooks)",
     "SLACK_WEBHOOK_HIGH": "Slack incoming-webhook URL of #alerts-high",
     "SLACK_WEBHOOK_GENERAL": "Slack incoming-webhook URL of #alerts-general",
+    "ALERT_SMTP_PASSWORD": "password of alert_smtp_user at the e-mail smarthost (required when alert_smtp_user is set)",
     "TWILIO_ACCOUNT_SID": "Twilio account for P1 SMS alerts (optional)",
     "TWILIO_AUTH_TOKEN": "Twilio auth token for P1 SMS alerts (optional)",
     "TWILIO_FROM_NUMBER": "Twilio sender number for P1 SMS alerts (optional)",
     "UPTIMEROBOT_API_KEY": "UptimeRobot API key; unset skips registering the uptime monitors",
     "UPTIMEROBOT_READ_API_KEY": "UptimeRobot read-only API key for the daily uptime report on the server (optional)",
     "SENTRY_AUTH_TOKEN": "Sentry auth token (alerts:write, org:read); unset skips registering the alerts",
+    "PAPERTRAIL_API_TOKEN": "Papertrail API token (your profile); unset skips registering the saved searches",
 }
 
 

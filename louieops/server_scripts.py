@@ -13,12 +13,23 @@ from io import StringIO
 from pyinfra.operations import files
 
 from . import checkins, layout
+from .cron import cron_max_gap_minutes
 from .resources import managed
 from .settings import Settings
 from .settings.sections.kpis import LOWER_IS_WORSE
 
-#: KPIs the health check measures (the others in kpi_thresholds come from UptimeRobot/Sentry or the app).
-MEASURED_KPIS = ("api_p50_ms", "disk_pct", "memory_pct", "cpu_pct", "cert_expiry_days", "websocket_connections")
+#: KPIs the health check measures (uptime_pct comes from UptimeRobot, in the daily summary).
+MEASURED_KPIS = (
+    "api_p50_ms",
+    "api_p99_ms",
+    "error_rate_pct",
+    "db_query_ms",
+    "disk_pct",
+    "memory_pct",
+    "cpu_pct",
+    "cert_expiry_days",
+    "websocket_connections",
+)
 #: rsyslog's disk-assisted queue of the Papertrail action (queue.filename in the rsyslog template).
 RSYSLOG_QUEUE = "louieops_papertrail"
 RSYSLOG_WORK_DIR = "/var/spool/rsyslog"
@@ -28,16 +39,23 @@ def alerts_config(s: Settings) -> dict:
     """/etc/louieops/alerts.json: the routing table of send-alert (no secrets)."""
     return {
         "label": s.app_name,
-        "username": f"{s.app_name} alerts",
+        "slack": {"username": s.alert_slack_username, "icon_emoji": s.alert_slack_icon_emoji},
         "routes": s.alert_routes,
-        "email_to": s.alert_email_to,
-        "sendmail": "/usr/sbin/sendmail",
+        "email": email_config(s),
         "sms_to": s.alert_sms_to,
         "twilio_api_url": s.alert_twilio_api_url,
         "dedup_minutes": s.alert_dedup_minutes,
+        "escalation": s.alert_escalation,
         "secrets_file": layout.ALERTS_SECRETS,
         "state_dir": layout.ALERT_STATE_DIR,
     }
+
+
+def email_config(s: Settings) -> dict | None:
+    """How send-alert e-mails (None: it does not; no relay or no recipient)."""
+    if s.alert_smtp_host is None or s.alert_email_to is None:
+        return None
+    return {"to": s.alert_email_to, "from": s.alert_email_from, "sendmail": layout.SENDMAIL}
 
 
 def health_config(s: Settings) -> dict:
@@ -49,8 +67,14 @@ def health_config(s: Settings) -> dict:
             "path": "/health",
             "app_port": s.app_port,
             "verify_tls": s.health_api_tls_verify,
-            "probes": s.health_api_probes,
         },
+        "traffic": {
+            "access_log": layout.NGINX_ACCESS_LOG,
+            "host": s.domain_api,
+            "window_seconds": cron_max_gap_minutes(s.health_schedule) * 60,
+            "min_requests": s.health_api_min_requests,
+        },
+        "cpu": {"state": layout.HEALTH_CPU_SAMPLE},
         "database": {"name": s.postgresql_database},
         "disk_mounts": s.health_disk_mounts,
         "cert_domains": layout.checked_cert_domains(s),
@@ -75,6 +99,7 @@ def maintenance_config(s: Settings) -> dict:
     return {
         "app_log_dir": s.app_log_dir,
         "app_root": layout.app_paths(s).code,
+        "npm_audit_registry": s.maintenance_npm_audit_registry,
         "home": layout.MONITOR_HOME,
         "domains": sorted(layout.public_domains(s)),
         "scheme": layout.scheme(s),

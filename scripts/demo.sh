@@ -19,6 +19,9 @@ up)
     echo "The demo server is running. Reach it with:"
     echo "    $py -m louieops.testbed ssh --name $name            # a shell on the server"
     echo "    $py -m louieops.testbed status                      # servers and peers"
+    echo "It ships its logs over TLS to the syslog receiver on the peer (Papertrail's stand-in); the newest:"
+    $py -m louieops.testbed logs --name "$name" --lines 5
+    echo "    $py -m louieops.testbed logs --name $name -f         # follow them"
     echo "Re-deploy (should report no changes):"
     echo "    set -a; . .testbed/$name/env; set +a; .venv/bin/pyinfra -y .testbed/$name/inventory.py deploy.py"
     echo "Stop it and remove everything it started:"

@@ -1,10 +1,11 @@
 """Health check (seed §3) against the KPI thresholds (seed §5), every few minutes from cron.
 
-Settings read: health_user, health_schedule, alert_group, health_websocket_metrics_path.
+Settings read: health_user, health_schedule, health_websocket_metrics_path.
 Secret read (only with health_websocket_metrics_path): LOUIE_ADMIN_TOKEN, for the app's websocket count.
 
-The check runs as health_user: a system user without a shell or sudo, member of alert_group (so it may
-call send-alert) and of Debian's log-reading group adm (the app's logs are <app_user>:adm 0640).
+The check runs as health_user (created by tasks/alerts.py): a system user without a shell or sudo, member
+of alert_group (so it may call send-alert) and of Debian's log-reading group adm (the app's logs are
+<app_user>:adm 0640, nginx's access log www-data:adm 0640).
 It reaches PostgreSQL as a role of the same name by peer authentication over the
 Unix socket: a login role with no grants beyond PUBLIC's CONNECT, enough for `SELECT 1` and nothing
 else, and no password anywhere. The same user runs the maintenance jobs (tasks/maintenance.py).
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from pyinfra import host
 from pyinfra.api import deploy
-from pyinfra.operations import files, postgres, server
+from pyinfra.operations import files, postgres
 
 from louieops import checkins, layout, secrets
 from louieops.resources import put_file, put_template
@@ -32,16 +33,7 @@ def install_health_check():
     s = for_host(host)
     script = layout.script(s, "health-check")
 
-    # install: the monitor user (also runs the maintenance jobs), its state, its database role
-    server.user(
-        name=f"Create system user {s.health_user}",
-        user=s.health_user,
-        system=True,
-        home=layout.MONITOR_HOME,
-        shell="/usr/sbin/nologin",
-        groups=[s.alert_group, "adm"],
-        create_home=True,
-    )
+    # install: the monitor user's state (tasks/alerts.py creates the user) and its database role
     files.directory(
         name=f"Create {layout.HEALTH_STATE_DIR}",
         path=layout.HEALTH_STATE_DIR,
@@ -55,6 +47,7 @@ def install_health_check():
         login=True,
         **AS_POSTGRES,
     )
+    put_file(f"scripts/{layout.KPIS_LIBRARY}", layout.script(s, layout.KPIS_LIBRARY))
     put_file("scripts/health-check", script, mode="0755")
 
     # configure

@@ -1,14 +1,15 @@
-"""Log shipping to Papertrail (seed §2.3): the system log and the app's log files, over TLS.
+"""Log shipping to Papertrail (seed §2.3): the system log, the app's log files and nginx's access log (its
+http_5xx and slow_request marks feed the saved searches, tasks/saas.py), over TLS.
 
 Settings read: papertrail_host, papertrail_port, papertrail_ca_file,
 papertrail_permitted_peer, papertrail_queue_max_disk, remote_syslog2_version, remote_syslog2_sha256,
 remote_syslog2_source, app_name, app_log_dir.
 
 Two ways, chosen by papertrail_method (papertrail_port None disables shipping):
-- "rsyslog" (default): Debian's rsyslog + rsyslog-gnutls. imfile tails {app_log_dir}/*.log, everything
-  rsyslog receives is forwarded with omfwd over TLS, the peer authenticated by certificate chain
-  (papertrail_ca_file) and name (x509/name, papertrail_permitted_peer). A disk-assisted queue keeps lines
-  while Papertrail is unreachable and across restarts.
+- "rsyslog" (default): Debian's rsyslog + rsyslog-gnutls. imfile tails {app_log_dir}/*.log and nginx's
+  access log, everything rsyslog receives is forwarded with omfwd over TLS, the peer authenticated by
+  certificate chain (papertrail_ca_file) and name (x509/name, papertrail_permitted_peer). A disk-assisted
+  queue keeps lines while Papertrail is unreachable and across restarts.
 - "remote_syslog2": the release tarball pinned by version and sha256 (from a URL or a file on the
   controller), /etc/log_files.yml with protocol tls, and a systemd unit.
 Switching method (or disabling) removes the other sender's configuration.
@@ -26,7 +27,7 @@ from pyinfra.facts.files import File
 from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
-from louieops.layout import log_shipping_method
+from louieops.layout import NGINX_ACCESS_LOG, log_shipping_method
 from louieops.resources import put_template
 from louieops.server_scripts import RSYSLOG_QUEUE
 from louieops.settings import Settings, for_host
@@ -82,6 +83,7 @@ def _rsyslog(s: Settings, enabled: bool) -> None:
         queue_name=RSYSLOG_QUEUE,
         app_log_dir=s.app_log_dir,
         app_name=s.app_name,
+        nginx_access_log=NGINX_ACCESS_LOG,
     )
 
     # activate
@@ -161,6 +163,7 @@ def _remote_syslog2(s: Settings, enabled: bool) -> None:
         name=f"Upload {LOG_FILES_YML}",
         app_log_dir=s.app_log_dir,
         app_name=s.app_name,
+        nginx_access_log=NGINX_ACCESS_LOG,
         papertrail_host=s.papertrail_host,
         papertrail_port=s.papertrail_port,
     )

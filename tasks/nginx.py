@@ -6,14 +6,19 @@ rest to HTTPS); the certbot step issues the certificate and only then ``enable_h
 HTTPS site, so `nginx -t` never sees a missing certificate. With certbot_enabled False the port-80 site
 proxies to the app instead (plain HTTP).
 
+The access log is in the "louieops" format: the health check reads the API's latency and error rate from
+it, and it marks 5xx answers (http_5xx) and requests slower than kpi_thresholds.api_p99_ms's warning level
+(slow_request, in whole seconds) for Papertrail's saved searches.
+
 Settings read: app_name, app_port, certbot_enabled, nginx_api_rate_limit, nginx_api_rate_burst,
-nginx_proxy_read_timeout, nginx_hsts_max_age, nginx_client_max_body_size, domain_admin,
+nginx_proxy_read_timeout, nginx_hsts_max_age, nginx_client_max_body_size, kpi_thresholds, domain_admin,
 security_admin_login_paths.
 The last two make conf.d/louieops-admin-logins.conf: the log of admin logins.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 from jinja2 import FileSystemLoader
@@ -23,12 +28,20 @@ from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
 from louieops import resources
-from louieops.layout import ACME_WEBROOT, ADMIN_LOGIN_LOG, sites
+from louieops.layout import ACME_WEBROOT, ADMIN_LOGIN_LOG, NGINX_ACCESS_LOG, sites
 from louieops.resources import put_template
 from louieops.settings import Settings, for_host
 
 PROXY_SNIPPET = "/etc/nginx/snippets/louieops-proxy.conf"
 ADMIN_LOGINS = "/etc/nginx/conf.d/louieops-admin-logins.conf"
+
+
+def slow_request_seconds(s: Settings) -> int:
+    """Whole seconds from which the access log calls a request slow: api_p99_ms's warning level (else its
+    critical level), rounded up; nginx compares the seconds of $request_time."""
+    levels = s.kpi_thresholds.get("api_p99_ms", {})
+    millis = levels.get("warning") or levels.get("critical") or 1000
+    return max(1, math.ceil(millis / 1000))
 
 
 def site_variables(s: Settings, tls: bool) -> dict:
@@ -80,6 +93,8 @@ def provision_nginx():
             name="Upload /etc/nginx/nginx.conf",
             nginx_client_max_body_size=s.nginx_client_max_body_size,
             nginx_api_rate_limit=s.nginx_api_rate_limit,
+            access_log=NGINX_ACCESS_LOG,
+            slow_request_seconds=slow_request_seconds(s),
         ),
         put_template(
             "nginx/louieops-proxy.conf.j2", PROXY_SNIPPET, name=f"Upload {PROXY_SNIPPET}", app_port=s.app_port

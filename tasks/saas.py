@@ -1,5 +1,6 @@
 """External monitors: UptimeRobot uptime monitors, alert contacts, maintenance windows and the status page,
-and Sentry alerts, metric monitors and cron monitors (seed §2.1, §2.2, §5, §7).
+Sentry alerts, metric monitors and cron monitors, and Papertrail's saved searches (seed §2.1, §2.2, §2.3,
+§5, §7, §9).
 
 Runs once per deploy (not per host), after the server tasks. A missing API key skips that service with
 one line; the server deploy is unaffected. The desired objects are built here from the validated settings
@@ -12,9 +13,11 @@ uptimerobot_status_page, alert_slack_webhooks, sentry_api_url, sentry_org, sentr
 sentry_prune, sentry_name_prefix, sentry_settle_minutes, sentry_environment, sentry_slack_integration_id,
 sentry_slack_channel_ids, sentry_issue_alerts, sentry_metric_monitors, sentry_cron_jobs,
 sentry_cron_checkin_margin_minutes, sentry_cron_max_runtime_minutes, sentry_cron_tier, base_timezone, alert_routes,
-kpi_thresholds. The jobs' schedules and monitor slugs come from louieops.checkins; the {placeholders} in
-names and URLs read the settings they name (domain_api, ...).
-Secrets: UPTIMEROBOT_API_KEY, SENTRY_AUTH_TOKEN; the SLACK_WEBHOOK_* of a Slack alert contact to create.
+kpi_thresholds, papertrail_api_url, papertrail_saved_searches, papertrail_settle_minutes. The jobs' schedules
+and monitor slugs come from louieops.checkins; the {placeholders} in names and URLs read the settings they
+name (domain_api, ...).
+Secrets: UPTIMEROBOT_API_KEY, SENTRY_AUTH_TOKEN, PAPERTRAIL_API_TOKEN; the SLACK_WEBHOOK_* of a Slack alert
+contact to create.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 
 from louieops import checkins, secrets
+from louieops.clients.papertrail import SearchSpec
 from louieops.clients.secret import Secret
 from louieops.clients.sentry import CronAlertSpec, CronMonitorSpec, IssueAlertSpec, MetricMonitorSpec, Route
 from louieops.clients.uptimerobot import ContactRef, MonitorSpec, StatusPageSpec, WindowSpec
@@ -82,6 +86,16 @@ def register_external_monitors():
         )
     else:
         _skip("SENTRY_AUTH_TOKEN", "Sentry alerts and metric monitors")
+    if secrets.get("PAPERTRAIL_API_TOKEN"):
+        saas.papertrail_searches(
+            name="Register the Papertrail saved searches",
+            searches=papertrail_searches(settings),
+            settle_minutes=settings.papertrail_settle_minutes,
+            api_url=settings.papertrail_api_url,
+            _run_once=True,
+        )
+    else:
+        _skip("PAPERTRAIL_API_TOKEN", "Papertrail saved searches")
 
 
 # --- the desired state, from the settings ----------------------------------------------------------
@@ -233,3 +247,10 @@ def sentry_cron_alert(settings: Settings) -> CronAlertSpec | None:
         return None
     name = f"{settings.sentry_name_prefix}Cron job missed or failed"
     return CronAlertSpec(name, sentry_route(settings, settings.sentry_cron_tier), settings.sentry_environment)
+
+
+# --- Papertrail ------------------------------------------------------------------------------------
+
+
+def papertrail_searches(settings: Settings) -> list[SearchSpec]:
+    return [SearchSpec(name=item["name"], query=item["query"]) for item in settings.papertrail_saved_searches]

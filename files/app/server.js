@@ -7,6 +7,7 @@
 //   GET  /health                 {"status":"healthy","timestamp":...}   (cheap: no database call)
 //   GET  /health/db              database status through psql (503 when it is down)
 //   GET  /api/claude/status      {"success":true,"data":{"status":"operational","version":"1.0.0"}}
+//   GET  /api/slow?ms=N          answers after N ms (at most 10000): a slow request on demand (latency tests)
 //   POST /login, /api/login      {"username","password"}; a failure logs "Login failed for USER from IP"
 //   GET  /ws                     websocket echo (handshake and framing by hand, RFC 6455)
 // Admin endpoints, each needing "Authorization: Bearer $LOUIE_ADMIN_TOKEN" (seed §7):
@@ -277,6 +278,10 @@ function handle(req, res) {
   const feature = featureOf(urlPath);
   const off = feature && disabledReason(feature);
   if (off) return sendJson(res, 503, { success: false, ...off });
+  if (req.method === 'GET' && urlPath === '/api/slow') {
+    const ms = Math.min(10000, Math.max(0, parseInt(new URLSearchParams((req.url || '').split('?')[1] || '').get('ms'), 10) || 0));
+    return setTimeout(() => sendJson(res, 200, { success: true, slept_ms: ms }), ms);
+  }
   if (req.method === 'GET' && urlPath === '/api/claude/status') {
     return sendJson(res, 200, { success: true, data: { status: 'operational', version: VERSION } });
   }

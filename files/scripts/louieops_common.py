@@ -18,6 +18,9 @@ import time
 
 #: Where the deploy writes the scripts' configuration (louieops.layout.CONFIG_DIR; a test keeps them equal).
 CONFIG_DIR = "/etc/louieops"
+#: The User-Agent of this server's own requests to its sites (health check, release gate): the API's KPIs
+#: leave them out, they are not the API's traffic.
+PROBE_USER_AGENT = "louieops-probe"
 _MISSING = object()
 
 
@@ -157,7 +160,18 @@ def resolve_here(scheme, domain):
 
 def curl_health(url, resolve=None, verify=True, timeout=10):
     """(healthy, detail, seconds) of one GET of a /health URL."""
-    command = ["curl", "-sS", "-m", str(timeout), "-o", "-", "-w", "\n%{http_code} %{time_total}"]
+    command = [
+        "curl",
+        "-sS",
+        "-A",
+        PROBE_USER_AGENT,
+        "-m",
+        str(timeout),
+        "-o",
+        "-",
+        "-w",
+        "\n%{http_code} %{time_total}",
+    ]
     if resolve:
         command += ["--resolve", resolve]
     if not verify:

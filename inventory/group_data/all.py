@@ -166,6 +166,20 @@ papertrail_ca_file = "/etc/ssl/certs/ca-certificates.crt"
 papertrail_permitted_peer = "*.papertrailapp.com"
 # Most disk space rsyslog may use to buffer lines while Papertrail is unreachable (disk-assisted queue).
 papertrail_queue_max_disk = "1g"
+# Papertrail's API (saved searches; the token comes from PAPERTRAIL_API_TOKEN).
+papertrail_api_url = "https://papertrailapp.com/api/v1"
+# Saved searches kept in Papertrail (seed §2.3, §9), matched by exact name: missing ones are created, existing
+# ones adopted (a different query is reported: the API cannot change one). nginx's access log is shipped too
+# and marks 5xx answers with http_5xx and requests slower than kpi_thresholds.api_p99_ms's warning level with
+# slow_request. Papertrail's API cannot create the alerts on them: README "Papertrail" says what to click.
+papertrail_saved_searches = [
+    {"name": "Login failed", "query": '"Login failed"'},
+    {"name": "5xx", "query": "http_5xx"},
+    {"name": "Slow requests", "query": "slow_request"},
+    {"name": "ECONNREFUSED", "query": "ECONNREFUSED"},
+]
+# How long a saved search whose create got no clear answer is looked for before the run stops (never sent twice).
+papertrail_settle_minutes = 10
 # remote_syslog2 release to install when papertrail_method = "remote_syslog2".
 remote_syslog2_version = "0.21"
 # sha256 of the remote_syslog2 linux amd64 tarball; the install refuses any other file. No default on purpose:
@@ -191,14 +205,39 @@ alert_routes = {
     "P3": {"slack": ["alerts-general"], "email": False, "sms": False},
     "P4": {"slack": ["alerts-general"], "email": False, "sms": False},
 }
-# Recipient of e-mail alerts (sent with the server's sendmail if an MTA is installed); None disables e-mail.
+# The name alert messages carry in Slack (seed §4); each message also names its channel (#<channel>).
+alert_slack_username = "SimplyLouie Alerts"
+# The icon of alert messages in Slack (an emoji code, seed §4).
+alert_slack_icon_emoji = ":dog:"
+# Recipient of e-mail alerts; None disables e-mail.
 alert_email_to = "ops@simplylouie.com"
+# Sender address of e-mail alerts (the smarthost must accept it as the envelope and header sender).
+alert_email_from = "alerts@simplylouie.com"
+# SMTP smarthost the server relays alert e-mail through (msmtp-mta: an alert counts as e-mailed only once the
+# smarthost took it); None sends no e-mail.
+alert_smtp_host = None
+# Port of the smarthost (587: submission with STARTTLS; 465: TLS from the first byte).
+alert_smtp_port = 587
+# TLS to the smarthost: "starttls", "tls" (port 465 style) or "none" (only for a relay on this host).
+alert_smtp_tls = "starttls"
+# Login at the smarthost (password from ALERT_SMTP_PASSWORD); None sends without logging in.
+alert_smtp_user = None
+# CA bundle on the server that verifies the smarthost's certificate.
+alert_smtp_ca_file = "/etc/ssl/certs/ca-certificates.crt"
 # Recipient phone number of SMS alerts (E.164), None disables SMS.
 alert_sms_to = None
 # Twilio API base URL (SMS alerts; credentials from TWILIO_* environment variables).
 alert_twilio_api_url = "https://api.twilio.com"
-# The same alert is not resent within this many minutes.
+# An alert raised without a key (it cannot be resolved) is not sent again within this many minutes. Alerts
+# with a key stay open until they resolve and are repeated only as alert_escalation says.
 alert_dedup_minutes = 60
+# Open alerts repeated until they resolve or someone runs `send-alert ack KEY` (seed §4 response times):
+# minutes between repeats, and whether the repeats also go by SMS (needs alert_sms_to and TWILIO_*). Tiers
+# not listed (P3, P4) are sent once.
+alert_escalation = {
+    "P1": {"repeat_minutes": 15, "sms": True},
+    "P2": {"repeat_minutes": 60, "sms": False},
+}
 # Group whose members may run send-alert (read the webhook secrets, write the alert state).
 alert_group = "alerts"
 
@@ -217,12 +256,16 @@ kpi_thresholds = {
     "disk_pct": {"target": 70, "warning": 80, "critical": 90},
     "cert_expiry_days": {"target": 30, "warning": 14, "critical": 7},
 }
-# Alert tier of each health check at its warning and critical level (seed §4: P1 site down ... P4 warnings);
-# uptime_pct is checked by the daily summary (UptimeRobot's uptime ratios), the others every few minutes.
+# Alert tier of each health check (seed §4: P1 site down ... P4 warnings): the up/down checks (api, database)
+# have only a critical tier, every KPI a warning and a critical one. uptime_pct is checked by the daily
+# summary (UptimeRobot's uptime ratios), the others by the health check every few minutes.
 health_tiers = {
-    "api": {"warning": "P2", "critical": "P1"},
-    "database": {"warning": "P2", "critical": "P1"},
+    "api": {"critical": "P1"},
+    "database": {"critical": "P1"},
     "api_p50_ms": {"warning": "P3", "critical": "P2"},
+    "api_p99_ms": {"warning": "P3", "critical": "P2"},
+    "error_rate_pct": {"warning": "P3", "critical": "P2"},
+    "db_query_ms": {"warning": "P3", "critical": "P2"},
     "disk_pct": {"warning": "P3", "critical": "P2"},
     "memory_pct": {"warning": "P4", "critical": "P2"},
     "cpu_pct": {"warning": "P4", "critical": "P3"},
@@ -236,8 +279,9 @@ health_schedule = "*/5 * * * *"
 health_user = "louie-monitor"
 # Mount points whose usage the health check compares with kpi_thresholds.disk_pct.
 health_disk_mounts = ["/"]
-# Requests to /health per run; their median is compared with kpi_thresholds.api_p50_ms.
-health_api_probes = 5
+# API requests the health check must find in nginx's access log for the last check interval before it judges
+# api_p50_ms, api_p99_ms and error_rate_pct (with fewer, one slow or failed request would decide).
+health_api_min_requests = 20
 # Verify the API's TLS certificate in the health check (off only where the CA is not trusted, e.g. test ACME).
 health_api_tls_verify = True
 # App endpoint whose JSON reports websocketConnections (compared with kpi_thresholds.websocket_connections),
@@ -250,8 +294,11 @@ health_websocket_metrics_path = "/admin/metrics/system"
 maintenance_daily_summary_schedule = "0 8 * * *"
 # Cron schedule of the weekly log check (sizes, rotation coverage).
 maintenance_log_check_schedule = "0 6 * * 1"
-# Cron schedule of the weekly `npm audit` of the app.
+# Cron schedule of the weekly `npm audit` of the live release (its package-lock.json).
 maintenance_npm_audit_schedule = "30 6 * * 1"
+# Registry `npm audit` asks for advisories (POST /-/npm/v1/security/advisories/bulk) and the affected packages'
+# metadata; None: npm's own (registry.npmjs.org). For a mirror that serves the audit endpoint.
+maintenance_npm_audit_registry = None
 # Cron schedule of the weekly exposure scan (/.env, /.git, HSTS).
 maintenance_exposure_scan_schedule = "0 7 * * 1"
 # Cron schedule of the monthly certificate expiry report.

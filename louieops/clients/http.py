@@ -116,7 +116,8 @@ class RateLimiter:
 
 
 class HttpClient:
-    """JSON over HTTP with a bearer token. ``sleep``, ``clock`` and ``random`` are injectable for tests."""
+    """JSON over HTTP with a token, by default as ``Authorization: Bearer <token>`` (``token_header`` and
+    ``token_prefix`` name another scheme). ``sleep``, ``clock`` and ``random`` are injectable for tests."""
 
     MAX_ATTEMPTS = 4  # transport errors / 5xx on idempotent methods
     MAX_RATE_LIMITED = 6  # 429 answers in a row
@@ -136,9 +137,12 @@ class HttpClient:
         random: Callable[[], float] = _random.random,
         session: requests.Session | None = None,
         wall_clock: Callable[[], float] = time.time,
+        token_header: str = "Authorization",
+        token_prefix: str = "Bearer ",
     ):
         self.base_url = base_url.rstrip("/")
         self._token = token
+        self._token_header, self._token_prefix = token_header, token_prefix
         self.timeout = timeout
         self.limiter = limiter
         self.sleep, self.clock, self.random, self.wall_clock = sleep, clock, random, wall_clock
@@ -173,7 +177,7 @@ class HttpClient:
                     params=params,
                     json=json_body,
                     timeout=self.timeout,
-                    headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json"},
+                    headers={self._token_header: self._token_prefix + self._token, "Accept": "application/json"},
                 )
             except requests.RequestException as exc:
                 log.info("%s %s attempt %d: %s", method, shown, attempt, type(exc).__name__)

@@ -81,6 +81,11 @@ def _age(obj: Any) -> tuple:
     return (0, int(text), "") if text.isdigit() else (1, 0, text)
 
 
+def plural(kind: str) -> str:
+    """ "UptimeRobot monitors", "Papertrail saved searches"."""
+    return kind + ("es" if kind.endswith(("ch", "sh", "s")) else "s")
+
+
 def match_by_name(
     objects: Iterable[Any], name_of: Callable[[Any], str], wanted: Iterable[str], kind: str
 ) -> tuple[dict[str, Any], list[str]]:
@@ -102,7 +107,7 @@ def match_by_name(
         if len(group) > 1:
             others = ", ".join(str(o.id) for o in group[1:])
             notes.append(
-                f"{len(group)} {kind}s are named {name!r}: managing the oldest (id {group[0].id}) and leaving "
+                f"{len(group)} {plural(kind)} are named {name!r}: managing the oldest (id {group[0].id}) and leaving "
                 f"id {others} alone; delete what is not needed by hand"
             )
     return found, notes

@@ -1,4 +1,5 @@
-"""pyinfra operations that register the external monitors (UptimeRobot) and alerts (Sentry).
+"""pyinfra operations that register the external monitors (UptimeRobot), alerts (Sentry) and saved log
+searches (Papertrail).
 
 Each operation lists the remote objects once, diffs them against its arguments and either calls
 ``host.noop`` (nothing to do: the results table shows "No change") or logs one line per planned action and
@@ -25,7 +26,7 @@ from pyinfra import host
 from pyinfra.api import FunctionCommand, OperationError, OperationValueError, operation
 
 from .. import plandetails, secrets
-from ..clients import sentry, uptimerobot
+from ..clients import papertrail, sentry, uptimerobot
 from ..clients.http import ApiError
 from ..clients.plan import PlanError, Settle
 
@@ -241,6 +242,51 @@ def sentry_alerts(
     _log_plan("Sentry", plan)
     if not plan:
         host.noop(f"Sentry alerts and monitors are up to date ({len(plan.unchanged)} checked)")
+        return
+    for action in plan.actions:
+        yield FunctionCommand(_apply, (reconciler.apply, action), {})
+
+
+@operation()
+def papertrail_searches(
+    searches: Sequence[papertrail.SearchSpec],
+    *,
+    settle_minutes: float = 10,
+    # the Papertrail API
+    api_url: str,
+):
+    """
+    Create the Papertrail saved searches that are missing; the token is PAPERTRAIL_API_TOKEN.
+
+    + searches: the desired saved searches, matched by exact name; an existing one is adopted as it is (a
+      different query is reported as a note: the API documents no update)
+    + settle_minutes: how long a create that got no clear answer is looked for before the run stops (setting
+      papertrail_settle_minutes); it is never sent twice
+    + api_url: base URL of Papertrail's API (https://papertrailapp.com/api/v1)
+
+    **Example:**
+
+    .. code:: python
+
+        saas.papertrail_searches(
+            name="Register the Papertrail saved searches",
+            searches=[SearchSpec(name="Login failed", query='"Login failed"')],
+            api_url="https://papertrailapp.com/api/v1",
+            _run_once=True,
+        )
+    """
+    names = [spec.name for spec in searches]
+    if len(set(names)) != len(names):
+        raise OperationValueError(f"Papertrail saved search names must be unique: {names}")
+    client = papertrail.make_client(api_url, secrets.require("PAPERTRAIL_API_TOKEN"))
+    reconciler = papertrail.Reconciler(client, searches, settle=_settle(settle_minutes, "papertrail_settle_minutes"))
+    plan = _planned(reconciler.plan)
+    if plan is None:
+        yield FunctionCommand(_failed, (), {})
+        return
+    _log_plan("Papertrail", plan)
+    if not plan:
+        host.noop(f"Papertrail saved searches are up to date ({len(plan.unchanged)} checked)")
         return
     for action in plan.actions:
         yield FunctionCommand(_apply, (reconciler.apply, action), {})

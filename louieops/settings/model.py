@@ -25,6 +25,11 @@ class AlertRoute(TypedDict):
     sms: bool
 
 
+class Escalation(TypedDict):
+    repeat_minutes: int
+    sms: bool
+
+
 class KpiLevels(TypedDict):
     target: float | None
     warning: float | None
@@ -32,8 +37,8 @@ class KpiLevels(TypedDict):
 
 
 class TierLevels(TypedDict):
-    warning: Tier
     critical: Tier
+    warning: NotRequired[Tier]  # KPIs only: the up/down checks have none
 
 
 class AlertContact(TypedDict):
@@ -76,6 +81,11 @@ class IssueAlert(TypedDict):
     tier: Tier
     events: NotRequired[int]
     interval: NotRequired[str]
+
+
+class SavedSearch(TypedDict):
+    name: str
+    query: str
 
 
 class MetricMonitor(TypedDict):
@@ -165,16 +175,28 @@ class Settings:
     papertrail_ca_file: str
     papertrail_permitted_peer: str | None
     papertrail_queue_max_disk: str
+    papertrail_api_url: str
+    papertrail_saved_searches: list[SavedSearch]
+    papertrail_settle_minutes: float
     remote_syslog2_version: str
     remote_syslog2_sha256: str | None
     remote_syslog2_source: str
     # --- Alert routing
     alert_slack_webhooks: dict[str, str]
     alert_routes: dict[Tier, AlertRoute]
+    alert_slack_username: str
+    alert_slack_icon_emoji: str
     alert_email_to: str | None
+    alert_email_from: str
+    alert_smtp_host: str | None
+    alert_smtp_port: int
+    alert_smtp_tls: Literal["starttls", "tls", "none"]
+    alert_smtp_user: str | None
+    alert_smtp_ca_file: str
     alert_sms_to: str | None
     alert_twilio_api_url: str
     alert_dedup_minutes: int
+    alert_escalation: dict[Tier, Escalation]
     alert_group: str
     # --- KPI thresholds (seed §5)
     kpi_thresholds: dict[str, KpiLevels]
@@ -182,13 +204,14 @@ class Settings:
     health_schedule: str
     health_user: str
     health_disk_mounts: list[str]
-    health_api_probes: int
+    health_api_min_requests: int
     health_api_tls_verify: bool
     health_websocket_metrics_path: str | None
     # --- Maintenance jobs and security monitoring (seed §6, §9)
     maintenance_daily_summary_schedule: str
     maintenance_log_check_schedule: str
     maintenance_npm_audit_schedule: str
+    maintenance_npm_audit_registry: str | None
     maintenance_exposure_scan_schedule: str
     maintenance_cert_report_schedule: str
     maintenance_quarterly_reminder_schedule: str

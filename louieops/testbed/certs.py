@@ -90,9 +90,11 @@ def write_pki(
     return ca_path, cert_path, key_path
 
 
-def write_listener_pki(directory: Path, ip: str, label: str) -> tuple[Path, Path, Path]:
-    """``ca.pem``, ``cert.pem`` (SAN = ``ip``) and ``key.pem`` for pebble's listener in ``directory``.
+def write_listener_pki(directory: Path, ip: str, label: str, names: tuple[str, ...] = ()) -> tuple[Path, Path, Path]:
+    """``ca.pem``, ``cert.pem`` (SAN = ``ip``, ``names`` and localhost) and ``key.pem`` for the peers' TLS
+    listeners (pebble, the SMTP recorder, the syslog receiver) in ``directory``.
 
     The CA is trusted inside the test server so certbot can talk to pebble.
     """
-    return write_pki(directory, ca_name=f"louieops testbed listener CA ({label})", subject=ip, sans=[ip, "localhost"])
+    sans = [ip, *names, "localhost"]
+    return write_pki(directory, ca_name=f"louieops testbed listener CA ({label})", subject=ip, sans=sans)

@@ -1,12 +1,15 @@
-"""Command line: ``python -m louieops.testbed up|down|status|ssh|cleanup``."""
+"""Command line: ``python -m louieops.testbed up|down|status|ssh|cleanup|logs``."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import shlex
 import sys
+import time
+from pathlib import Path
 
 from . import cleanup, peers
 from .errors import AlreadyRunning, TestbedError
@@ -45,6 +48,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     DNS             {tb.peer_address}:{peers.CHALLTESTSRV_DNS_PORT} (pebble-challtestsrv: {", ".join(tb.domains)})
     S3 (moto)       {tb.s3_endpoint}
     recorder        {tb.recorder.url}/_recorded
+    SMTP (alerts)   {peers.PEER_HOSTNAME}:{peers.SMTP_PORT} (STARTTLS; accepted mail in {tb.mail.log_path})
+    syslog (logs)   {peers.PEER_HOSTNAME}:{peers.SYSLOG_PORT} (TLS; `python -m louieops.testbed logs --name {tb.name}`)
   logs:       {tb.log_dir}
 
   stop:       python -m louieops.testbed down --name {tb.name}""")
@@ -90,6 +95,40 @@ def cmd_ssh(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def cmd_logs(args: argparse.Namespace) -> int:
+    """The log lines the server shipped to the syslog receiver (Papertrail's stand-in), as Papertrail lists them."""
+    tb = Testbed.attach(args.name)
+    path = tb.shipped_log
+    print(
+        f"# lines {tb.name} shipped over TLS to {peers.PEER_HOSTNAME}:{peers.SYSLOG_PORT}, kept in {path}", flush=True
+    )
+    lines, offset = shipped_lines(path, 0)
+    print("\n".join(lines[-args.lines :]), flush=True)
+    while args.follow:
+        time.sleep(1)
+        lines, offset = shipped_lines(path, offset)
+        for line in lines:
+            print(line, flush=True)
+    return 0
+
+
+def shipped_lines(path: Path, offset: int) -> tuple[list[str], int]:
+    """The received messages after byte ``offset`` of the receiver's log, as "time host tag: message" lines."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            data = fh.read()
+    except FileNotFoundError:
+        return [], offset
+    complete = data[: data.rfind(b"\n") + 1]
+    lines = []
+    for raw in complete.decode(errors="replace").splitlines():
+        message = json.loads(raw)
+        stamp = time.strftime("%H:%M:%S", time.localtime(message["received"]))
+        lines.append(f"{stamp} {message['hostname']} {message['tag']}: {message['message']}")
+    return lines, offset + len(complete)
+
+
 def cleanup_all() -> dict[str, list[str]]:
     """Tear down every instance, then sweep anything left; return what the sweep had to remove."""
     for name in list_instances():
@@ -129,6 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     ssh.add_argument("command", nargs=argparse.REMAINDER)
     ssh.set_defaults(func=cmd_ssh)
     sub.add_parser("cleanup", help="remove every test server and leftover").set_defaults(func=cmd_cleanup)
+    logs = sub.add_parser("logs", help="the log lines a test server shipped to its syslog receiver")
+    logs.add_argument("--name", default="demo", type=check_name)
+    logs.add_argument("-n", "--lines", type=int, default=50, help="how many of the newest lines (default 50)")
+    logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
+    logs.set_defaults(func=cmd_logs)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
     if os.geteuid() != 0:

@@ -9,6 +9,7 @@ import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
+from . import peers
 from .apprepo import APP_DIR
 from .paths import REPO_ROOT
 
@@ -46,6 +47,16 @@ def host_data(
         # the app from its git remote on the peer, in the seed's layout (apprepo.py)
         "app_git_url": app_git_url,
         "app_dir": APP_DIR,
+        # alert e-mail through the SMTP recorder, logs to the syslog receiver: both verified by name over TLS
+        "alert_smtp_host": peers.PEER_HOSTNAME,
+        "alert_smtp_port": peers.SMTP_PORT,
+        "alert_smtp_user": peers.SMTP_USER,
+        "papertrail_host": peers.PEER_HOSTNAME,
+        "papertrail_port": peers.SYSLOG_PORT,
+        "papertrail_permitted_peer": peers.PEER_HOSTNAME,
+        "papertrail_api_url": peers.papertrail_api_url(peer_address),
+        # the registry these servers reach refuses npm audit's POST: recorded advisories instead
+        "maintenance_npm_audit_registry": peers.npm_audit_url(peer_address),
         "testbed_name": name,
         "testbed_peer_address": peer_address,
         "testbed_recorder_url": recorder_url,
@@ -73,7 +84,8 @@ def render_inventory(name: str, address: str, data: Mapping[str, object]) -> str
 
 
 def generate_secrets(recorder: str, saas_token: str, sentry_dsn: str) -> dict[str, str]:
-    """Fresh random secrets for the deploy's environment; Slack webhooks and Sentry's DSN point at the recorder."""
+    """Fresh random secrets for the deploy's environment; Slack webhooks and Sentry's DSN point at the recorder,
+    the SMTP password is the SMTP recorder's."""
     return {
         "LOUIE_DB_PASSWORD": secrets.token_urlsafe(24),
         "LOUIE_ADMIN_TOKEN": secrets.token_urlsafe(32),
@@ -84,7 +96,9 @@ def generate_secrets(recorder: str, saas_token: str, sentry_dsn: str) -> dict[st
         "SLACK_WEBHOOK_GENERAL": f"{recorder}/slack/general",
         "UPTIMEROBOT_API_KEY": saas_token,
         "SENTRY_AUTH_TOKEN": saas_token,
+        "PAPERTRAIL_API_TOKEN": saas_token,
         "SENTRY_DSN": sentry_dsn,
+        "ALERT_SMTP_PASSWORD": peers.SMTP_PASSWORD,
     }
 
 

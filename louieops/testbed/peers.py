@@ -1,5 +1,6 @@
-"""Controller-side peers of a test server: pebble, pebble-challtestsrv, moto (S3), the webhook recorder, and
-git daemon serving the app's repository (apprepo.py).
+"""Controller-side peers of a test server: pebble, pebble-challtestsrv, moto (S3), the webhook recorder, the
+SMTP recorder (the alert e-mail's smarthost), the TLS syslog receiver (Papertrail's log destination), the
+SaaS API stand-ins, and git daemon serving the app's repository (apprepo.py).
 
 Each peer is a :class:`PeerSpec`: a command line, the TCP port to poll for readiness, and optional
 environment. Every peer listens on the host side of the veth only (``10.231.N.1``), so the same ports
@@ -31,7 +32,16 @@ MOTO_PORT = 5100
 RECORDER_PORT = 9180
 UPTIMEROBOT_PORT = 9300
 SENTRY_PORT = 9301
+NPM_AUDIT_PORT = 9303
+PAPERTRAIL_API_PORT = 9304
 GIT_PORT = 9418
+SMTP_PORT = 2525
+SYSLOG_PORT = 6514
+#: The name the server knows the peer address by (its /etc/hosts): the listener certificate carries it, so
+#: the e-mail relay and the log shipper verify the peer's certificate as they would a real smarthost's.
+PEER_HOSTNAME = "peer.testbed.test"
+#: The login the SMTP recorder asks for (test values, not secrets).
+SMTP_USER, SMTP_PASSWORD = "louieops", "testbed-smtp-password"
 #: Bearer token the UptimeRobot and Sentry stand-ins accept (a test value, not a secret).
 SAAS_TOKEN = "test-token"
 #: The public key of the test DSN: Sentry's SDK accepts only word characters there (no '-').
@@ -132,6 +142,25 @@ def default_peers(peer: str, instance_dir: Path, cert: Path, key: Path) -> list[
             "uptimerobot", "tests.standins.uptimerobot", peer, UPTIMEROBOT_PORT, "--token", SAAS_TOKEN
         ),
         PeerSpec.python_module("sentry", "tests.standins.sentry", peer, SENTRY_PORT, "--token", SAAS_TOKEN),
+        PeerSpec.python_module(
+            "papertrail", "tests.standins.papertrail", peer, PAPERTRAIL_API_PORT, "--token", SAAS_TOKEN
+        ),
+        PeerSpec.python_module("npm-audit", "tests.standins.npm_audit", peer, NPM_AUDIT_PORT),
+        PeerSpec.python_module(
+            "smtp",
+            "louieops.testbed.smtp_recorder",
+            peer,
+            SMTP_PORT,
+            *("--cert", str(cert), "--key", str(key), "--user", SMTP_USER, "--password", SMTP_PASSWORD),
+            *("--log", str(mail_log(instance_dir))),
+        ),
+        PeerSpec.python_module(
+            "syslog",
+            "louieops.testbed.syslog_receiver",
+            peer,
+            SYSLOG_PORT,
+            *("--cert", str(cert), "--key", str(key), "--log", str(shipped_log(instance_dir))),
+        ),
         PeerSpec(
             "git",
             (
@@ -147,6 +176,16 @@ def default_peers(peer: str, instance_dir: Path, cert: Path, key: Path) -> list[
             peer,
         ),
     ]
+
+
+def mail_log(instance_dir: Path) -> Path:
+    """The messages the SMTP recorder accepted (JSON lines)."""
+    return instance_dir / "logs" / "mail.jsonl"
+
+
+def shipped_log(instance_dir: Path) -> Path:
+    """The log lines the syslog receiver got from the server (JSON lines)."""
+    return instance_dir / "logs" / "shipped-logs.jsonl"
 
 
 def add_dns_records(peer: str, domains: Iterable[str], address: str) -> None:
@@ -184,6 +223,14 @@ def uptimerobot_url(peer: str) -> str:
 
 def sentry_url(peer: str) -> str:
     return f"http://{peer}:{SENTRY_PORT}"
+
+
+def papertrail_api_url(peer: str) -> str:
+    return f"http://{peer}:{PAPERTRAIL_API_PORT}/api/v1"
+
+
+def npm_audit_url(peer: str) -> str:
+    return f"http://{peer}:{NPM_AUDIT_PORT}"
 
 
 def app_git_url(peer: str) -> str:

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 DEPLOY_USER = "deploy"
@@ -72,16 +73,19 @@ def prepare(
     root: Path,
     *,
     hostname: str,
+    hosts: Mapping[str, str],
     release: str,
     authorized_key: str,
     extra_ca_files: list[Path],
     trust_controller_cas: bool = True,
 ) -> None:
-    """Identity, deploy user, sshd, DNS, apt and CA trust for a root file system that is not running."""
+    """Identity, deploy user, sshd, DNS (``hosts``: name -> address lines of /etc/hosts), apt and CA trust
+    for a root file system that is not running."""
     etc = root / "etc"
     (etc / "hostname").write_text(hostname + "\n")
     (etc / "hosts").write_text(
         f"127.0.0.1\tlocalhost\n127.0.1.1\t{hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+        + "".join(f"{address}\t{name}\n" for name, address in hosts.items())
     )
     (etc / "machine-id").write_text(uuid.uuid4().hex + "\n")
     resolv = etc / "resolv.conf"

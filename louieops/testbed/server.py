@@ -30,6 +30,7 @@ from .certs import write_listener_pki
 from .errors import AlreadyRunning, TestbedError
 from .paths import DEFAULT_RELEASE, REPO_ROOT, instance_dir, netns_name, work_dir
 from .recorder import Recorder
+from .smtp_recorder import MailRecorder
 from .ssh import KEY_FILE, KNOWN_HOSTS_FILE, SshTarget, generate_key
 from .state import STATE_FILE, load_state, save_state
 
@@ -132,6 +133,16 @@ class Testbed:
         return self.instance_dir / "pki" / "ca.pem"
 
     @property
+    def mail(self) -> MailRecorder:
+        """The e-mail the SMTP recorder (the alert e-mail's smarthost) accepted."""
+        return MailRecorder(peers.mail_log(self.instance_dir))
+
+    @property
+    def shipped_log(self) -> Path:
+        """Where the syslog receiver (Papertrail's stand-in) keeps the lines the server shipped (JSON lines)."""
+        return peers.shipped_log(self.instance_dir)
+
+    @property
     def app_repo(self) -> AppRepo:
         """The app's git remote (served by the git peer); tests commit new versions of the app to it."""
         return AppRepo(self.instance_dir / "git")
@@ -215,12 +226,11 @@ class Testbed:
             shutil.rmtree(self.workdir)
         self.workdir.mkdir(parents=True)
         generate_key(self.ssh_key, f"deploy@louieops-testbed-{self.name}")
-        ca, cert, key = write_listener_pki(self.instance_dir / "pki", self.peer_address, self.name)
+        write_listener_pki(self.instance_dir / "pki", self.peer_address, self.name, names=(peers.PEER_HOSTNAME,))
 
         # Peers start while the root file system is unpacked (git daemon serves the app's repository).
         self.app_repo.create()
-        specs = peers.default_peers(self.peer_address, self.instance_dir, cert, key)
-        specs += [factory(self.peer_address) for factory in self.extra_peers]
+        specs = self._peer_specs()
         for spec in specs:
             self._start_peer(spec)
 
@@ -236,10 +246,11 @@ class Testbed:
         rootfs.prepare(
             self.root,
             hostname=self.name,
+            hosts={peers.PEER_HOSTNAME: self.peer_address},
             release=self.release,
             authorized_key=self.ssh_key.with_suffix(".pub").read_text(),
             extra_ca_files=[
-                rootfs.copy_as_crt(ca, self.instance_dir / "pki" / "louieops-testbed-listener-ca.crt"),
+                rootfs.copy_as_crt(self.listener_ca, self.instance_dir / "pki" / "louieops-testbed-listener-ca.crt"),
                 pebble_root,
             ],
             trust_controller_cas=self.trust_controller_cas,
@@ -278,6 +289,20 @@ class Testbed:
             self.boot_seconds,
             time.monotonic() - started,
         )
+
+    def _peer_specs(self) -> list[peers.PeerSpec]:
+        pki = self.instance_dir / "pki"
+        specs = peers.default_peers(self.peer_address, self.instance_dir, pki / "cert.pem", pki / "key.pem")
+        return specs + [factory(self.peer_address) for factory in self.extra_peers]
+
+    def stop_peer(self, name: str) -> None:
+        """Stop one peer (a smarthost or log host that is down); :meth:`start_peer` brings it back."""
+        procs.stop(self.state["peers"][name])
+
+    def start_peer(self, name: str) -> None:
+        spec = next(spec for spec in self._peer_specs() if spec.name == name)
+        self._start_peer(spec)
+        self._wait_peer(spec)
 
     def _start_peer(self, spec: peers.PeerSpec) -> None:
         proc = procs.spawn(spec.argv, self.log_dir / f"{spec.name}.log", env=spec.env, cwd=REPO_ROOT)

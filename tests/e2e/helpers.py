@@ -1,13 +1,18 @@
-"""Helpers the e2e modules share: root commands on the server, polling, HTTPS to the server's own address
-with the certificate checked against pebble's root, and a /health poller for measuring gaps."""
+"""Helpers the e2e modules share: root commands on the server, polling, one task re-run with setting overrides,
+the health check and the Slack posts it caused, HTTPS to the server's own address with the certificate
+checked against pebble's root, and a /health poller for measuring gaps."""
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 import threading
 import time
+import urllib.parse
+import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import urllib3
 
@@ -37,6 +42,66 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.5):
             last = exc
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what} (last error: {last!r})")
+
+
+# Each task module and its deploy function, for partial re-runs.
+TASKS = {
+    "logs": "ship_logs",
+    "health": "install_health_check",
+    "alerts": "install_alert_routing",
+    "maintenance": "install_maintenance_jobs",
+}
+
+
+def redeploy(deployed, tmp_path: Path, task: str, *, env: dict | None = None, **overrides):
+    """Run one task's deploy function against the test server with setting overrides (``--data``) and
+    extra secrets (``env``).
+
+    Returns the shared fixture's DeployRun (returncode, stdout, stderr, changed_operations)."""
+    deploy_file = tmp_path / f"deploy_{task}_{uuid.uuid4().hex[:8]}.py"
+    deploy_file.write_text(
+        "from pyinfra import host\n"
+        "from louieops.settings import for_host\n"
+        f"from tasks import {task}\n"
+        "for_host(host)\n"
+        f"{task}.{TASKS[task]}()\n"
+    )
+    data = []
+    for key, value in overrides.items():
+        text = json.dumps(value)  # pyinfra reads a --data value as JSON (a bare "+1555..." would become a number)
+        data += ["--data", f"{key}={text}"]
+    return deployed.deploy("-y", *data, deploy_file=str(deploy_file), env=env)
+
+
+def redeploy_ok(deployed, tmp_path, task, *, env: dict | None = None, **overrides):
+    run = redeploy(deployed, tmp_path, task, env=env, **overrides)
+    assert run.returncode == 0, f"deploy of {task} with {overrides} failed:\n{run.stdout[-2000:]}{run.stderr[-3000:]}"
+    return run
+
+
+def health_run(deployed) -> subprocess.CompletedProcess:
+    """One run of the health check as its unprivileged user (serialized with the cron run)."""
+    s = deployed.settings
+    return root(
+        deployed,
+        f"runuser -u {s.health_user} -- flock /var/lib/louieops/health/lock {s.scripts_dir}/health-check",
+        check=False,
+    )
+
+
+def slack_since(deployed, since: float, *needles: str) -> list[dict]:
+    """Slack webhook posts at the recorder since ``since`` whose body contains every needle."""
+    return [
+        r
+        for r in deployed.recorder.requests()
+        if r["path"].startswith("/slack/") and r["time"] >= since and all(n in r["body"] for n in needles)
+    ]
+
+
+def channel_paths(deployed, tier: str) -> set[str]:
+    """URL paths of the Slack webhooks a tier is routed to (the recorder records the path)."""
+    s = deployed.settings
+    return {urllib.parse.urlsplit(deployed.env[s.alert_slack_webhooks[c]]).path for c in s.alert_routes[tier]["slack"]}
 
 
 def https_pool(deployed, ca_file: str, domain: str, timeout: float = 15) -> urllib3.HTTPSConnectionPool:

@@ -20,13 +20,13 @@ import subprocess
 import tarfile
 import threading
 import time
-import urllib.parse
 import uuid
 from pathlib import Path
 
 import pytest
 
 from louieops.testbed.syslog_receiver import SyslogReceiver, write_pki
+from tests.e2e.helpers import channel_paths, health_run, redeploy, redeploy_ok, slack_since
 
 pytestmark = [
     pytest.mark.e2e,
@@ -36,13 +36,6 @@ pytestmark = [
 LOG_HOST = "logs.papertrail.test"
 TEST_CA_DIR = "/etc/ssl/louieops-test"
 DISK_TEST_MOUNT = "/mnt/louieops-disk-test"
-# Each task module and its deploy function, for partial re-runs.
-TASKS = {
-    "logs": "ship_logs",
-    "health": "install_health_check",
-    "alerts": "install_alert_routing",
-    "maintenance": "install_maintenance_jobs",
-}
 
 
 # --- helpers --------------------------------------------------------------------------------------------
@@ -51,33 +44,6 @@ TASKS = {
 def root(deployed, command: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess:
     """Run a shell command as root on the server."""
     return deployed.testbed.ssh(f"sudo sh -c {shlex.quote(command)}", check=check, input=input)
-
-
-def redeploy(deployed, tmp_path: Path, task: str, **overrides):
-    """Run one task's deploy function against the test server with setting overrides (``--data``).
-
-    Returns the shared fixture's DeployRun (returncode, stdout, stderr, changed_operations)."""
-    deploy_file = tmp_path / f"deploy_{task}_{uuid.uuid4().hex[:8]}.py"
-    deploy_file.write_text(
-        "from pyinfra import host\n"
-        "from louieops.settings import for_host\n"
-        f"from tasks import {task}\n"
-        "for_host(host)\n"
-        f"{task}.{TASKS[task]}()\n"
-    )
-    data = []
-    for key, value in overrides.items():
-        text = "null" if value is None else ("true" if value is True else "false" if value is False else value)
-        if isinstance(value, list):
-            text = "[" + ",".join(f'"{item}"' for item in value) + "]"
-        data += ["--data", f"{key}={text}"]
-    return deployed.deploy("-y", *data, deploy_file=str(deploy_file))
-
-
-def redeploy_ok(deployed, tmp_path, task, **overrides):
-    run = redeploy(deployed, tmp_path, task, **overrides)
-    assert run.returncode == 0, f"deploy of {task} with {overrides} failed:\n{run.stdout[-2000:]}{run.stderr[-3000:]}"
-    return run
 
 
 def poll(predicate, timeout: float, interval: float = 1.0, what: str = "condition"):
@@ -89,31 +55,6 @@ def poll(predicate, timeout: float, interval: float = 1.0, what: str = "conditio
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(interval)
-
-
-def health_run(deployed) -> subprocess.CompletedProcess:
-    """One run of the health check as its unprivileged user (serialized with the cron run)."""
-    s = deployed.settings
-    return root(
-        deployed,
-        f"runuser -u {s.health_user} -- flock /var/lib/louieops/health/lock {s.scripts_dir}/health-check",
-        check=False,
-    )
-
-
-def slack_since(deployed, since: float, *needles: str) -> list[dict]:
-    """Slack webhook posts at the recorder since ``since`` whose body contains every needle."""
-    return [
-        r
-        for r in deployed.recorder.requests()
-        if r["path"].startswith("/slack/") and r["time"] >= since and all(n in r["body"] for n in needles)
-    ]
-
-
-def channel_paths(deployed, tier: str) -> set[str]:
-    """URL paths of the Slack webhooks a tier is routed to (the recorder records the path)."""
-    s = deployed.settings
-    return {urllib.parse.urlsplit(deployed.env[s.alert_slack_webhooks[c]]).path for c in s.alert_routes[tier]["slack"]}
 
 
 def app_healthy(deployed) -> bool:
@@ -368,7 +309,7 @@ def test_every_scheduled_job_is_installed_exactly_once(observed):
 MAINTENANCE_REPORTS = {
     "daily-summary": ("Daily summary", "app error-log lines"),
     "log-check": ("Weekly log check OK", "out.log"),
-    "npm-audit": ("npm audit",),
+    "npm-audit": ("Weekly npm audit of", "0 critical, 0 high"),
     "exposure-scan": ("Weekly exposure scan: no .env or .git served, HSTS sent on every domain",),
     "cert-report": ("Monthly certificate report: ", " days"),
     "quarterly-reminder": ("Quarterly maintenance",),

@@ -82,3 +82,8 @@ def test_errors_are_one_line_with_the_fix(inventory, standin, capsys, monkeypatc
 def test_nothing_to_update_says_so(inventory, standin, page, capsys):
     assert cli(inventory, "resolve") == 1
     assert "shows no published announcement: post one first" in capsys.readouterr().err
+
+
+def test_the_inventory_may_follow_the_action_as_the_runbook_writes_it(inventory, standin, page, capsys):
+    assert statuspage.main(["list", "--inventory", inventory]) == 0
+    assert statuspage.main(["post", "--inventory", inventory, "--title", "API errors", "--message", "Looking."]) == 0

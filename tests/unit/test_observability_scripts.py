@@ -366,6 +366,7 @@ def test_rsyslog_forwarding_checks_certificate_and_name():
         queue_name=server_scripts.RSYSLOG_QUEUE,
         app_log_dir="/var/log/simplylouie",
         app_name="simplylouie",
+        nginx_access_log="/var/log/nginx/access.log",
     )
     for directive in (
         'StreamDriverMode="1"',
@@ -376,6 +377,7 @@ def test_rsyslog_forwarding_checks_certificate_and_name():
         'queue.filename="louieops_papertrail"',
         'queue.saveOnShutdown="on"',
         'File="/var/log/simplylouie/*.log"',
+        'File="/var/log/nginx/access.log" Tag="nginx:"',
     ):
         assert directive in conf
     assert "anon" not in conf
@@ -386,12 +388,16 @@ def test_remote_syslog2_config_is_tls():
         "remote_syslog2/log_files.yml.j2",
         app_log_dir="/var/log/simplylouie",
         app_name="simplylouie",
+        nginx_access_log="/var/log/nginx/access.log",
         papertrail_host="logs5.papertrailapp.com",
         papertrail_port=12345,
     )
     config = yaml.safe_load(rendered)
     assert config["destination"] == {"host": "logs5.papertrailapp.com", "port": 12345, "protocol": "tls"}
-    assert config["files"] == [{"path": "/var/log/simplylouie/*.log", "tag": "simplylouie"}]
+    assert config["files"] == [
+        {"path": "/var/log/simplylouie/*.log", "tag": "simplylouie"},
+        {"path": "/var/log/nginx/access.log", "tag": "nginx"},
+    ]
 
 
 def test_cron_files_are_deterministic_and_list_each_job_once():
@@ -468,3 +474,95 @@ def test_parse_audit_refuses_an_error_answer_instead_of_calling_it_clean(mainten
     output = json.dumps({"error": {"code": "ENOTFOUND", "summary": "request to the registry failed"}})
     with pytest.raises(ValueError, match="npm audit gave no result"):
         maintenance.parse_audit(output)
+
+
+# --- npm audit of the live release ----------------------------------------------------------------------
+
+# `npm audit --json --omit=dev` (npm 9) of a release that pins minimist 1.2.5, against the advisory of
+# tests/standins/npm_audit.py (shortened to what the job reads), and of the reference app as it is.
+VULNERABLE_AUDIT = {
+    "auditReportVersion": 2,
+    "vulnerabilities": {
+        "minimist": {
+            "name": "minimist",
+            "severity": "critical",
+            "isDirect": True,
+            "via": [{"source": 1179, "name": "minimist", "title": "Prototype Pollution in minimist"}],
+            "range": "1.0.0 - 1.2.5",
+            "nodes": ["node_modules/minimist"],
+            "fixAvailable": True,
+        }
+    },
+    "metadata": {"vulnerabilities": {"info": 0, "low": 0, "moderate": 0, "high": 0, "critical": 1, "total": 1}},
+}
+CLEAN_AUDIT = {
+    "auditReportVersion": 2,
+    "vulnerabilities": {},
+    "metadata": {"vulnerabilities": {"info": 0, "low": 0, "moderate": 0, "high": 0, "critical": 0, "total": 0}},
+}
+
+
+def _npm_audit_job(tmp_path, monkeypatch, answer: dict, status: int):
+    """The job's config, with a fake npm on PATH that prints ``answer`` and notes the registry it was given."""
+    release = tmp_path / "release"
+    release.mkdir(exist_ok=True)
+    (release / "package-lock.json").write_text("{}")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (tmp_path / "answer.json").write_text(json.dumps(answer))
+    npm = bin_dir / "npm"
+    npm.write_text(
+        f'#!/bin/sh\necho "$npm_config_registry $*" > {tmp_path}/npm-args\ncat {tmp_path}/answer.json\nexit {status}\n'
+    )
+    npm.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    send_alert, calls = send_alert_recorder(tmp_path)
+    config = {"app_root": str(release), "home": str(tmp_path), "send_alert": send_alert}
+    return {**config, "npm_audit_registry": "http://10.231.9.1:9303"}, calls
+
+
+def test_npm_audit_fails_on_a_vulnerable_release_naming_the_package(maintenance, tmp_path, monkeypatch):
+    config, calls = _npm_audit_job(tmp_path, monkeypatch, VULNERABLE_AUDIT, 1)
+    assert maintenance.npm_audit(config) == maintenance.AUDIT_FAILED
+    assert (tmp_path / "npm-args").read_text().split() == ["http://10.231.9.1:9303", "audit", "--json", "--omit=dev"]
+    assert calls()[-1] == (
+        f"--key maintenance:npm-audit P2 npm audit of {config['app_root']}: 1 critical, 0 high, 0 moderate, 0 low, "
+        "0 info: minimist (critical)"
+    )
+
+
+def test_npm_audit_passes_on_a_clean_release_and_resolves(maintenance, tmp_path, monkeypatch):
+    config, calls = _npm_audit_job(tmp_path, monkeypatch, CLEAN_AUDIT, 0)
+    assert maintenance.npm_audit(config) == 0
+    assert calls()[-2].startswith("--key maintenance:npm-audit --resolve P3 npm audit of ")
+    assert calls()[-1].startswith("--report P4 Weekly npm audit of ") and "0 critical, 0 high" in calls()[-1]
+
+
+def test_npm_audit_without_a_lock_file_or_an_answer_could_not_run(maintenance, tmp_path, monkeypatch):
+    config, calls = _npm_audit_job(tmp_path, monkeypatch, {"error": {"code": "E405", "summary": "405"}}, 1)
+    assert maintenance.npm_audit(config) == maintenance.AUDIT_COULD_NOT_RUN
+    assert calls()[-1].startswith("--key maintenance:npm-audit-run P3 npm audit of ") and "no result" in calls()[-1]
+    (tmp_path / "release" / "package-lock.json").unlink()
+    assert maintenance.npm_audit(config) == maintenance.AUDIT_COULD_NOT_RUN
+    assert "no package-lock.json" in calls()[-1]
+
+
+def test_status_shows_undelivered_alerts_first_and_in_red_on_a_terminal(tmp_path, monkeypatch):
+    status = _script("scripts/status")
+    now = time.time()
+    state = {
+        "health:api": {"tier": "P1", "message": "API down", "first": now, "last_sent": now, "repeats": 2,
+                       "acked": {"time": now, "by": "alice"}, "explicit": True},
+        "db": {"tier": "P2", "message": "database slow", "first": now, "last_sent": None, "pending": "alert",
+               "attempts": 3, "explicit": True},
+    }  # fmt: skip
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    config = {"alert_state": str(tmp_path / "state.json"), "alert_log": str(tmp_path / "alerts.log")}
+    lines = status.alerts(config).splitlines()
+    assert lines[0] == "open: 2, NOT DELIVERED: 1 (`send-alert tick` retries every minute)"
+    assert lines[1].startswith("  P2 db since ") and lines[1].endswith(
+        "<- alert NOT DELIVERED (3 tries: no channel took it)"
+    )
+    assert "P1 health:api" in lines[2] and "repeated 2x, acknowledged by alice" in lines[2]
+    monkeypatch.setattr(status.sys.stdout, "isatty", lambda: True)
+    assert status.alerts(config).splitlines()[1].startswith("\x1b[1;31m")

@@ -79,7 +79,13 @@ def test_port_80_site_redirects_when_tls_is_on_and_proxies_when_it_is_off():
 
 
 def test_nginx_conf_has_mozilla_intermediate_tls_websocket_map_and_429():
-    text = render("nginx/nginx.conf.j2", nginx_client_max_body_size="10m", nginx_api_rate_limit="10r/s")
+    text = render(
+        "nginx/nginx.conf.j2",
+        nginx_client_max_body_size="10m",
+        nginx_api_rate_limit="10r/s",
+        access_log="/var/log/nginx/access.log",
+        slow_request_seconds=2,
+    )
     assert "ssl_protocols TLSv1.2 TLSv1.3;" in text and "ssl_prefer_server_ciphers off;" in text
     assert "map $http_upgrade $connection_upgrade" in text
     assert "limit_req_zone $binary_remote_addr zone=api:10m rate=10r/s;" in text and "limit_req_status 429;" in text

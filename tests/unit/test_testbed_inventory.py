@@ -67,6 +67,8 @@ def test_env_round_trip_and_quoting():
         "UPTIMEROBOT_API_KEY",
         "SENTRY_AUTH_TOKEN",
         "SENTRY_DSN",
+        "PAPERTRAIL_API_TOKEN",
+        "ALERT_SMTP_PASSWORD",
     }
     from louieops.secrets import SECRETS
 
@@ -121,7 +123,20 @@ def test_pebble_config_listens_on_the_peer_address_only(tmp_path):
 
 def test_default_peers_bind_to_the_peer_address(tmp_path):
     specs = peers.default_peers("10.231.3.1", tmp_path, tmp_path / "c.pem", tmp_path / "k.pem")
-    assert [s.name for s in specs] == ["challtestsrv", "pebble", "moto", "recorder", "uptimerobot", "sentry", "git"]
+    names = [
+        "challtestsrv",
+        "pebble",
+        "moto",
+        "recorder",
+        "uptimerobot",
+        "sentry",
+        "papertrail",
+        "npm-audit",
+        "smtp",
+        "syslog",
+        "git",
+    ]
+    assert [s.name for s in specs] == names
     for spec in specs:
         assert spec.host == "10.231.3.1"
         assert "0.0.0.0" not in " ".join(spec.argv)

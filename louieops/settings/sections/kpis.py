@@ -23,11 +23,16 @@ HEADING = "KPI thresholds (seed §5)"
 #: KPIs where a smaller number is worse (alert when the value falls below the threshold). The one list:
 #: the health check and the Sentry metric monitors get it from here.
 LOWER_IS_WORSE = ("uptime_pct", "cert_expiry_days")
+#: Checks that are up or down: a critical tier only (a warning tier could never fire).
+UP_DOWN_CHECKS = ("api", "database")
 #: Checks that have an alert tier (health_tiers keys): the health check's, and uptime_pct (daily summary).
+#: Every one but the up/down checks is a KPI of kpi_thresholds, with a warning and a critical tier.
 HEALTH_CHECKS = (
-    "api",
-    "database",
+    *UP_DOWN_CHECKS,
     "api_p50_ms",
+    "api_p99_ms",
+    "error_rate_pct",
+    "db_query_ms",
     "disk_pct",
     "memory_pct",
     "cpu_pct",
@@ -42,11 +47,11 @@ RULES = {
     "kpi_thresholds": mapping_of(
         identifier, record({"target": _threshold, "warning": _threshold, "critical": _threshold})
     ),
-    "health_tiers": mapping_of(one_of(*HEALTH_CHECKS), record({"warning": alert_tier, "critical": alert_tier})),
+    "health_tiers": mapping_of(one_of(*HEALTH_CHECKS), record({"critical": alert_tier}, {"warning": alert_tier})),
     "health_schedule": cron_schedule,
     "health_user": identifier,
     "health_disk_mounts": list_of(absolute_path, min_items=1),
-    "health_api_probes": integer(1, 50),
+    "health_api_min_requests": integer(1, 100000),
     "health_api_tls_verify": boolean,
     "health_websocket_metrics_path": optional(string(r"/[^\s?#]*", "an absolute URL path such as /admin/metrics")),
 }
@@ -71,6 +76,13 @@ def _check_health_tiers(settings):
         raise SettingsError(
             "health_tiers", settings.health_tiers, f"a tier for every health check (missing {missing[0]})"
         )
+    for check, tiers in settings.health_tiers.items():
+        if check in UP_DOWN_CHECKS and "warning" in tiers:
+            raise SettingsError(
+                f"health_tiers[{check!r}].warning", tiers["warning"], "no warning tier: this check is up or down"
+            )
+        if check not in UP_DOWN_CHECKS and "warning" not in tiers:
+            raise SettingsError(f"health_tiers[{check!r}]", tiers, "a warning and a critical tier (it is a KPI)")
 
 
 CHECKS = [_check_thresholds, _check_health_tiers]

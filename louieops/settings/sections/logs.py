@@ -3,7 +3,21 @@
 from __future__ import annotations
 
 from ..errors import SettingsError
-from ..rules import Invalid, absolute_path, domain, integer, one_of, optional, sha256_hex, string, version
+from ..rules import (
+    Invalid,
+    absolute_path,
+    domain,
+    integer,
+    list_of,
+    number,
+    one_of,
+    optional,
+    record,
+    sha256_hex,
+    string,
+    url,
+    version,
+)
 
 HEADING = "Log shipping (Papertrail)"
 
@@ -15,6 +29,7 @@ def _source(value):
     raise Invalid(_source.__doc__)
 
 
+_search_text = string(r"[^\n]{1,200}", "a line of at most 200 characters")
 _peer_name = string(
     r"(\*\.)?(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+",
     "a lower-case DNS name, optionally starting with '*.' (e.g. *.papertrailapp.com)",
@@ -27,6 +42,9 @@ RULES = {
     "papertrail_ca_file": absolute_path,
     "papertrail_permitted_peer": optional(_peer_name),
     "papertrail_queue_max_disk": string(r"[0-9]+[kmg]", "a size such as 512m or 1g"),
+    "papertrail_api_url": url,
+    "papertrail_saved_searches": list_of(record({"name": _search_text, "query": _search_text})),
+    "papertrail_settle_minutes": number(0, 120),
     "remote_syslog2_version": version,
     "remote_syslog2_sha256": optional(sha256_hex),
     "remote_syslog2_source": _source,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..rules import cron_schedule, integer, list_of, string
+from ..rules import cron_schedule, integer, list_of, optional, string, url
 
 HEADING = "Maintenance jobs and security monitoring (seed §6, §9)"
 
@@ -13,6 +13,7 @@ RULES = {
     "maintenance_daily_summary_schedule": cron_schedule,
     "maintenance_log_check_schedule": cron_schedule,
     "maintenance_npm_audit_schedule": cron_schedule,
+    "maintenance_npm_audit_registry": optional(url),
     "maintenance_exposure_scan_schedule": cron_schedule,
     "maintenance_cert_report_schedule": cron_schedule,
     "maintenance_quarterly_reminder_schedule": cron_schedule,
