@@ -3,16 +3,19 @@
     pyinfra -y inventory/production.py deploy.py      # apply
     pyinfra inventory/production.py deploy.py --dry   # plan only: what would change
 
-Each step is one line; the order matters: PostgreSQL before the app; the HTTPS site once certbot has the
-certificate; the app's release after nginx and the alert routing (its health gate checks /health through
-nginx and alerts through send-alert); the jobs after send-alert.
+Each step is one line, with the roles it serves (louieops/topology.py: the inventory's groups db, db_standby,
+app and lb; an inventory without them is one server with every role); a host runs the steps of its roles.
+The order matters: PostgreSQL before the app; the HTTPS site once certbot has the certificate; the app's
+release after nginx and the alert routing (its health gate checks /health through nginx and alerts through
+send-alert); the jobs after send-alert.
 """
 
 from pyinfra import host
 from pyinfra.api.exceptions import PyinfraError
 
-from louieops import deploylock
+from louieops import deploylock, placement, topology
 from louieops.settings import for_host
+from louieops.topology import ANY, APP, DATABASE_ROLES, DB, LB
 from tasks import (
     alerts,
     app,
@@ -30,6 +33,8 @@ from tasks import (
 )
 
 settings = for_host(host)  # validate every setting before any operation is planned
+roles = topology.me(host).roles  # and the inventory's roles (one line naming the group and the fix)
+placement.check(host)
 deploylock.install(host.state, {host.name: settings})  # one deploy at a time, from the first operation on
 if host.state.config.DIFF:
     # pyinfra's --diff prints the old and new content of every uploaded file, secret files included.
@@ -37,17 +42,24 @@ if host.state.config.DIFF:
         "--diff would print the secret files (app.env, S3 and Slack credentials): run the plan with --dry instead"
     )
 
-base.provision_base()
-postgresql.provision_postgresql()
-app.provision_runtime()
-nginx.provision_nginx()
-certbot.provision_certificates()
-nginx.enable_https_sites()  # once the certificate exists (or removed, with certbot_enabled False)
-alerts.install_alert_routing()
-release.deploy_app()
-logs.ship_logs()
-health.install_health_check()
-backups.install_backups()
-maintenance.install_maintenance_jobs()
-saas.register_external_monitors()
+# The steps on the server, in order, each with the roles it serves.
+STEPS = (
+    (base.provision_base, ANY),
+    (postgresql.provision_postgresql, DATABASE_ROLES),
+    (app.provision_runtime, {APP}),
+    (nginx.provision_nginx, {LB}),
+    (certbot.provision_certificates, {LB}),
+    (nginx.enable_https_sites, {LB}),  # once the certificate exists (or removed, with certbot_enabled False)
+    (alerts.install_alert_routing, ANY),
+    (release.deploy_app, {APP}),
+    (logs.ship_logs, ANY),
+    (health.install_health_check, ANY),
+    (backups.install_backups, {DB, APP}),  # the database on the primary, uploads and logs where the app runs
+    (maintenance.install_maintenance_jobs, ANY),
+)
+SERVER_STEPS = tuple(step for step, served in STEPS if roles & served)
+for step in SERVER_STEPS:
+    step()
+if LB in roles:  # the public names are the lb's: their monitors are registered once, from there
+    saas.register_external_monitors()
 summary.print_summary_at_exit()

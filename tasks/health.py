@@ -7,7 +7,10 @@ call send-alert) and of Debian's log-reading group adm (the app's logs are <app_
 It reaches PostgreSQL as a role of the same name by peer authentication over the
 Unix socket: a login role with no grants beyond PUBLIC's CONNECT, enough for `SELECT 1` and nothing
 else, and no password anywhere. The same user runs the maintenance jobs (tasks/maintenance.py).
-What it checks and against which levels: /etc/louieops/health.json (louieops/server_scripts.py).
+What it checks and against which levels: /etc/louieops/health.json (louieops/server_scripts.py): what the
+host's roles serve (the API through nginx on the lb, the app's own /health on an app host, PostgreSQL on a
+database host), and disk, memory and CPU everywhere; its alerts name the host. The database role is created
+on the primary only (a standby has it by replication).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files, postgres, server
 
-from louieops import layout
+from louieops import layout, placement, topology
 from louieops.resources import put_file, put_template
 from louieops.server_scripts import health_config, put_config
 from louieops.settings import for_host
@@ -46,16 +49,17 @@ def install_health_check():
         group=s.health_user,
         mode="755",
     )
-    postgres.role(
-        name=f"Create PostgreSQL login role {s.health_user} (peer authentication, no grants)",
-        role=s.health_user,
-        login=True,
-        **AS_POSTGRES,
-    )
+    if topology.me(host).has(topology.DB):
+        postgres.role(
+            name=f"Create PostgreSQL login role {s.health_user} (peer authentication, no grants)",
+            role=s.health_user,
+            login=True,
+            **AS_POSTGRES,
+        )
     put_file("scripts/health-check", script, mode="0755")
 
     # configure
-    put_config(layout.HEALTH_CONFIG, health_config(s))
+    put_config(layout.HEALTH_CONFIG, health_config(s, placement.of(host)))
 
     # activate (cron reads /etc/cron.d itself)
     put_template(

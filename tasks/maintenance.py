@@ -13,6 +13,9 @@ fail2ban_maxretry, fail2ban_findtime, fail2ban_bantime, fail2ban_ignoreip, healt
 - louieops-audit.path/.service: each change of the app's feature toggles and killswitches (the app's audit
   log) is sent as an alert, as soon as it is written.
 Their configs (/etc/louieops/maintenance.json, status.json) come from louieops/server_scripts.py.
+With several servers each host gets the jobs of its roles: the app's log, npm and audit jobs where the app runs,
+the exposure scan and the certificate report on the lb, and the app-login jail only where the app runs behind
+its own nginx (a ban acts on the host's own firewall, which clients of an app host behind an lb never reach).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from pyinfra.api import deploy
 from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
-from louieops import layout
+from louieops import layout, placement, topology
+from louieops.placement import Placement
 from louieops.resources import put_file, put_template
 from louieops.server_scripts import maintenance_config, put_config, status_config
 from louieops.settings import Settings, for_host
@@ -33,28 +37,35 @@ FAIL2BAN_JAILS = "/etc/fail2ban/jail.d/louieops.local"
 AUDIT_UNITS = ("louieops-audit.service", "louieops-audit.path")
 
 
-def jobs(s: Settings) -> list[tuple[str, str]]:
-    """(job, cron schedule) of every maintenance job, in the order of the cron file."""
+def jobs(s: Settings, where: Placement = placement.SINGLE) -> list[tuple[str, str]]:
+    """(job, cron schedule) of every maintenance job of this host's roles, in the order of the cron file."""
+    app, lb = where.has(topology.APP), where.has(topology.LB)
     return [
-        ("daily-summary", s.maintenance_daily_summary_schedule),
-        ("log-check", s.maintenance_log_check_schedule),
-        ("npm-audit", s.maintenance_npm_audit_schedule),
-        ("exposure-scan", s.maintenance_exposure_scan_schedule),
-        ("cert-report", s.maintenance_cert_report_schedule),
-        ("quarterly-reminder", s.maintenance_quarterly_reminder_schedule),
+        (job, schedule)
+        for job, schedule, wanted in (
+            ("daily-summary", s.maintenance_daily_summary_schedule, True),
+            ("log-check", s.maintenance_log_check_schedule, app),
+            ("npm-audit", s.maintenance_npm_audit_schedule, app),
+            ("exposure-scan", s.maintenance_exposure_scan_schedule, lb),
+            ("cert-report", s.maintenance_cert_report_schedule, lb),
+            ("quarterly-reminder", s.maintenance_quarterly_reminder_schedule, lb),
+        )
+        if wanted
     ]
 
 
 @deploy("Maintenance jobs")
 def install_maintenance_jobs():
     s = for_host(host)
-    _fail2ban(s)
-    _jobs(s)
-    _audit(s)
-    _status(s)
+    where = placement.of(host)
+    _fail2ban(s, where)
+    _jobs(s, where)
+    if where.has(topology.APP):
+        _audit(s)
+    _status(s, where)
 
 
-def _fail2ban(s: Settings) -> None:
+def _fail2ban(s: Settings, where: Placement) -> None:
     # install (python3-systemd: the sshd jail reads the journal)
     apt.packages(name="Install fail2ban", packages=["fail2ban", "python3-systemd"])
 
@@ -69,6 +80,8 @@ def _fail2ban(s: Settings) -> None:
         fail2ban_bantime=s.fail2ban_bantime,
         fail2ban_ignoreip=s.fail2ban_ignoreip,
         app_log_dir=s.app_log_dir,
+        # a ban acts on this host's firewall: useful where the clients connect, i.e. the app behind its own nginx
+        app_jail=where.has(topology.APP) and where.has(topology.LB),
     )
 
     # activate: test the configuration, then reload
@@ -78,7 +91,7 @@ def _fail2ban(s: Settings) -> None:
     systemd.service(name="Reload fail2ban", service="fail2ban.service", reloaded=True, _if=changed)
 
 
-def _jobs(s: Settings) -> None:
+def _jobs(s: Settings, where: Placement) -> None:
     script = layout.script(s, SCRIPT_NAME)
     files.directory(
         name=f"Create {layout.MAINTENANCE_STATE_DIR}",
@@ -88,12 +101,12 @@ def _jobs(s: Settings) -> None:
         mode="755",
     )
     put_file(f"scripts/{SCRIPT_NAME}", script, mode="0755")
-    put_config(layout.MAINTENANCE_CONFIG, maintenance_config(s))
+    put_config(layout.MAINTENANCE_CONFIG, maintenance_config(s, where))
     put_template(
         "maintenance/louieops-maintenance.j2",
         layout.MAINTENANCE_CRON,
         name=f"Upload {layout.MAINTENANCE_CRON}",
-        jobs=jobs(s),
+        jobs=jobs(s, where),
         health_user=s.health_user,
         state_dir=layout.MAINTENANCE_STATE_DIR,
         script=script,
@@ -118,8 +131,8 @@ def _audit(s: Settings) -> None:
     )
 
 
-def _status(s: Settings) -> None:
+def _status(s: Settings, where: Placement) -> None:
     script = layout.script(s, "status")
     put_file("scripts/status", script, mode="0755")
-    put_config(layout.STATUS_CONFIG, status_config(s))
+    put_config(layout.STATUS_CONFIG, status_config(s, where))
     files.link(name=f"Link {layout.STATUS_COMMAND}", path=layout.STATUS_COMMAND, target=script)

@@ -11,6 +11,7 @@ import sys
 from pyinfra import host
 from pyinfra.context import ctx_state
 
+from louieops import topology
 from louieops.layout import pm2_process, scheme
 from louieops.settings import for_host
 
@@ -21,11 +22,23 @@ def print_summary_at_exit() -> None:
     """Collect this host's line now (planning time); print all lines once pyinfra has finished."""
     s = for_host(host)
     web = scheme(s)
-    _LINES.append(
-        f"{host.name}: app {pm2_process(s)} under pm2 as {s.app_user}; "
-        f"{web}://{s.domain_homepage} {web}://{s.domain_api}/health "
-        f"{web}://{s.domain_admin} wss://{s.domain_websocket}"
+    me = topology.me(host)
+    urls = (
+        f"{web}://{s.domain_homepage} {web}://{s.domain_api}/health {web}://{s.domain_admin} wss://{s.domain_websocket}"
     )
+    if topology.of(host).single_server:
+        _LINES.append(f"{host.name}: app {pm2_process(s)} under pm2 as {s.app_user}; {urls}")
+    else:
+        parts = [f"{host.name} ({', '.join(role for role in topology.ROLES if role in me.roles)}):"]
+        if me.has(topology.DB):
+            parts.append("PostgreSQL primary;")
+        if me.has(topology.STANDBY):
+            parts.append(f"PostgreSQL hot standby of {topology.of(host).db.name};")
+        if me.has(topology.APP):
+            parts.append(f"app {pm2_process(s)} under pm2 as {s.app_user};")
+        if me.has(topology.LB):
+            parts.append(urls)
+        _LINES.append(" ".join(parts).rstrip(";"))
     if len(_LINES) == 1:
         atexit.register(_print, ctx_state.get())
 

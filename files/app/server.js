@@ -4,8 +4,10 @@
 // behind nginx.
 //
 //   GET  /                       homepage (or the admin dashboard page on the admin domain)
-//   GET  /health                 {"status":"healthy","timestamp":...}   (cheap: no database call)
+//   GET  /health                 {"status":"healthy","timestamp":...,"host":...}   (cheap: no database call)
 //   GET  /health/db              database status through psql (503 when it is down)
+//   GET  /api/notes              the 20 newest notes (a table the app creates), through psql
+//   POST /api/notes              {"text"}: store a note; answers it with its id and the host that stored it
 //   GET  /api/claude/status      {"success":true,"data":{"status":"operational","version":"1.0.0"}}
 //   POST /login, /api/login      {"username","password"}; a failure logs "Login failed for USER from IP"
 //   GET  /ws                     websocket echo (handshake and framing by hand, RFC 6455)
@@ -20,7 +22,8 @@
 // (toggles.json, re-read when it changes, so every pm2 instance agrees and it survives restarts); every
 // change is appended to APP_STATE_DIR/audit.log, which the server turns into alerts.
 //
-// Secrets come from the env file named by APP_ENV_FILE (mode 0600, owned by the app user).
+// Secrets come from the env file named by APP_ENV_FILE (mode 0600, owned by the app user). PostgreSQL is reached
+// with libpq's environment (PGHOST, PGSSLMODE, ...); X-Real-IP is taken from loopback and TRUSTED_PROXIES.
 'use strict';
 
 const fs = require('fs');
@@ -90,9 +93,12 @@ function systemMetrics() {
 }
 
 // --- helpers -----------------------------------------------------------------------------------
+const TRUSTED_PROXIES = new Set((process.env.TRUSTED_PROXIES || '').split(',').filter(Boolean));
+
 function clientIp(req) {
   const peer = req.socket.remoteAddress || '';
-  const fromProxy = peer === '127.0.0.1' || peer === '::1' || peer === '::ffff:127.0.0.1';
+  const fromProxy = peer === '127.0.0.1' || peer === '::1' || peer === '::ffff:127.0.0.1' ||
+    TRUSTED_PROXIES.has(peer) || TRUSTED_PROXIES.has(peer.replace(/^::ffff:/, ''));
   const real = req.headers['x-real-ip'];
   return fromProxy && typeof real === 'string' && /^[0-9a-fA-F:.]{2,45}$/.test(real) ? real : peer;
 }
@@ -135,6 +141,35 @@ function checkDatabase(callback) {
   execFile('psql', ['-X', '-At', '-h', process.env.PGHOST || '127.0.0.1', '-c', 'SELECT 1'],
     { timeout: 3000, env: { ...process.env, PGPASSWORD: process.env.LOUIE_DB_PASSWORD || '' } },
     (err, stdout) => callback(!err && stdout.trim() === '1', Date.now() - started));
+}
+
+// Run SQL (read from stdin, so values travel as psql variables, never in the command) and answer its output.
+function runSql(sql, variables, callback) {
+  const args = ['-X', '-At', '-v', 'ON_ERROR_STOP=1', '-h', process.env.PGHOST || '127.0.0.1'];
+  for (const [name, value] of Object.entries(variables)) args.push('-v', `${name}=${value}`);
+  const child = execFile('psql', [...args, '-f', '-'],
+    { timeout: 5000, env: { ...process.env, PGPASSWORD: process.env.LOUIE_DB_PASSWORD || '' } },
+    (err, stdout, stderr) => callback(err ? (stderr || err.message).trim().split('\n').pop() : null, stdout));
+  child.stdin.end(sql);
+}
+
+const NOTES_TABLE = 'CREATE TABLE IF NOT EXISTS notes (id bigserial PRIMARY KEY, body text NOT NULL, ' +
+  'host text NOT NULL, created timestamptz NOT NULL DEFAULT now());\n';
+
+function listNotes(res) {
+  runSql(NOTES_TABLE + "SELECT coalesce(json_agg(n ORDER BY n.id DESC), '[]') FROM " +
+    '(SELECT id, body, host, created FROM notes ORDER BY id DESC LIMIT 20) n;\n', {},
+  (err, out) => (err ? sendJson(res, 503, { success: false, error: 'database', detail: err })
+    : sendJson(res, 200, { success: true, data: JSON.parse(out.trim().split('\n').pop()) })));
+}
+
+function addNote(res, body) {
+  const text = body && typeof body.text === 'string' ? body.text.slice(0, 1000) : '';
+  if (!text) return sendJson(res, 400, { success: false, error: 'expected {"text": "..."}' });
+  return runSql(NOTES_TABLE + "INSERT INTO notes (body, host) VALUES (:'body', :'host') RETURNING row_to_json(notes);\n",
+    { body: text, host: os.hostname() },
+    (err, out) => (err ? sendJson(res, 503, { success: false, error: 'database', detail: err })
+      : sendJson(res, 201, { success: true, data: JSON.parse(out.trim().split('\n').pop()) })));
 }
 
 // --- feature toggles and killswitches (seed §7) --------------------------------------------------
@@ -268,7 +303,8 @@ function handle(req, res) {
   const urlPath = (req.url || '/').split('?')[0];
 
   if (req.method === 'GET' && urlPath === '/health') {
-    return sendJson(res, 200, { status: 'healthy', timestamp: new Date().toISOString(), release: process.env.APP_RELEASE || null });
+    return sendJson(res, 200, { status: 'healthy', timestamp: new Date().toISOString(), release: process.env.APP_RELEASE || null,
+                                host: os.hostname() });
   }
   if (req.method === 'GET' && urlPath === '/health/db') {
     return checkDatabase((up, ms) => sendJson(res, up ? 200 : 503,
@@ -277,6 +313,8 @@ function handle(req, res) {
   const feature = featureOf(urlPath);
   const off = feature && disabledReason(feature);
   if (off) return sendJson(res, 503, { success: false, ...off });
+  if (req.method === 'GET' && urlPath === '/api/notes') return listNotes(res);
+  if (req.method === 'POST' && urlPath === '/api/notes') return readBody(req, (body) => addNote(res, body));
   if (req.method === 'GET' && urlPath === '/api/claude/status') {
     return sendJson(res, 200, { success: true, data: { status: 'operational', version: VERSION } });
   }
