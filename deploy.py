@@ -58,8 +58,11 @@ STEPS = (
     (maintenance.install_maintenance_jobs, ANY),
 )
 SERVER_STEPS = tuple(step for step, served in STEPS if roles & served)
-for step in SERVER_STEPS:
-    step()
+# pyinfra tells operations apart by the line numbers of their call stack: host.loop adds the step's index, so
+# the steps called from this one line stay distinct whichever of them a host runs.
+for step, served in host.loop(STEPS):
+    if roles & served:
+        step()
 if LB in roles:  # the public names are the lb's: their monitors are registered once, from there
     saas.register_external_monitors()
 summary.print_summary_at_exit()

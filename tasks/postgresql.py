@@ -30,7 +30,7 @@ from pyinfra.operations.util import any_changed
 from louieops import dbtls, layout, secrets, topology
 from louieops.facts.postgresql import PostgresClusterState
 from louieops.facts.system import MemTotalMb
-from louieops.operations import postgresql
+from louieops.operations import order, postgresql
 from louieops.resources import put_file, put_template
 from louieops.settings import Settings, for_host
 
@@ -167,6 +167,9 @@ def provision_postgresql():
 
     if me.has(topology.DB):
         primary_objects(s, topo, me)
+    # the standby copies the primary once its replication role and slot exist (louieops/operations/order.py)
+    if topo.standby:
+        order.after(name="Wait for the primary's roles and replication slots", what="the primary's objects exist")
     if me.has(topology.STANDBY):
         follow_primary(s, topo, me, version)
 
