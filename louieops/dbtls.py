@@ -3,10 +3,11 @@
 With the database on a server of its own, the app reaches PostgreSQL over the network with TLS, checked
 (``sslmode=verify-full``) against a CA the deploy issues. Nothing of it is stored on the controller: the CA key,
 each database server's key and certificate, and the replication password are derived from
-``LOUIE_CLUSTER_SECRET`` (HKDF-SHA256 with a label per use). Ed25519 signatures are deterministic and the
-validity is fixed, so every deploy computes byte-identical files: a second run uploads nothing, a promoted
-standby gets its own certificate from the same CA, and changing the secret re-issues everything on the next
-deploy.
+``LOUIE_CLUSTER_SECRET`` (HKDF-SHA256 with a label per use). The keys are ECDSA P-256 and the signatures
+deterministic (RFC 6979), with a fixed validity, so every deploy computes byte-identical files: a second run
+uploads nothing, a promoted standby gets its own certificate from the same CA, and changing the secret re-issues
+everything on the next deploy. (Not Ed25519: its certificates name no digest, and PostgreSQL's SCRAM channel
+binding needs one: libpq fails with "could not find digest for NID UNDEF".)
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.x509.oid import NameOID
 
@@ -42,15 +43,24 @@ def _derive(secret: str, label: str, length: int = 32) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=b"louieops", info=label.encode()).derive(secret.encode())
 
 
-def _key(secret: str, label: str) -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.from_private_bytes(_derive(secret, f"ed25519 {label}"))
+#: The order of P-256: a private key is a number in [1, n - 1].
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def _key(secret: str, label: str) -> ec.EllipticCurvePrivateKey:
+    number = int.from_bytes(_derive(secret, f"p256 {label}", 48), "big") % (_P256_ORDER - 1) + 1
+    return ec.derive_private_key(number, ec.SECP256R1())
 
 
 def _serial(secret: str, label: str) -> int:
     return int.from_bytes(_derive(secret, f"serial {label}", 16), "big") >> 1  # positive, < 2**127
 
 
-def _pem_key(key: Ed25519PrivateKey) -> str:
+def _sign(builder: x509.CertificateBuilder, key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
+    return builder.sign(key, hashes.SHA256(), ecdsa_deterministic=True)
+
+
+def _pem_key(key: ec.EllipticCurvePrivateKey) -> str:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
@@ -69,7 +79,7 @@ def ca(secret: str, cluster: str) -> KeyPair:
     """The database CA of ``cluster`` (its certificate goes to every database client)."""
     key = _key(secret, "database ca")
     name = _name(f"{cluster} database CA")
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
@@ -82,8 +92,8 @@ def ca(secret: str, cluster: str) -> KeyPair:
             x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
         )  # keyCertSign, cRLSign
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, None)
     )
+    cert = _sign(builder, key)
     return KeyPair(cert.public_bytes(serialization.Encoding.PEM).decode(), _pem_key(key))
 
 
@@ -95,7 +105,7 @@ def server(secret: str, cluster: str, host: str, address: str) -> KeyPair:
     ca_cert = x509.load_pem_x509_certificate(authority.certificate.encode())
     label = f"database server {host} {address}"
     key = _key(secret, label)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(_name(f"{host} ({address})"))
         .issuer_name(ca_cert.subject)
@@ -107,8 +117,8 @@ def server(secret: str, cluster: str, host: str, address: str) -> KeyPair:
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(address))]), critical=False)
         .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False)
-        .sign(ca_key, None)
     )
+    cert = _sign(builder, ca_key)
     return KeyPair(cert.public_bytes(serialization.Encoding.PEM).decode(), _pem_key(key))
 
 

@@ -1,10 +1,10 @@
 """Rolling releases over the app hosts: one host at a time, and none after a host whose release failed.
 
-The release operation of every app host is the same pyinfra operation, run with ``_serial`` (host by host, in
-inventory order) when there are several app hosts. Its ``_if`` asks, when the operation is about to run on a
-host, whether an app host before it failed - its release operation, or anything earlier in the deploy: then
-this host is not released and keeps serving the release it runs (louie-release has already rolled the failed
-host back). With one app host nothing changes: no ``_serial``, no ``_if`` beyond the caller's.
+The release operation of every app host is the same pyinfra operation, run with ``_serial`` (host by host; pyinfra
+picks the order) when there are several app hosts. Its ``_if`` asks, when the operation is about to run on a
+host, whether another app host failed in this deploy - its release, or anything earlier: then this host is not
+released and keeps serving the release it runs (louie-release has already rolled the failed host back). With
+one app host nothing changes: no ``_serial``, no ``_if`` beyond the caller's.
 """
 
 from __future__ import annotations
@@ -37,17 +37,16 @@ def track(host, operation: OperationMeta) -> OperationMeta:
     return operation
 
 
-def failed_before(host) -> list[str]:
-    """The app hosts before ``host`` (inventory order) that failed in this deploy."""
+def failed_elsewhere(host) -> list[str]:
+    """The other app hosts that failed in this deploy (their release, or an earlier operation)."""
     real = _real(host)
     state = real.state
-    apps = [member.name for member in topology.of(real).apps]
-    earlier = apps[: apps.index(real.name)] if real.name in apps else []
+    others = [member.name for member in topology.of(real).apps if member.name != real.name]
     entry = _TRACKED.get(id(state))
     operations = entry[1] if entry and entry[0] is state else {}
     failed_hosts = {h.name for h in state.failed_hosts}
     failed = []
-    for name in earlier:
+    for name in others:
         operation = operations.get(name)
         if name in failed_hosts or (operation is not None and operation.is_complete() and operation.did_error()):
             failed.append(name)
@@ -62,7 +61,7 @@ def arguments(host, also: Callable[[], bool] | None = None) -> dict:
         return {"_if": also} if also else {}
 
     def proceed() -> bool:
-        failed = failed_before(real)
+        failed = failed_elsewhere(real)
         if failed:
             logger.warning(
                 f"[{real.name}] not released: the roll-out stopped at {', '.join(failed)} (its release failed); "

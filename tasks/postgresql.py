@@ -279,9 +279,12 @@ def follow_primary(s: Settings, topo: topology.Topology, me: topology.Member, ve
 
 
 def basebackup_command(s: Settings, topo: topology.Topology, me: topology.Member, version: int) -> StringCommand:
-    """Stop the (fresh) cluster, empty its data directory, pg_basebackup from the primary through the standby's
-    slot, mark it a standby, start it. Refuses, at run time too, a cluster that holds the app database."""
+    """pg_basebackup from the primary (through the standby's slot) into a new directory next to the data
+    directory, marked a standby; only once the copy is complete the (fresh) cluster is stopped, the copy takes its
+    place and it starts as the standby. A failed copy leaves the cluster as it was. Refuses, at run time too, a
+    cluster that holds the app's database."""
     data = f"/var/lib/postgresql/{version}/main"
+    copy, old = f"{data}.louieops-copy", f"{data}.louieops-replaced"
     unit = f"postgresql@{version}-main.service"
     conninfo = (
         f"host={topo.db.address} port={topology.POSTGRESQL_PORT} user={REPLICATION_ROLE} "
@@ -296,23 +299,18 @@ def basebackup_command(s: Settings, topo: topology.Topology, me: topology.Member
         "echo",
         QuoteString(f"refusing to overwrite a cluster holding database {s.postgresql_database}"),
         ">&2; exit 1; fi;",
-        "systemctl stop",
-        unit,
-        ";",
-        "find",
-        data,
-        "-mindepth 1 -delete;",
+        f"rm -rf {copy} {old};",
         "runuser -u postgres -- pg_basebackup --no-password --wal-method=stream --checkpoint=fast",
         "--slot",
         QuoteString(topo.replication_slot(me)),
         "--pgdata",
-        data,
+        copy,
         "--dbname",
         QuoteString(conninfo),
         ";",
-        "runuser -u postgres -- touch",
-        f"{data}/standby.signal",
-        ";",
-        "systemctl start",
-        unit,
+        f"runuser -u postgres -- touch {copy}/standby.signal;",
+        f"systemctl stop {unit};",
+        f"mv {data} {old}; mv {copy} {data};",
+        f"systemctl start {unit};",
+        f"rm -rf {old}",
     )

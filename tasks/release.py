@@ -11,10 +11,10 @@ same commit again plans nothing.
 Runs after nginx, TLS and the alert routing: the gate checks the app through nginx and alerts through
 send-alert.
 
-Runs on the ``app`` hosts. With several, the release rolls out one host at a time (pyinfra's ``_serial``), in
-inventory order, each behind its own gate (the app's /health on the host, out of the lb's rotation meanwhile:
-louie-release); a host whose release fails is rolled back by louie-release and the hosts after it are not
-released (they keep serving the release they run). The app reaches PostgreSQL where the topology says: on
+Runs on the ``app`` hosts. With several, the release rolls out one host at a time (pyinfra's ``_serial``),
+each behind its own gate (the app's /health on the host, out of the lb's rotation meanwhile:
+louie-release); a host whose release fails is rolled back by louie-release and the hosts not released yet stay
+on the release they run (louieops/rollout.py). The app reaches PostgreSQL where the topology says: on
 loopback on the database host, else the ``db`` host's private address over TLS (verify-full, the deploy's
 database CA).
 

@@ -143,13 +143,20 @@ function checkDatabase(callback) {
     (err, stdout) => callback(!err && stdout.trim() === '1', Date.now() - started));
 }
 
-// Run SQL (read from stdin, so values travel as psql variables, never in the command) and answer its output.
+// Run SQL (read from stdin, so values travel as psql variables, never in the command); its output is one JSON value.
 function runSql(sql, variables, callback) {
-  const args = ['-X', '-At', '-v', 'ON_ERROR_STOP=1', '-h', process.env.PGHOST || '127.0.0.1'];
+  const args = ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', process.env.PGHOST || '127.0.0.1'];
   for (const [name, value] of Object.entries(variables)) args.push('-v', `${name}=${value}`);
   const child = execFile('psql', [...args, '-f', '-'],
     { timeout: 5000, env: { ...process.env, PGPASSWORD: process.env.LOUIE_DB_PASSWORD || '' } },
-    (err, stdout, stderr) => callback(err ? (stderr || err.message).trim().split('\n').pop() : null, stdout));
+    (err, stdout, stderr) => {
+      if (err) return callback((stderr || err.message).trim().split('\n').pop(), null);
+      try {
+        return callback(null, JSON.parse(stdout.trim()));
+      } catch (parseError) {
+        return callback(`unexpected psql output: ${stdout.trim().slice(0, 200)}`, null);
+      }
+    });
   child.stdin.end(sql);
 }
 
@@ -159,8 +166,8 @@ const NOTES_TABLE = 'CREATE TABLE IF NOT EXISTS notes (id bigserial PRIMARY KEY,
 function listNotes(res) {
   runSql(NOTES_TABLE + "SELECT coalesce(json_agg(n ORDER BY n.id DESC), '[]') FROM " +
     '(SELECT id, body, host, created FROM notes ORDER BY id DESC LIMIT 20) n;\n', {},
-  (err, out) => (err ? sendJson(res, 503, { success: false, error: 'database', detail: err })
-    : sendJson(res, 200, { success: true, data: JSON.parse(out.trim().split('\n').pop()) })));
+  (err, rows) => (err ? sendJson(res, 503, { success: false, error: 'database', detail: err })
+    : sendJson(res, 200, { success: true, data: rows })));
 }
 
 function addNote(res, body) {
@@ -168,8 +175,8 @@ function addNote(res, body) {
   if (!text) return sendJson(res, 400, { success: false, error: 'expected {"text": "..."}' });
   return runSql(NOTES_TABLE + "INSERT INTO notes (body, host) VALUES (:'body', :'host') RETURNING row_to_json(notes);\n",
     { body: text, host: os.hostname() },
-    (err, out) => (err ? sendJson(res, 503, { success: false, error: 'database', detail: err })
-      : sendJson(res, 201, { success: true, data: JSON.parse(out.trim().split('\n').pop()) })));
+    (err, row) => (err ? sendJson(res, 503, { success: false, error: 'database', detail: err })
+      : sendJson(res, 201, { success: true, data: row })));
 }
 
 // --- feature toggles and killswitches (seed §7) --------------------------------------------------
