@@ -15,7 +15,7 @@ from louieops import topology
 from louieops.layout import pm2_process, scheme
 from louieops.settings import for_host
 
-_LINES: list[str] = []
+_LINES: list[tuple[str, str]] = []  # (host name, its line)
 
 
 def print_summary_at_exit() -> None:
@@ -27,7 +27,7 @@ def print_summary_at_exit() -> None:
         f"{web}://{s.domain_homepage} {web}://{s.domain_api}/health {web}://{s.domain_admin} wss://{s.domain_websocket}"
     )
     if topology.of(host).single_server:
-        _LINES.append(f"{host.name}: app {pm2_process(s)} under pm2 as {s.app_user}; {urls}")
+        _LINES.append((host.name, f"{host.name}: app {pm2_process(s)} under pm2 as {s.app_user}; {urls}"))
     else:
         parts = [f"{host.name} ({', '.join(role for role in topology.ROLES if role in me.roles)}):"]
         if me.has(topology.DB):
@@ -38,7 +38,7 @@ def print_summary_at_exit() -> None:
             parts.append(f"app {pm2_process(s)} under pm2 as {s.app_user};")
         if me.has(topology.LB):
             parts.append(urls)
-        _LINES.append(" ".join(parts).rstrip(";"))
+        _LINES.append((host.name, " ".join(parts).rstrip(";")))
     if len(_LINES) == 1:
         atexit.register(_print, ctx_state.get())
 
@@ -49,6 +49,5 @@ def _print(state) -> None:
         return  # --dry or stopped before execution: nothing was provisioned
     failed = {h.name for h in state.failed_hosts}
     print("\n--> Summary:", file=sys.stderr)
-    for line in _LINES:
-        host_name = line.split(":", 1)[0]
+    for host_name, line in _LINES:
         print("    " + ("FAILED " if host_name in failed else "") + line, file=sys.stderr)
