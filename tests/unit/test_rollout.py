@@ -60,3 +60,19 @@ def test_one_app_host_releases_as_before():
     assert rollout.arguments(host) == {}
     condition = lambda: True  # noqa: E731
     assert rollout.arguments(host, also=condition) == {"_if": condition}
+
+
+def test_the_controllers_rollback_runs_on_the_app_hosts_one_at_a_time_with_several_servers():
+    from louieops.cli import rollback
+    from louieops.resources import REPO_ROOT
+
+    several = str(REPO_ROOT / "inventory" / "multihost.py")
+    single = str(REPO_ROOT / "inventory" / "production.py")
+    assert rollback.has_app_group(several) and not rollback.has_app_group(single)
+    argv = rollback.command(several, None, app_group=True)
+    assert argv[1:5] == ["-y", "--limit", "app", "--serial"] and argv[-3:] == [
+        "sudo",
+        rollback.LOUIE_RELEASE,
+        "rollback",
+    ]
+    assert "--limit" not in rollback.command(single, None)
