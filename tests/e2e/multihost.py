@@ -83,7 +83,10 @@ class ClusterDeployment:
                 body=json.dumps(body).encode() if body is not None else None,
                 headers={"Host": "api.simplylouie.test", "Content-Type": "application/json"},
             )
-            return response.status, (response.json() if response.data else {})
+            try:
+                return response.status, (response.json() if response.data else {})
+            except ValueError:  # nginx's own pages (429, 502) are HTML
+                return response.status, {"raw": response.data[:200].decode(errors="replace")}
         finally:
             pool.close()
 

@@ -156,3 +156,42 @@ def test_each_host_checks_what_its_roles_serve_and_its_alerts_name_it(cluster):
         cluster.root("app1", "systemctl start pm2-simplylouie")
         wait_for(lambda: connects(cluster, "lb", cluster.address("app1"), APP_PORT), 60, "app1's app back")
         cluster.root("app1", "/opt/scripts/health-check", check=False)  # resolves the alert
+
+
+def upstream_connections(cluster, member: str) -> int:
+    """Established connections from the lb to ``member``'s app (websockets stay open; requests do not)."""
+    lb = cluster.address("lb")
+    out = cluster.root(member, f"ss -tnH state established '( sport = :{APP_PORT} )'").stdout
+    return sum(1 for line in out.splitlines() if line.split() and line.split()[-1].startswith(f"{lb}:"))
+
+
+def test_a_clients_websockets_stay_on_one_app_host(cluster):
+    import websocket
+
+    domain = "ws.simplylouie.test"
+    sockets = [
+        websocket.create_connection(
+            f"wss://{cluster.address('lb')}/ws",
+            host=domain,
+            timeout=10,
+            sslopt={"ca_certs": cluster.pebble_root, "server_hostname": domain, "check_hostname": True},
+        )
+        for _ in range(6)
+    ]
+    try:
+        for number, ws in enumerate(sockets):
+            ws.send(f"hello {number}")
+            assert ws.recv() == f"hello {number}"
+        counts = sorted(upstream_connections(cluster, member) for member in ("app1", "app2"))
+        assert counts == [0, 6], counts
+    finally:
+        for ws in sockets:
+            ws.close()
+
+
+def test_the_lb_rate_limits_the_api(cluster):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(lambda _: cluster.request("GET", "/api/claude/status")[0], range(60)))
+    assert statuses.count(429) > 0 and statuses.count(200) >= 10, statuses
