@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DEMO   := demo
 
-.PHONY: plan apply bootstrap lint fmt test test-all test-unit test-e2e demo demo-down demo-trixie bench clean-testbeds
+.PHONY: plan apply bootstrap lint fmt test test-all test-unit test-e2e test-multihost-standby demo demo-down demo-trixie bench clean-testbeds
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -32,6 +32,10 @@ test-unit: bootstrap
 
 test-e2e: bootstrap
 	$(VENV)/bin/pytest tests/e2e
+
+## Nightly: five test servers with a hot standby; rolling releases and the promotion of the standby (runbook).
+test-multihost-standby: bootstrap
+	$(VENV)/bin/pytest -m nightly tests/e2e/test_multihost_standby.py
 
 ## Boot the local test server with its peers and run the full deploy on it; it keeps running.
 demo: bootstrap

@@ -3,16 +3,19 @@
     pyinfra -y inventory/production.py deploy.py      # apply
     pyinfra inventory/production.py deploy.py --dry   # plan only: what would change
 
-The steps run in the order of SERVER_STEPS, which matters: PostgreSQL before the app; the HTTPS site once
-certbot has the certificate; the app's release after nginx and the alert routing (its health gate checks
-/health through nginx and alerts through send-alert); the jobs after send-alert.
+Each step is one line, with the roles it serves (louieops/topology.py: the inventory's groups db, db_standby,
+app and lb; an inventory without them is one server with every role); a host runs the steps of its roles.
+The order matters: PostgreSQL before the app; the HTTPS site once certbot has the certificate; the app's
+release after nginx and the alert routing (its health gate checks /health through nginx and alerts through
+send-alert); the jobs after send-alert.
 """
 
 from pyinfra import host
 from pyinfra.api.exceptions import PyinfraError
 
-from louieops import deploylock, factcache, profile, shadowplan
+from louieops import deploylock, factcache, placement, profile, shadowplan, topology
 from louieops.settings import for_host
+from louieops.topology import ANY, APP, DATABASE_ROLES, DB, LB
 from tasks import (
     alerts,
     app,
@@ -34,6 +37,8 @@ from tasks import (
 
 settings = for_host(host)  # validate every setting before any operation is planned
 profile.install(host.state)  # LOUIEOPS_PROFILE=<file>: where the time goes (make bench)
+roles = topology.me(host).roles  # and the inventory's roles (one line naming the group and the fix)
+placement.check(host)
 deploylock.install(host.state, {host.name: settings})  # one deploy at a time, from the first operation on
 if host.state.config.DIFF:
     # pyinfra's --diff prints the old and new content of every uploaded file, secret files included.
@@ -41,27 +46,33 @@ if host.state.config.DIFF:
         "--diff would print the secret files (app.env, S3 and Slack credentials): run the plan with --dry instead"
     )
 
-# The steps on the server, in order; the facts they will read are read ahead in a few batched commands.
-SERVER_STEPS = (
-    base.provision_base,
-    hardening.harden_host,
-    ssh.harden_ssh,
-    postgresql.provision_postgresql,
-    app.provision_runtime,
-    hardening.restrict_compilers,  # once npm has brought its build tools
-    nginx.provision_nginx,
-    certbot.provision_certificates,
-    nginx.enable_https_sites,  # once the certificate exists (or removed, with certbot_enabled False)
-    alerts.install_alert_routing,
-    checkins.install_cron_checkins,  # the wrapper the health check's and backups' cron lines use
-    release.deploy_app,
-    logs.ship_logs,
-    health.install_health_check,
-    backups.install_backups,
-    maintenance.install_maintenance_jobs,
+# The steps on the server, in order, each with the roles it serves; the facts the steps of this host will
+# read are read ahead in a few batched commands.
+STEPS = (
+    (base.provision_base, ANY),
+    (hardening.harden_host, ANY),
+    (ssh.harden_ssh, ANY),
+    (postgresql.provision_postgresql, DATABASE_ROLES),
+    (app.provision_runtime, {APP}),
+    (hardening.restrict_compilers, {APP}),  # once npm has brought its build tools
+    (nginx.provision_nginx, {LB}),
+    (certbot.provision_certificates, {LB}),
+    (nginx.enable_https_sites, {LB}),  # once the certificate exists (or removed, with certbot_enabled False)
+    (alerts.install_alert_routing, ANY),
+    (checkins.install_cron_checkins, ANY),  # the wrapper the health check's and backups' cron lines use
+    (release.deploy_app, {APP}),
+    (logs.ship_logs, ANY),
+    (health.install_health_check, ANY),
+    (backups.install_backups, {DB, APP}),  # the database on the primary, uploads and logs where the app runs
+    (maintenance.install_maintenance_jobs, ANY),
 )
+SERVER_STEPS = tuple(step for step, served in STEPS if roles & served)
 shadowplan.prefetch(host, factcache.install(host), SERVER_STEPS)
-for step in SERVER_STEPS:
-    step()
-saas.register_external_monitors()
+# pyinfra tells operations apart by the line numbers of their call stack: host.loop adds the step's index, so
+# the steps called from this one line stay distinct whichever of them a host runs.
+for step, served in host.loop(STEPS):
+    if roles & served:
+        step()
+if LB in roles:  # the public names are the lb's: their monitors are registered once, from there
+    saas.register_external_monitors()
 summary.print_summary_at_exit()

@@ -188,3 +188,12 @@ def log_shipping_method(settings: Settings) -> str:
 
 def log_shipping_unit(method: str) -> str | None:
     return {"rsyslog": "rsyslog.service", "remote_syslog2": "remote_syslog.service"}.get(method)
+
+
+# --- the database's TLS (several servers: louieops/dbtls.py) --------------------------------------------
+
+#: The database CA's certificate (every database host and client) and a database server's own pair.
+DB_TLS_DIR = f"{CONFIG_DIR}/db-tls"
+DB_TLS_CA = f"{DB_TLS_DIR}/ca.crt"
+DB_TLS_CERT = f"{DB_TLS_DIR}/server.crt"
+DB_TLS_KEY = f"{DB_TLS_DIR}/server.key"

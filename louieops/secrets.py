@@ -12,6 +12,8 @@ import os
 SECRETS = {
     "LOUIE_DB_PASSWORD": "password of the app's PostgreSQL role (required)",
     "LOUIE_ADMIN_TOKEN": "bearer token that protects the app's /admin endpoints (required)",
+    "LOUIE_CLUSTER_SECRET": "seed of the database's TLS certificates and of the replication role's password "
+    "(required when the database is on a server of its own; see 'Several servers')",
     "SENTRY_DSN": "DSN the app reports errors to and the scheduled jobs check in with (optional; empty disables both)",
     "AWS_ACCESS_KEY_ID": "S3 access key for backups (required when backup_s3_bucket is set)",
     "AWS_SECRET_ACCESS_KEY": "S3 secret key for backups (required when backup_s3_bucket is set)",

@@ -12,8 +12,9 @@ from io import StringIO
 
 from pyinfra.operations import files
 
-from . import checkins, layout
+from . import checkins, layout, topology
 from .cron import cron_max_gap_minutes
+from .placement import SINGLE, Placement
 from .resources import managed
 from .settings import Settings
 from .settings.sections.kpis import LOWER_IS_WORSE
@@ -58,57 +59,69 @@ def email_config(s: Settings) -> dict | None:
     return {"to": s.alert_email_to, "from": s.alert_email_from, "sendmail": layout.SENDMAIL}
 
 
-def health_config(s: Settings) -> dict:
-    """/etc/louieops/health.json: what the health check probes and the levels it compares against."""
-    return {
-        "api": {
+def health_config(s: Settings, placement: Placement = SINGLE) -> dict:
+    """/etc/louieops/health.json: what the health check probes (what this host's roles serve) and the levels it
+    compares against. The lb checks the API through nginx, its real traffic (nginx's access log) and its
+    certificates, an app host its own app, a database host PostgreSQL; disk, memory and CPU everywhere."""
+    api = traffic = None
+    if placement.nginx_here:
+        api = {
             "domain": s.domain_api,
             "scheme": layout.scheme(s),
             "path": "/health",
-            "app_port": s.app_port,
+            "app_port": s.app_port if placement.has(topology.APP) else None,  # the direct check, app on this host
             "verify_tls": s.health_api_tls_verify,
-        },
-        "traffic": {
+        }
+        traffic = {
             "access_log": layout.NGINX_ACCESS_LOG,
             "host": s.domain_api,
             "window_seconds": cron_max_gap_minutes(s.health_schedule) * 60,
             "min_requests": s.health_api_min_requests,
-        },
+        }
+    elif placement.has(topology.APP):
+        api = {"url": placement.app_health_url, "path": "/health", "verify_tls": True}
+    return {
+        "api": api,
+        "traffic": traffic,
         "cpu": {"state": layout.HEALTH_CPU_SAMPLE},
-        "database": {"name": s.postgresql_database},
+        "database": {"name": s.postgresql_database} if placement.database_here else None,
         "disk_mounts": s.health_disk_mounts,
-        "cert_domains": layout.checked_cert_domains(s),
+        "cert_domains": layout.checked_cert_domains(s) if placement.nginx_here else [],
         "thresholds": {kpi: s.kpi_thresholds[kpi] for kpi in MEASURED_KPIS if kpi in s.kpi_thresholds},
         "lower_is_worse": [kpi for kpi in LOWER_IS_WORSE if kpi in MEASURED_KPIS],
         "tiers": s.health_tiers,
         "send_alert": layout.send_alert(s),
         "last_result": layout.HEALTH_LAST,
-        "websocket": websocket_check(s),
+        "websocket": websocket_check(s, placement),
         "run_as": s.health_user,
     }
 
 
-def websocket_check(s: Settings) -> dict | None:
-    """Where the health check reads the app's websocket count (None: not checked)."""
+def websocket_check(s: Settings, placement: Placement = SINGLE) -> dict | None:
+    """Where the health check reads the app's websocket count (None: not checked, or no app on this host)."""
     path = s.health_websocket_metrics_path
-    return {"url": f"http://127.0.0.1:{s.app_port}{path}", "secrets": layout.HEALTH_SECRETS} if path else None
+    if not path or not placement.has(topology.APP):
+        return None
+    address = placement.app_listen
+    url_host = f"[{address}]" if ":" in address else address
+    return {"url": f"http://{url_host}:{s.app_port}{path}", "secrets": layout.HEALTH_SECRETS}
 
 
-def maintenance_config(s: Settings) -> dict:
+def maintenance_config(s: Settings, placement: Placement = SINGLE) -> dict:
     """/etc/louieops/maintenance.json: what the maintenance jobs read, check and report to."""
     return {
         "app_log_dir": s.app_log_dir,
         "app_root": layout.app_paths(s).code,
         "npm_audit_registry": s.maintenance_npm_audit_registry,
         "home": layout.MONITOR_HOME,
-        "domains": sorted(layout.public_domains(s)),
+        "domains": sorted(layout.public_domains(s)) if placement.nginx_here else [],
         "scheme": layout.scheme(s),
         "send_alert": layout.send_alert(s),
         "state_dir": layout.MAINTENANCE_STATE_DIR,
         "alert_state": layout.ALERT_STATE,
         "health_state": layout.HEALTH_LAST,
         "backup_status_dir": layout.BACKUP_STATUS_DIR,
-        "backup_kinds": list(layout.BACKUP_KINDS),
+        "backup_kinds": backup_kinds(placement),
         "audit_log": layout.app_audit_log(s),
         "nginx_error_log": layout.NGINX_ERROR_LOG,
     }
@@ -128,8 +141,20 @@ def admin_logins_config(s: Settings) -> dict:
 RELEASE_SETTLE_SECONDS = 5
 
 
-def release_config(s: Settings) -> dict:
-    """/etc/louieops/release.json: how louie-release builds, switches and gates the app's releases."""
+def backup_kinds(placement: Placement) -> list[str]:
+    """The backups made on a host: the database on the primary, uploads and logs where the app runs."""
+    kinds = []
+    if placement.has(topology.DB):
+        kinds.append("db")
+    if placement.has(topology.APP):
+        kinds += ["uploads", "logs"]
+    return [kind for kind in layout.BACKUP_KINDS if kind in kinds]
+
+
+def release_config(s: Settings, placement: Placement = SINGLE) -> dict:
+    """/etc/louieops/release.json: how louie-release builds, switches and gates the app's releases. Without
+    nginx on the host the gate checks the app's /health directly; with other app hosts behind the lb, the
+    release is gated out of the lb's rotation (``drain``)."""
     p = layout.app_paths(s)
     return {
         "app_root": s.app_root,
@@ -156,7 +181,9 @@ def release_config(s: Settings) -> dict:
             "domain": s.domain_api,
             "path": "/health",
             "verify_tls": s.health_api_tls_verify,
+            **({"url": placement.app_health_url} if placement.app_health_url else {}),
         },
+        "drain": placement.drain,
         "deadline_seconds": s.app_health_deadline_seconds,
         "settle_seconds": RELEASE_SETTLE_SECONDS,
         "keep_releases": s.app_keep_releases,
@@ -164,24 +191,26 @@ def release_config(s: Settings) -> dict:
     }
 
 
-def status_config(s: Settings) -> dict:
-    """/etc/louieops/status.json: what `louie-status` shows."""
+def status_config(s: Settings, placement: Placement = SINGLE) -> dict:
+    """/etc/louieops/status.json: what `louie-status` shows (the rows of this host's roles)."""
     method = layout.log_shipping_method(s)
     return {
         "app_name": s.app_name,
+        "roles": [] if placement.single_server else sorted(placement.roles),
+        "app": placement.has(topology.APP),
         "app_user": s.app_user,
         "pm2": layout.app_paths(s).pm2,
         "pm2_home": layout.app_paths(s).pm2_home,
         "current": layout.app_paths(s).current,
         "releases_dir": layout.app_paths(s).releases,
-        "services": status_services(s),
+        "services": status_services(s, placement),
         "disk_mounts": s.health_disk_mounts,
-        "cert_domains": layout.checked_cert_domains(s),
+        "cert_domains": layout.checked_cert_domains(s) if placement.nginx_here else [],
         "health_state": layout.HEALTH_LAST,
         "alert_state": layout.ALERT_STATE,
         "alert_log": layout.ALERT_LOG,
         "backup_status_dir": layout.BACKUP_STATUS_DIR,
-        "backup_kinds": list(layout.BACKUP_KINDS),
+        "backup_kinds": backup_kinds(placement),
         "log_method": method,
         "log_host": s.papertrail_host,
         "log_port": s.papertrail_port,
@@ -189,9 +218,15 @@ def status_config(s: Settings) -> dict:
     }
 
 
-def status_services(s: Settings) -> list[str]:
-    """The units `louie-status` reports on."""
-    units = ["nginx.service", "postgresql.service", layout.pm2_unit(s), "cron.service", "fail2ban.service"]
+def status_services(s: Settings, placement: Placement = SINGLE) -> list[str]:
+    """The units `louie-status` reports on (the ones of this host's roles)."""
+    units = [
+        *(["nginx.service"] if placement.nginx_here else []),
+        *(["postgresql.service"] if placement.database_here else []),
+        *([layout.pm2_unit(s)] if placement.has(topology.APP) else []),
+        "cron.service",
+        "fail2ban.service",
+    ]
     shipping = layout.log_shipping_unit(layout.log_shipping_method(s))
     return units + ([shipping] if shipping else [])
 

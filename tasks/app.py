@@ -1,6 +1,6 @@
 """The app's runtime: Node.js, pm2 (pinned) and the systemd unit that runs the app user's pm2 daemon at
 boot, and the rotation of the app's logs. The app itself (its releases, secrets and pm2 process) is
-tasks/release.py.
+tasks/release.py. Runs on the ``app`` hosts; one without the database gets PostgreSQL's client (psql) only.
 
 Settings read: nodejs_source, nodejs_nodesource_major, pm2_version, app_name, app_user, app_log_dir,
 app_uploads_dir.
@@ -13,6 +13,7 @@ from pyinfra.api import deploy
 from pyinfra.operations import apt, gpg, systemd
 from pyinfra.operations.util import any_changed
 
+from louieops import topology
 from louieops.layout import app_paths, home_of, pm2_unit
 from louieops.operations import npm
 from louieops.resources import put_template
@@ -28,8 +29,10 @@ def provision_runtime():
     s = for_host(host)
     p = app_paths(s)
 
-    # install: Node.js and the pinned pm2
+    # install: Node.js and the pinned pm2 (and psql where the database is on another host)
     install_nodejs(s)
+    if not topology.me(host).has(topology.DB, topology.STANDBY):
+        apt.packages(name="Install the PostgreSQL client", packages=["postgresql-client"])
     pm2_install = npm.global_package(name=f"Install pm2 {s.pm2_version} with npm", package="pm2", version=s.pm2_version)
 
     # configure: log rotation, and the pm2 daemon of the app user, started by systemd at boot

@@ -5,7 +5,7 @@ app logs weekly, to local disk and S3, a daily freshness check, a monthly restor
 Settings read: backup_dir, backup_user, backup_db_schedule, backup_uploads_schedule, backup_logs_schedule,
 backup_verify_schedule, backup_restore_drill_schedule, backup_local_retention_days, backup_s3_bucket,
 backup_s3_endpoint_url, backup_s3_region, backup_s3_retention_days, app_name, app_user, app_uploads_dir,
-app_log_dir, scripts_dir, postgresql_database, alert_group.
+app_log_dir, scripts_dir, postgresql_database, alert_group, cluster_name.
 Secrets read (only when backup_s3_bucket is set): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY.
 
 On the server:
@@ -21,21 +21,29 @@ On the server:
 - /etc/louieops/backup.conf (0644, no secrets) and /etc/louieops/backup-s3-credentials (0600, backup user);
 - /etc/cron.d/louieops-backup.
 On the controller (boto3): the bucket and its lifecycle rules (created when missing).
+
+With several servers each host backs up what it holds: the database on the ``db`` host (with the check and the
+restore drill), the uploads and logs on each ``app`` host. In the bucket, a cluster's objects are under
+<kind>/<cluster_name>/ (the uploads and logs under <kind>/<cluster_name>/<host>/), so clusters and hosts never
+share a name; the lifecycle rules on <kind>/ cover them all. One server keeps <kind>/ (cluster_name None).
 """
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import apt, files, postgres, server
 
-from louieops import checkins, layout, secrets
+from louieops import checkins, layout, placement, secrets, topology
 from louieops.cron import cron_max_gap_minutes
 from louieops.facts.backup import PostgresRoleMemberOf
 from louieops.operations import s3
+from louieops.placement import Placement
 from louieops.resources import put_file, put_template
+from louieops.server_scripts import backup_kinds
 from louieops.settings import Settings, for_host
 
 SCRIPTS = {  # file in files/backup -> mode
@@ -57,7 +65,8 @@ READ_ROLE = "pg_read_all_data"  # PostgreSQL >= 14: SELECT on everything, nothin
 @deploy("Backups")
 def install_backups():
     s = for_host(host)
-    as_postgres = {"_sudo": True, "_sudo_user": "postgres"}
+    where = placement.of(host)
+    database = where.has(topology.DB)
 
     # install
     packages = ["zstd", "cron"] + (["python3-boto3"] if s.backup_s3_bucket else [])
@@ -69,19 +78,10 @@ def install_backups():
         home=f"/var/lib/{s.backup_user}",
         create_home=True,
         shell="/usr/sbin/nologin",
-        groups=[s.app_user, "adm", s.alert_group],
+        groups=([s.app_user] if where.has(topology.APP) else []) + ["adm", s.alert_group],
     )
-    postgres.role(
-        name=f"Create PostgreSQL role {s.backup_user} (peer login)", role=s.backup_user, login=True, **as_postgres
-    )
-    # postgres.sql always reports a change: only plan it while the membership is missing (and keep
-    # --dry clean, which an _if= guard would not: _if is evaluated only when executing).
-    if READ_ROLE not in host.get_fact(PostgresRoleMemberOf, role=s.backup_user, _sudo=True):
-        postgres.sql(
-            name=f"Grant {READ_ROLE} to PostgreSQL role {s.backup_user}",
-            sql=f'GRANT {READ_ROLE} TO "{s.backup_user}"',
-            **as_postgres,
-        )
+    if database:
+        database_role(s)
 
     # configure: directories and scripts
     files.directory(name=f"Create {s.backup_dir}", path=s.backup_dir, user="root", group="root", mode="0711")
@@ -105,7 +105,10 @@ def install_backups():
 
     # configure: settings, credentials, schedule
     put_template(
-        "backup/backup.conf.j2", layout.BACKUP_CONFIG, name=f"Upload {layout.BACKUP_CONFIG}", **conf_variables(s)
+        "backup/backup.conf.j2",
+        layout.BACKUP_CONFIG,
+        name=f"Upload {layout.BACKUP_CONFIG}",
+        **conf_variables(s, where, host.name),
     )
     credentials = layout.BACKUP_S3_CREDENTIALS
     if s.backup_s3_bucket:
@@ -127,10 +130,11 @@ def install_backups():
         scripts_dir=s.scripts_dir,
         schedules=schedules(s),
         checkin=checkins.wrappers(s),
+        kinds=backup_kinds(where),
     )
 
-    # activate: the bucket (controller side)
-    if s.backup_s3_bucket:
+    # activate: the bucket (controller side; once, from the database host)
+    if s.backup_s3_bucket and database:
         s3.bucket_lifecycle(
             name=f"Set the lifecycle rules of S3 bucket {s.backup_s3_bucket}",
             bucket=s.backup_s3_bucket,
@@ -139,6 +143,22 @@ def install_backups():
             region=s.backup_s3_region,
             access_key_id=secrets.require("AWS_ACCESS_KEY_ID"),
             secret_access_key=secrets.require("AWS_SECRET_ACCESS_KEY"),
+        )
+
+
+def database_role(s: Settings) -> None:
+    """The backup user's PostgreSQL role: peer login, pg_read_all_data only (on the primary)."""
+    as_postgres = {"_sudo": True, "_sudo_user": "postgres"}
+    postgres.role(
+        name=f"Create PostgreSQL role {s.backup_user} (peer login)", role=s.backup_user, login=True, **as_postgres
+    )
+    # postgres.sql always reports a change: only plan it while the membership is missing (and keep
+    # --dry clean, which an _if= guard would not: _if is evaluated only when executing).
+    if READ_ROLE not in host.get_fact(PostgresRoleMemberOf, role=s.backup_user, _sudo=True):
+        postgres.sql(
+            name=f"Grant {READ_ROLE} to PostgreSQL role {s.backup_user}",
+            sql=f'GRANT {READ_ROLE} TO "{s.backup_user}"',
+            **as_postgres,
         )
 
 
@@ -152,9 +172,20 @@ def credentials_file_content() -> str:
     return f"[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n"
 
 
-def conf_variables(s: Settings) -> dict:
+def s3_scopes(s: Settings, where: Placement, host_name: str) -> dict:
+    """Where in the bucket each kind of backup of this host goes, below <kind>/ ("" with one server)."""
+    if where.single_server:
+        return {kind: "" for kind in layout.BACKUP_KINDS}
+    cluster = s.cluster_name or ""
+    per_host = "/".join(part for part in (cluster, re.sub(r"[^A-Za-z0-9._-]", "_", host_name)) if part)
+    return {"db": cluster, "uploads": per_host, "logs": per_host}
+
+
+def conf_variables(s: Settings, where: Placement = placement.SINGLE, host_name: str = "") -> dict:
     """Variables of templates/backup/backup.conf.j2, the KEY=VALUE settings of the backup scripts."""
     return {
+        "kinds": backup_kinds(where),
+        "s3_scopes": s3_scopes(s, where, host_name),
         "app_name": s.app_name,
         "app_service": layout.pm2_unit(s),
         "postgresql_database": s.postgresql_database,

@@ -4,7 +4,11 @@ tasks/hardening.py).
 
 Settings read: apt_cache_time, apt_lock_wait_seconds, base_extra_packages, base_timezone, base_locale,
 base_unattended_upgrades, base_apply_security_updates, base_firewall_enabled, app_user, app_root, app_log_dir,
-app_uploads_dir, scripts_dir, backup_dir.
+app_uploads_dir, app_port, scripts_dir, backup_dir.
+
+Every host gets this step; the app user and the app's directories only an ``app`` host. The firewall opens
+what the host's roles serve (louieops/topology.py): SSH everywhere, HTTP and HTTPS on the lb, the app's port to
+the lb, PostgreSQL to the app hosts and the standby.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pyinfra.api.exceptions import PyinfraError
 from pyinfra.facts.server import LinuxDistribution
 from pyinfra.operations import apt, files, server, systemd
 
+from louieops import topology
 from louieops.facts.apt import PendingSecurityUpdates
 from louieops.facts.system import AptLocks, NftTableExists, ResolvedPath, apt_wait_command
 from louieops.layout import CONFIG_DIR, STATE_ROOT, home_of
@@ -42,7 +47,7 @@ PACKAGES = [
 ]
 APT_LOCK_WAIT = "/etc/apt/apt.conf.d/80louieops-lock-wait"
 FIREWALL_TABLE = ("inet", "louieops_filter")  # the table templates/base/nftables.conf.j2 defines
-INBOUND_TCP_PORTS = [22, 80, 443]
+SSH_PORT = 22
 #: New SSH connections one address may open (nft limit): ssh-audit's DHEat test opens up to 38 in 1.5 s and
 #: flags more than 20 per second; 15 at once, then 5 a second, leaves it about 15 while scripts that call
 #: ssh in a loop still get through.
@@ -106,6 +111,31 @@ def provision_base():
     put_template("base/locale.j2", locale_file, name=f"Upload {locale_file}", base_locale=s.base_locale)
 
     # configure: the app user and the directories
+    me = topology.me(host)
+    if me.has(topology.APP):
+        app_user_and_directories(s)
+    for path in (s.scripts_dir, CONFIG_DIR, STATE_ROOT):  # louieops' own: scripts, their config and state
+        files.directory(name=f"Create {path}", path=path, user="root", group="root", mode="0755")
+    if me.has(topology.DB, topology.APP):  # where backups are made
+        # Owner and mode of the backup directory belong to the backups step; only make sure it exists.
+        files.directory(name=f"Create {s.backup_dir}", path=s.backup_dir)
+
+    # configure: unattended security upgrades
+    put_template(
+        "base/20auto-upgrades.j2",
+        "/etc/apt/apt.conf.d/20auto-upgrades",
+        name="Upload /etc/apt/apt.conf.d/20auto-upgrades",
+        base_unattended_upgrades=s.base_unattended_upgrades,
+    )
+
+    if s.base_firewall_enabled:
+        install_firewall(firewall_rules(topology.of(host), me, s.app_port))
+    else:
+        remove_firewall()
+
+
+def app_user_and_directories(s: Settings):
+    """The app user (pm2 runs under it) and the app's directories."""
     server.user(
         name=f"Create the app user {s.app_user}",
         user=s.app_user,
@@ -122,23 +152,19 @@ def provision_base():
         name=f"Create {s.app_uploads_dir}", path=s.app_uploads_dir, user=s.app_user, group=s.app_user, mode="0750"
     )
     files.directory(name=f"Create {s.app_log_dir}", path=s.app_log_dir, user=s.app_user, group="adm", mode="2750")
-    for path in (s.scripts_dir, CONFIG_DIR, STATE_ROOT):  # louieops' own: scripts, their config and state
-        files.directory(name=f"Create {path}", path=path, user="root", group="root", mode="0755")
-    # Owner and mode of the backup directory belong to the backups step; only make sure it exists.
-    files.directory(name=f"Create {s.backup_dir}", path=s.backup_dir)
 
-    # configure: unattended security upgrades
-    put_template(
-        "base/20auto-upgrades.j2",
-        "/etc/apt/apt.conf.d/20auto-upgrades",
-        name="Upload /etc/apt/apt.conf.d/20auto-upgrades",
-        base_unattended_upgrades=s.base_unattended_upgrades,
-    )
 
-    if s.base_firewall_enabled:
-        install_firewall()
-    else:
-        remove_firewall()
+def firewall_rules(topo: topology.Topology, me: topology.Member, app_port: int) -> dict:
+    """The template's variables: ports open to anyone, and ports open to some addresses (by IP version)."""
+    rules = topo.inbound(me, app_port)
+    anyone = [SSH_PORT] + [port for port, sources in rules if not sources]
+    limited = []
+    for port, sources in rules:
+        if sources:
+            v4 = [a for a in sources if ":" not in a]
+            v6 = [a for a in sources if ":" in a]
+            limited.append({"port": port, "ipv4": v4, "ipv6": v6})
+    return {"tcp_ports": anyone, "tcp_from": limited}
 
 
 def wait_for_apt(s: Settings) -> None:
@@ -161,16 +187,17 @@ def wait_for_apt(s: Settings) -> None:
         )
 
 
-def install_firewall():
-    """nftables: drop inbound except SSH, HTTP, HTTPS. Checked with `nft -c` before it is loaded."""
+def install_firewall(rules: dict):
+    """nftables: drop inbound except SSH and what the host's roles serve. Checked with `nft -c` before it is
+    loaded."""
     conf = put_template(
         "base/nftables.conf.j2",
         "/etc/nftables.conf",
         name="Upload /etc/nftables.conf",
         mode="0755",
-        tcp_ports=INBOUND_TCP_PORTS,
         ssh_rate=SSH_NEW_CONNECTIONS[0],
         ssh_burst=SSH_NEW_CONNECTIONS[1],
+        **rules,
     )
     family, table = FIREWALL_TABLE
     # Load when the file changes, and also when the table is missing (the firewall was switched off before,

@@ -9,9 +9,12 @@ of alert_group (so it may call send-alert) and of Debian's log-reading group adm
 It reaches PostgreSQL as a role of the same name by peer authentication over the
 Unix socket: a login role with no grants beyond PUBLIC's CONNECT, enough for `SELECT 1` and nothing
 else, and no password anywhere. The same user runs the maintenance jobs (tasks/maintenance.py).
-What it checks and against which levels: /etc/louieops/health.json (louieops/server_scripts.py); the app's
-admin token, which the websocket count needs, is in /etc/louieops/health-secrets.json (root:<health_user>
-0640), readable by the check and nobody else but root.
+What it checks and against which levels: /etc/louieops/health.json (louieops/server_scripts.py): what the
+host's roles serve (the API through nginx on the lb, the app's own /health on an app host, PostgreSQL on a
+database host), and disk, memory and CPU everywhere; its alerts name the host. The database role is created
+on the primary only (a standby has it by replication). The app's admin token, which the websocket count
+needs, is in /etc/louieops/health-secrets.json (root:<health_user> 0640) on an app host, readable by the
+check and nobody else but root.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files, postgres
 
-from louieops import checkins, layout, secrets
+from louieops import checkins, layout, placement, secrets, topology
 from louieops.resources import put_file, put_template
 from louieops.server_scripts import health_config, put_config
 from louieops.settings import for_host
@@ -41,18 +44,20 @@ def install_health_check():
         group=s.health_user,
         mode="755",
     )
-    postgres.role(
-        name=f"Create PostgreSQL login role {s.health_user} (peer authentication, no grants)",
-        role=s.health_user,
-        login=True,
-        **AS_POSTGRES,
-    )
+    where = placement.of(host)
+    if where.has(topology.DB):
+        postgres.role(
+            name=f"Create PostgreSQL login role {s.health_user} (peer authentication, no grants)",
+            role=s.health_user,
+            login=True,
+            **AS_POSTGRES,
+        )
     put_file(f"scripts/{layout.KPIS_LIBRARY}", layout.script(s, layout.KPIS_LIBRARY))
     put_file("scripts/health-check", script, mode="0755")
 
     # configure
-    put_config(layout.HEALTH_CONFIG, health_config(s))
-    if s.health_websocket_metrics_path:
+    put_config(layout.HEALTH_CONFIG, health_config(s, where))
+    if s.health_websocket_metrics_path and where.has(topology.APP):  # the app answers the count
         secret = {"admin_token": secrets.require("LOUIE_ADMIN_TOKEN")}
         put_config(layout.HEALTH_SECRETS, secret, mode="0640", group=s.health_user)
     else:

@@ -23,6 +23,9 @@ Secret read (optional): UPTIMEROBOT_READ_API_KEY, a read-only UptimeRobot key fo
 - louieops-audit.path/.service: each change of the app's feature toggles and killswitches (the app's audit
   log) is sent as an alert, as soon as it is written.
 Their configs (/etc/louieops/maintenance.json, status.json) come from louieops/server_scripts.py.
+With several servers each host gets the jobs of its roles: the app's log, npm and audit jobs where the app runs,
+the exposure scan and the certificate report on the lb, and the app-login jail only where the app runs behind
+its own nginx (a ban acts on the host's own firewall, which clients of an app host behind an lb never reach).
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from pyinfra.api import deploy
 from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
-from louieops import layout, secrets
+from louieops import layout, placement, secrets, topology
+from louieops.placement import Placement
 from louieops.resources import put_file, put_template
 from louieops.server_scripts import (
     admin_logins_config,
@@ -57,29 +61,37 @@ AUDIT_UNITS = ("louieops-audit.service", "louieops-audit.path")
 ADMIN_LOGIN_UNITS = ("louieops-admin-logins.service", "louieops-admin-logins.path")
 
 
-def jobs(s: Settings) -> list[tuple[str, str]]:
-    """(job, cron schedule) of every maintenance job, in the order of the cron file."""
+def jobs(s: Settings, where: Placement = placement.SINGLE) -> list[tuple[str, str]]:
+    """(job, cron schedule) of every maintenance job of this host's roles, in the order of the cron file."""
+    app, lb = where.has(topology.APP), where.has(topology.LB)
     return [
-        ("daily-summary", s.maintenance_daily_summary_schedule),
-        ("log-check", s.maintenance_log_check_schedule),
-        ("npm-audit", s.maintenance_npm_audit_schedule),
-        ("exposure-scan", s.maintenance_exposure_scan_schedule),
-        ("cert-report", s.maintenance_cert_report_schedule),
-        ("quarterly-reminder", s.maintenance_quarterly_reminder_schedule),
+        (job, schedule)
+        for job, schedule, wanted in (
+            ("daily-summary", s.maintenance_daily_summary_schedule, True),
+            ("log-check", s.maintenance_log_check_schedule, app),
+            ("npm-audit", s.maintenance_npm_audit_schedule, app),
+            ("exposure-scan", s.maintenance_exposure_scan_schedule, lb),
+            ("cert-report", s.maintenance_cert_report_schedule, lb),
+            ("quarterly-reminder", s.maintenance_quarterly_reminder_schedule, lb),
+        )
+        if wanted
     ]
 
 
 @deploy("Maintenance jobs")
 def install_maintenance_jobs():
     s = for_host(host)
-    _fail2ban(s)
-    _jobs(s)
-    _audit(s)
-    _admin_logins(s)
-    _status(s)
+    where = placement.of(host)
+    _fail2ban(s, where)
+    _jobs(s, where)
+    if where.has(topology.APP):
+        _audit(s)
+    if where.nginx_here:  # it watches nginx's log of admin logins
+        _admin_logins(s)
+    _status(s, where)
 
 
-def _fail2ban(s: Settings) -> None:
+def _fail2ban(s: Settings, where: Placement) -> None:
     # install (python3-systemd: the sshd jail reads the journal)
     apt.packages(name="Install fail2ban", packages=["fail2ban", "python3-systemd"])
 
@@ -101,6 +113,10 @@ def _fail2ban(s: Settings) -> None:
             nginx_access_log=layout.NGINX_ACCESS_LOG,
             nginx_error_log=layout.NGINX_ERROR_LOG,
             send_alert=layout.send_alert(s),
+            # a ban acts on this host's firewall: useful where the clients connect (nginx), so the app's jail
+            # only where the app is behind its own nginx, and the jails on nginx's logs only where nginx runs
+            app_jail=where.has(topology.APP) and where.nginx_here,
+            nginx_jails=where.nginx_here,
         )
     )
 
@@ -111,7 +127,7 @@ def _fail2ban(s: Settings) -> None:
     systemd.service(name="Reload fail2ban", service="fail2ban.service", reloaded=True, _if=changed)
 
 
-def _jobs(s: Settings) -> None:
+def _jobs(s: Settings, where: Placement) -> None:
     script = layout.script(s, SCRIPT_NAME)
     files.directory(
         name=f"Create {layout.MAINTENANCE_STATE_DIR}",
@@ -121,13 +137,13 @@ def _jobs(s: Settings) -> None:
         mode="755",
     )
     put_file(f"scripts/{SCRIPT_NAME}", script, mode="0755")
-    put_config(layout.MAINTENANCE_CONFIG, maintenance_config(s))
+    put_config(layout.MAINTENANCE_CONFIG, maintenance_config(s, where))
     _uptime_report(s)
     put_template(
         "maintenance/louieops-maintenance.j2",
         layout.MAINTENANCE_CRON,
         name=f"Upload {layout.MAINTENANCE_CRON}",
-        jobs=jobs(s),
+        jobs=jobs(s, where),
         health_user=s.health_user,
         state_dir=layout.MAINTENANCE_STATE_DIR,
         script=script,
@@ -187,8 +203,8 @@ def _admin_logins(s: Settings) -> None:
     )
 
 
-def _status(s: Settings) -> None:
+def _status(s: Settings, where: Placement) -> None:
     script = layout.script(s, "status")
     put_file("scripts/status", script, mode="0755")
-    put_config(layout.STATUS_CONFIG, status_config(s))
+    put_config(layout.STATUS_CONFIG, status_config(s, where))
     files.link(name=f"Link {layout.STATUS_COMMAND}", path=layout.STATUS_COMMAND, target=script)

@@ -6,13 +6,16 @@ rest to HTTPS); the certbot step issues the certificate and only then ``enable_h
 HTTPS site, so `nginx -t` never sees a missing certificate. With certbot_enabled False the port-80 site
 proxies to the app instead (plain HTTP).
 
+Runs on the ``lb`` host. On one server nginx proxies to the app on loopback; with several servers to an
+upstream of the app hosts (louieops/topology.py), each at its own app_port, with passive health checks.
+
 The access log is in the "louieops" format: the health check reads the API's latency and error rate from
 it, and it marks 5xx answers (http_5xx) and requests slower than kpi_thresholds.api_p99_ms's warning level
 (slow_request, in whole seconds) for Papertrail's saved searches.
 
 Settings read: app_name, app_port, certbot_enabled, nginx_api_rate_limit, nginx_api_rate_burst,
-nginx_proxy_read_timeout, nginx_hsts_max_age, nginx_client_max_body_size, kpi_thresholds, domain_admin,
-security_admin_login_paths.
+nginx_proxy_read_timeout, nginx_hsts_max_age, nginx_client_max_body_size, nginx_upstream_max_fails,
+nginx_upstream_fail_timeout, kpi_thresholds, domain_admin, security_admin_login_paths.
 The last two make conf.d/louieops-admin-logins.conf: the log of admin logins.
 """
 
@@ -27,13 +30,17 @@ from pyinfra.api import deploy
 from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
-from louieops import resources
+from louieops import resources, topology
 from louieops.layout import ACME_WEBROOT, ADMIN_LOGIN_LOG, NGINX_ACCESS_LOG, sites
 from louieops.resources import put_template
 from louieops.settings import Settings, for_host
 
 PROXY_SNIPPET = "/etc/nginx/snippets/louieops-proxy.conf"
 ADMIN_LOGINS = "/etc/nginx/conf.d/louieops-admin-logins.conf"
+UPSTREAMS = "/etc/nginx/conf.d/louieops-upstreams.conf"
+APP_UPSTREAM, WEBSOCKET_UPSTREAM = "louieops_app", "louieops_websocket"
+#: Seconds the lb waits for an app host to accept a connection before it tries the next one.
+UPSTREAM_CONNECT_TIMEOUT = 2
 
 
 def slow_request_seconds(s: Settings) -> int:
@@ -44,9 +51,24 @@ def slow_request_seconds(s: Settings) -> int:
     return max(1, math.ceil(millis / 1000))
 
 
-def site_variables(s: Settings, tls: bool) -> dict:
+def upstream_servers(topo: topology.Topology) -> list[str] | None:
+    """address:port of each app host (its own app_port), or None on one server (nginx proxies to loopback)."""
+    if topo.single_server:
+        return None
+    servers = []
+    for app in topo.apps:
+        port = for_host(topology.host_of(host, app)).app_port
+        address = topo.app_address(app)
+        servers.append(f"[{address}]:{port}" if ":" in address else f"{address}:{port}")
+    return servers
+
+
+def site_variables(s: Settings, tls: bool, upstreams: list[str] | None = None) -> dict:
     """Variables of templates/nginx/http.conf.j2 and https.conf.j2 (and the _server.conf.j2 they include)."""
+    local = f"http://127.0.0.1:{s.app_port}"
     return {
+        "app_upstream": f"http://{APP_UPSTREAM}" if upstreams else local,
+        "websocket_upstream": f"http://{WEBSOCKET_UPSTREAM}" if upstreams else local,
         "sites": sites(s),
         "tls": tls,
         "cert_name": s.app_name,
@@ -59,7 +81,7 @@ def site_variables(s: Settings, tls: bool) -> dict:
     }
 
 
-def site(s: Settings, kind: str, tls: bool, present: bool = True) -> list:
+def site(s: Settings, kind: str, tls: bool, present: bool = True, upstreams: list[str] | None = None) -> list:
     """/etc/nginx/sites-available/<app>-<kind>.conf and its link in sites-enabled; returns both ops."""
     available = f"/etc/nginx/sites-available/{s.app_name}-{kind}.conf"
     enabled = f"/etc/nginx/sites-enabled/{s.app_name}-{kind}.conf"
@@ -68,7 +90,9 @@ def site(s: Settings, kind: str, tls: bool, present: bool = True) -> list:
             files.link(name=f"Remove {enabled}", path=enabled, present=False),
             files.file(name=f"Remove {available}", path=available, present=False),
         ]
-    conf = put_template(f"nginx/{kind}.conf.j2", available, name=f"Upload {available}", **site_variables(s, tls))
+    conf = put_template(
+        f"nginx/{kind}.conf.j2", available, name=f"Upload {available}", **site_variables(s, tls, upstreams)
+    )
     link = files.link(name=f"Enable {available}", path=enabled, target=available)
     return [conf, link]
 
@@ -78,9 +102,27 @@ def check_and_reload(name: str, changes: list):
     server.shell(name=name, commands=["nginx -t -q", "systemctl reload nginx"], _if=any_changed(*changes))
 
 
+def upstream_file(s: Settings, upstreams: list[str] | None):
+    """The app hosts' upstreams (several servers), or no such file (one server)."""
+    if not upstreams:
+        return files.file(name=f"Remove {UPSTREAMS}", path=UPSTREAMS, present=False)
+    return put_template(
+        "nginx/louieops-upstreams.conf.j2",
+        UPSTREAMS,
+        name=f"Upload {UPSTREAMS}",
+        app_upstream_name=APP_UPSTREAM,
+        websocket_upstream_name=WEBSOCKET_UPSTREAM,
+        servers=upstreams,
+        nginx_upstream_max_fails=s.nginx_upstream_max_fails,
+        nginx_upstream_fail_timeout=s.nginx_upstream_fail_timeout,
+        connect_timeout=UPSTREAM_CONNECT_TIMEOUT,
+    )
+
+
 @deploy("nginx")
 def provision_nginx():
     s = for_host(host)
+    upstreams = upstream_servers(topology.of(host))
 
     # install
     apt.packages(name="Install nginx", packages=["nginx"])
@@ -96,9 +138,7 @@ def provision_nginx():
             access_log=NGINX_ACCESS_LOG,
             slow_request_seconds=slow_request_seconds(s),
         ),
-        put_template(
-            "nginx/louieops-proxy.conf.j2", PROXY_SNIPPET, name=f"Upload {PROXY_SNIPPET}", app_port=s.app_port
-        ),
+        put_template("nginx/louieops-proxy.conf.j2", PROXY_SNIPPET, name=f"Upload {PROXY_SNIPPET}"),
         files.link(name="Disable the Debian default site", path="/etc/nginx/sites-enabled/default", present=False),
         put_template(
             "nginx/louieops-admin-logins.conf.j2",
@@ -110,11 +150,12 @@ def provision_nginx():
             path_patterns=[re.escape(path) for path in s.security_admin_login_paths],
             log=ADMIN_LOGIN_LOG,
         ),
+        upstream_file(s, upstreams),
     ]
     files.directory(
         name=f"Create the ACME webroot {ACME_WEBROOT}", path=ACME_WEBROOT, user="root", group="root", mode="0755"
     )
-    changes += site(s, "http", tls=s.certbot_enabled)
+    changes += site(s, "http", tls=s.certbot_enabled, upstreams=upstreams)
 
     # activate
     systemd.service(name="Enable and start nginx", service="nginx.service", running=True, enabled=True)
@@ -125,5 +166,5 @@ def provision_nginx():
 def enable_https_sites():
     """Run after the certbot step: the HTTPS site once the certificate exists (removed without certbot)."""
     s = for_host(host)
-    changes = site(s, "https", tls=True, present=s.certbot_enabled)
+    changes = site(s, "https", tls=True, present=s.certbot_enabled, upstreams=upstream_servers(topology.of(host)))
     check_and_reload("Check the nginx configuration and reload nginx for HTTPS", changes)

@@ -11,10 +11,18 @@ same commit again plans nothing.
 Runs after nginx, TLS and the alert routing: the gate checks the app through nginx and alerts through
 send-alert.
 
+Runs on the ``app`` hosts. With several, the release rolls out one host at a time (pyinfra's ``_serial``),
+each behind its own gate (the app's /health on the host, out of the lb's rotation meanwhile:
+louie-release); a host whose release fails is rolled back by louie-release and the hosts not released yet stay
+on the release they run (louieops/rollout.py). The app reaches PostgreSQL where the topology says: on
+loopback on the database host, else the ``db`` host's private address over TLS (verify-full, the deploy's
+database CA).
+
 Settings read: app_user, app_git_url, app_git_ref, app_entry, app_instances, app_max_memory_restart,
 app_log_dir, app_node_env, app_port, app_sentry_traces_sample_rate, app_root, postgresql_role,
-postgresql_database, domain_admin, sentry_environment, alert_group.
-Secrets: LOUIE_DB_PASSWORD, LOUIE_ADMIN_TOKEN, SENTRY_DSN (optional).
+postgresql_database, domain_admin, sentry_environment, alert_group, cluster_name, app_name.
+Secrets: LOUIE_DB_PASSWORD, LOUIE_ADMIN_TOKEN, SENTRY_DSN (optional); LOUIE_CLUSTER_SECRET (database on
+another host).
 """
 
 from __future__ import annotations
@@ -29,10 +37,12 @@ from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.server import Which
 from pyinfra.operations import apt, files, server
 
-from louieops import layout, secrets
+from louieops import dbtls, layout, placement, rollout, secrets, topology
 from louieops.facts.release import AppReleases, GitRemoteCommit
+from louieops.facts.system import NftTableExists
 from louieops.layout import AppPaths, app_paths, pm2_process
 from louieops.operations import pm2
+from louieops.placement import SINGLE, Placement
 from louieops.resources import FILES, managed, put_file, put_template
 from louieops.server_scripts import put_config, release_config
 from louieops.settings import Settings, for_host
@@ -47,6 +57,8 @@ LISTEN_TIMEOUT_MS = 10000
 def deploy_app():
     s = for_host(host)
     p = app_paths(s)
+    where = placement.of(host)
+    database = for_host(topology.host_of(host, topology.of(host).db))  # its name and role are the db host's
 
     # install: the release tool, git for the real app
     put_file("scripts/louie-release", layout.script(s, "louie-release"), mode="0755")
@@ -67,24 +79,46 @@ def deploy_app():
         user=s.app_user,
         group=s.app_user,
         mode="0600",
-        src=StringIO(env_file_content(app_secrets(s), managed("tasks/release.py"))),
+        src=StringIO(env_file_content(app_secrets(database, where), managed("tasks/release.py"))),
     )
+    ca = database_ca(s) if where.database_tls else None
     ecosystem = put_template(
-        "app/ecosystem.config.js.j2", p.ecosystem, name=f"Upload {p.ecosystem}", **ecosystem_variables(s, p)
+        "app/ecosystem.config.js.j2",
+        p.ecosystem,
+        name=f"Upload {p.ecosystem}",
+        **ecosystem_variables(s, p, where, database),
     )
-    put_config(layout.RELEASE_CONFIG, release_config(s))
+    put_config(layout.RELEASE_CONFIG, release_config(s, where))
     sources = reference_source(s, p)
 
     # activate: a new release when the live one is not the wanted commit, else a reload for new settings
+    # (several app hosts: one at a time, and not after a host whose release failed)
+    serial = rollout.arguments(host)
     command = release_command(s, p)
     if command is not None:
-        server.shell(name=f"Deploy {describe_source(s)} as a new release, behind the health gate", commands=[command])
-    else:
-        server.shell(
-            name=f"Reload pm2 app {pm2_process(s)} for its new settings, behind the health gate",
-            commands=[f"{layout.RELEASE_COMMAND} reload"],
-            _if=lambda: any(op.did_change() for op in (ecosystem, env_file, *sources)),
+        rollout.track(
+            host,
+            server.shell(
+                name=f"Deploy {describe_source(s)} as a new release, behind the health gate",
+                commands=[command],
+                **serial,
+            ),
         )
+    else:
+        changed = [ecosystem, env_file, *sources, *([ca] if ca else [])]
+        rollout.track(
+            host,
+            server.shell(
+                name=f"Reload pm2 app {pm2_process(s)} for its new settings, behind the health gate",
+                commands=[f"{layout.RELEASE_COMMAND} reload"],
+                **rollout.arguments(host, also=lambda: any(op.did_change() for op in changed)),
+            ),
+        )
+        if where.drain and host.get_fact(NftTableExists, family="inet", table=DRAIN_TABLE, _sudo=True):
+            server.shell(
+                name="Put this app host back in the load balancer's rotation (left out by a stopped release)",
+                commands=[f"{layout.RELEASE_COMMAND} rejoin"],
+            )
     # the code of deploys before releases, no longer run once a release is live (reached only then)
     files.directory(name=f"Remove the in-place app {p.legacy_code}", path=p.legacy_code, present=False)
     pm2.app(
@@ -98,13 +132,26 @@ def deploy_app():
     )
 
 
-def app_secrets(s: Settings) -> dict[str, str | None]:
+DRAIN_TABLE = "louieops_drain"  # files/scripts/louie-release
+
+
+def database_ca(s: Settings):
+    """The database CA's certificate, for verify-full (an app host whose database is on another host)."""
+    authority = dbtls.ca(secrets.require(dbtls.SECRET_ENV), s.cluster_name or s.app_name)
+    files.directory(name=f"Create {layout.DB_TLS_DIR}", path=layout.DB_TLS_DIR, user="root", group="root", mode="0755")
+    return files.put(name=f"Upload {layout.DB_TLS_CA}", src=StringIO(authority.certificate), dest=layout.DB_TLS_CA)
+
+
+def app_secrets(s: Settings, where: Placement = SINGLE) -> dict[str, str | None]:
+    """The app's secrets file; ``s`` holds the database host's settings (the database's name and role)."""
     password = secrets.require("LOUIE_DB_PASSWORD")
+    tls = f"?sslmode=verify-full&sslrootcert={quote(layout.DB_TLS_CA, safe='/')}" if where.database_tls else ""
+    address = f"[{where.database_host}]" if ":" in where.database_host else where.database_host
     return {
         "LOUIE_DB_PASSWORD": password,
         "LOUIE_ADMIN_TOKEN": secrets.require("LOUIE_ADMIN_TOKEN"),
-        "DATABASE_URL": f"postgresql://{s.postgresql_role}:{quote(password, safe='')}@127.0.0.1:5432/"
-        f"{s.postgresql_database}",
+        "DATABASE_URL": f"postgresql://{s.postgresql_role}:{quote(password, safe='')}@{address}:5432/"
+        f"{s.postgresql_database}{tls}",
         "SENTRY_DSN": secrets.get("SENTRY_DSN"),
     }
 
@@ -121,25 +168,32 @@ def env_file_content(values: dict[str, str | None], header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def app_env(s: Settings, p: AppPaths) -> dict:
-    """Non-secret environment of the app, written into the ecosystem file."""
-    return {
+def app_env(s: Settings, p: AppPaths, where: Placement = SINGLE, database: Settings | None = None) -> dict:
+    """Non-secret environment of the app, written into the ecosystem file (``database``: the database host's
+    settings, default ``s``)."""
+    database = database or s
+    env = {
         "NODE_ENV": s.app_node_env,
-        "HOST": "127.0.0.1",
+        "HOST": where.app_listen,
         "PORT": str(s.app_port),
         "APP_ENV_FILE": p.env_file,
         "APP_STATE_DIR": p.state_dir,
-        "PGHOST": "127.0.0.1",
+        "PGHOST": where.database_host,
         "PGPORT": "5432",
-        "PGUSER": s.postgresql_role,
-        "PGDATABASE": s.postgresql_database,
+        "PGUSER": database.postgresql_role,
+        "PGDATABASE": database.postgresql_database,
         "ADMIN_DOMAIN": s.domain_admin,
         "SENTRY_ENVIRONMENT": s.sentry_environment or s.app_node_env,
         "SENTRY_TRACES_SAMPLE_RATE": str(s.app_sentry_traces_sample_rate),
     }
+    if where.database_tls:
+        env.update({"PGSSLMODE": "verify-full", "PGSSLROOTCERT": layout.DB_TLS_CA})
+    if where.trusted_proxies:
+        env["TRUSTED_PROXIES"] = ",".join(where.trusted_proxies)
+    return env
 
 
-def ecosystem_variables(s: Settings, p: AppPaths) -> dict:
+def ecosystem_variables(s: Settings, p: AppPaths, where: Placement = SINGLE, database: Settings | None = None) -> dict:
     """Variables of templates/app/ecosystem.config.js.j2."""
     return {
         "process": pm2_process(s),
@@ -150,7 +204,7 @@ def ecosystem_variables(s: Settings, p: AppPaths) -> dict:
         "app_max_memory_restart": s.app_max_memory_restart,
         "app_log_dir": s.app_log_dir,
         "listen_timeout": LISTEN_TIMEOUT_MS,
-        "env": app_env(s, p),
+        "env": app_env(s, p, where, database),
     }
 
 

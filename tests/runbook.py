@@ -2,7 +2,10 @@
 
 A ```sh block is a list of commands, one per line; the line of text just above it says how it is run:
 "*changes the server:*", "*interactive:*", "*controller*" (on the operator's machine), or nothing (a
-command that only reads, run as root on the server)."""
+command that only reads, run as root on the server). Blocks for several servers say where they run:
+"*several servers, on the primary:*", "... on the standby:*", "... on the standby, changes it:*",
+"... on an app host, changes it:*" and "*several servers, controller*"; the single-server tests leave them
+to the multi-host ones."""
 
 from __future__ import annotations
 
@@ -12,13 +15,22 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RUNBOOK = REPO / "docs" / "RUNBOOK.md"
-KINDS = {"*changes the server": "changes", "*interactive": "interactive", "*controller*": "controller"}
+KINDS = {
+    "*several servers, on the primary": "primary",
+    "*several servers, on the standby, changes it": "standby-changes",
+    "*several servers, on the standby": "standby",
+    "*several servers, on an app host, changes it": "app-changes",
+    "*several servers, controller": "cluster-controller",
+    "*changes the server": "changes",
+    "*interactive": "interactive",
+    "*controller*": "controller",
+}
 
 
 @dataclass(frozen=True)
 class Command:
     line: str
-    kind: str  # reads, changes, interactive or controller
+    kind: str  # reads, changes, interactive, controller, or one of the several-servers kinds
 
 
 def runbook_commands(text: str | None = None) -> list[Command]:
@@ -29,7 +41,8 @@ def runbook_commands(text: str | None = None) -> list[Command]:
         if line.strip() != "```sh":
             continue
         above = next((lines[i].strip() for i in range(index - 1, -1, -1) if lines[i].strip()), "")
-        kind = next((kind for marker, kind in KINDS.items() if above.startswith(marker) or marker in above), "reads")
+        kind = next((kind for marker, kind in KINDS.items() if above.startswith(marker)), None)
+        kind = kind or next((kind for marker, kind in KINDS.items() if marker in above), "reads")
         for body in lines[index + 1 :]:
             if body.strip().startswith("```"):
                 break

@@ -4,8 +4,10 @@
 // behind nginx.
 //
 //   GET  /                       homepage (or the admin dashboard page on the admin domain)
-//   GET  /health                 {"status":"healthy","timestamp":...}   (cheap: no database call)
+//   GET  /health                 {"status":"healthy","timestamp":...,"host":...}   (cheap: no database call)
 //   GET  /health/db              database status through psql (503 when it is down)
+//   GET  /api/notes              the 20 newest notes (a table the app creates), through psql
+//   POST /api/notes              {"text"}: store a note; answers it with its id and the host that stored it
 //   GET  /api/claude/status      {"success":true,"data":{"status":"operational","version":"1.0.0"}}
 //   GET  /api/slow?ms=N          answers after N ms (at most 10000): a slow request on demand (latency tests)
 //   POST /login, /api/login      {"username","password"}; a failure logs "Login failed for USER from IP"
@@ -21,7 +23,8 @@
 // (toggles.json, re-read when it changes, so every pm2 instance agrees and it survives restarts); every
 // change is appended to APP_STATE_DIR/audit.log, which the server turns into alerts.
 //
-// Secrets come from the env file named by APP_ENV_FILE (mode 0600, owned by the app user).
+// Secrets come from the env file named by APP_ENV_FILE (mode 0600, owned by the app user). PostgreSQL is reached
+// with libpq's environment (PGHOST, PGSSLMODE, ...); X-Real-IP is taken from loopback and TRUSTED_PROXIES.
 'use strict';
 
 const fs = require('fs');
@@ -91,9 +94,12 @@ function systemMetrics() {
 }
 
 // --- helpers -----------------------------------------------------------------------------------
+const TRUSTED_PROXIES = new Set((process.env.TRUSTED_PROXIES || '').split(',').filter(Boolean));
+
 function clientIp(req) {
   const peer = req.socket.remoteAddress || '';
-  const fromProxy = peer === '127.0.0.1' || peer === '::1' || peer === '::ffff:127.0.0.1';
+  const fromProxy = peer === '127.0.0.1' || peer === '::1' || peer === '::ffff:127.0.0.1' ||
+    TRUSTED_PROXIES.has(peer) || TRUSTED_PROXIES.has(peer.replace(/^::ffff:/, ''));
   const real = req.headers['x-real-ip'];
   return fromProxy && typeof real === 'string' && /^[0-9a-fA-F:.]{2,45}$/.test(real) ? real : peer;
 }
@@ -136,6 +142,42 @@ function checkDatabase(callback) {
   execFile('psql', ['-X', '-At', '-h', process.env.PGHOST || '127.0.0.1', '-c', 'SELECT 1'],
     { timeout: 3000, env: { ...process.env, PGPASSWORD: process.env.LOUIE_DB_PASSWORD || '' } },
     (err, stdout) => callback(!err && stdout.trim() === '1', Date.now() - started));
+}
+
+// Run SQL (read from stdin, so values travel as psql variables, never in the command); its output is one JSON value.
+function runSql(sql, variables, callback) {
+  const args = ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', process.env.PGHOST || '127.0.0.1'];
+  for (const [name, value] of Object.entries(variables)) args.push('-v', `${name}=${value}`);
+  const child = execFile('psql', [...args, '-f', '-'],
+    { timeout: 5000, env: { ...process.env, PGPASSWORD: process.env.LOUIE_DB_PASSWORD || '' } },
+    (err, stdout, stderr) => {
+      if (err) return callback((stderr || err.message).trim().split('\n').pop(), null);
+      try {
+        return callback(null, JSON.parse(stdout.trim()));
+      } catch (parseError) {
+        return callback(`unexpected psql output: ${stdout.trim().slice(0, 200)}`, null);
+      }
+    });
+  child.stdin.end(sql);
+}
+
+const NOTES_TABLE = 'CREATE TABLE IF NOT EXISTS notes (id bigserial PRIMARY KEY, body text NOT NULL, ' +
+  'host text NOT NULL, created timestamptz NOT NULL DEFAULT now());\n';
+
+function listNotes(res) {
+  runSql(NOTES_TABLE + "SELECT coalesce(json_agg(n ORDER BY n.id DESC), '[]') FROM " +
+    '(SELECT id, body, host, created FROM notes ORDER BY id DESC LIMIT 20) n;\n', {},
+  (err, rows) => (err ? sendJson(res, 503, { success: false, error: 'database', detail: err })
+    : sendJson(res, 200, { success: true, data: rows })));
+}
+
+function addNote(res, body) {
+  const text = body && typeof body.text === 'string' ? body.text.slice(0, 1000) : '';
+  if (!text) return sendJson(res, 400, { success: false, error: 'expected {"text": "..."}' });
+  return runSql(NOTES_TABLE + "INSERT INTO notes (body, host) VALUES (:'body', :'host') RETURNING row_to_json(notes);\n",
+    { body: text, host: os.hostname() },
+    (err, row) => (err ? sendJson(res, 503, { success: false, error: 'database', detail: err })
+      : sendJson(res, 201, { success: true, data: row })));
 }
 
 // --- feature toggles and killswitches (seed §7) --------------------------------------------------
@@ -269,7 +311,8 @@ function handle(req, res) {
   const urlPath = (req.url || '/').split('?')[0];
 
   if (req.method === 'GET' && urlPath === '/health') {
-    return sendJson(res, 200, { status: 'healthy', timestamp: new Date().toISOString(), release: process.env.APP_RELEASE || null });
+    return sendJson(res, 200, { status: 'healthy', timestamp: new Date().toISOString(), release: process.env.APP_RELEASE || null,
+                                host: os.hostname() });
   }
   if (req.method === 'GET' && urlPath === '/health/db') {
     return checkDatabase((up, ms) => sendJson(res, up ? 200 : 503,
@@ -282,6 +325,8 @@ function handle(req, res) {
     const ms = Math.min(10000, Math.max(0, parseInt(new URLSearchParams((req.url || '').split('?')[1] || '').get('ms'), 10) || 0));
     return setTimeout(() => sendJson(res, 200, { success: true, slept_ms: ms }), ms);
   }
+  if (req.method === 'GET' && urlPath === '/api/notes') return listNotes(res);
+  if (req.method === 'POST' && urlPath === '/api/notes') return readBody(req, (body) => addNote(res, body));
   if (req.method === 'GET' && urlPath === '/api/claude/status') {
     return sendJson(res, 200, { success: true, data: { status: 'operational', version: VERSION } });
   }

@@ -113,6 +113,10 @@ nginx_proxy_read_timeout = 3600
 nginx_hsts_max_age = 63072000
 # Largest accepted request body.
 nginx_client_max_body_size = "10m"
+# Failed attempts (refused, timed out, 502/503/504) that take an app host out of the lb's rotation (passive check).
+nginx_upstream_max_fails = 1
+# Seconds an app host stays out of rotation after nginx_upstream_max_fails failures, before nginx tries it again.
+nginx_upstream_fail_timeout = 10
 
 # --- TLS certificates (certbot) ----------------------------------------------------------------
 
@@ -441,3 +445,16 @@ deploy_lock_wait_seconds = 600
 # A deploy holding the lock proves it is alive every third of this; silent longer (a killed or cut-off deploy),
 # its lock is released and the next deploy takes it.
 deploy_lock_stale_seconds = 90
+
+# --- Several servers (roles) -----------------------------------------------------------------------
+
+# The inventory's groups give each host its roles: db (the PostgreSQL primary), db_standby (a hot standby),
+# app (the app under pm2) and lb (nginx, TLS, the public names); see inventory/multihost.py. An inventory
+# without role groups is one server with every role. Both settings below matter only with several servers.
+
+# This host's address on the private network between the servers: PostgreSQL, the app and replication listen
+# there and the firewalls open it to the other roles (set it in the host data); None: the inventory address.
+private_address = None
+# Name of this cluster in places several clusters may share: backups go to s3://<bucket>/<kind>/<cluster_name>/
+# (required with several servers and a bucket); None: one cluster per bucket (s3://<bucket>/<kind>/).
+cluster_name = None

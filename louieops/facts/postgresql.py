@@ -26,7 +26,7 @@ class PostgresRoleAuth(FactBase[dict]):
 
     .. code:: python
 
-        {"login": True, "verifier": "SCRAM-SHA-256$4096:c2FsdA==$storedkey:serverkey"}
+        {"login": True, "verifier": "SCRAM-SHA-256$4096:c2FsdA==$storedkey:serverkey", "replication": False}
     """
 
     def requires_command(self, role: str) -> str:
@@ -35,7 +35,10 @@ class PostgresRoleAuth(FactBase[dict]):
     def command(self, role: str) -> StringCommand:
         if not ROLE_NAME.fullmatch(role):
             raise ValueError(f"invalid PostgreSQL role name {role!r}")
-        sql = f"SELECT rolcanlogin, coalesce(rolpassword, '') FROM pg_authid WHERE rolname = {sql_literal(role)}"
+        sql = (
+            "SELECT rolcanlogin, coalesce(rolpassword, ''), rolreplication FROM pg_authid "
+            f"WHERE rolname = {sql_literal(role)}"
+        )
         return StringCommand("psql", "-X", "-At", "-F", "'|'", "-c", QuoteString(sql))
 
     @staticmethod
@@ -47,11 +50,96 @@ class PostgresRoleAuth(FactBase[dict]):
 
 
 def parse_role_auth(lines: list[str]) -> dict:
-    """``["t|SCRAM-SHA-256$..."]`` -> ``{"login": True, "verifier": "SCRAM-SHA-256$..."}``."""
+    """``["t|SCRAM-SHA-256$...|f"]`` -> ``{"login": True, "verifier": "SCRAM-SHA-256$...", "replication": False}``
+    (a row without the replication column leaves that key out)."""
     rows = [line for line in lines if line.strip()]
     if not rows:
         return {}
-    login, sep, verifier = rows[0].partition("|")
-    if not sep or login not in ("t", "f"):
+    parts = rows[0].strip().split("|")
+    if len(parts) not in (2, 3) or parts[0] not in ("t", "f"):
         raise FactProcessError(f"unexpected pg_authid row: {rows[0][:20]!r}")
-    return {"login": login == "t", "verifier": verifier.strip() or None}
+    auth = {"login": parts[0] == "t", "verifier": parts[1].strip() or None}
+    if len(parts) == 3:
+        auth["replication"] = parts[2] == "t"
+    return auth
+
+
+class PostgresClusterState(FactBase[dict]):
+    """
+    Whether the local PostgreSQL is a standby, and its databases; empty dict when PostgreSQL is not installed
+    or not running. Runs psql as the ``postgres`` OS user itself (``runuser``: read it as root, ``_sudo=True``),
+    only when that user exists, so it can be read while planning a bare server.
+
+    .. code:: python
+
+        {"in_recovery": False, "databases": ["postgres", "simplylouie"]}
+    """
+
+    def requires_command(self) -> str:
+        return "psql"
+
+    def command(self) -> StringCommand:
+        sql = "SELECT 'recovery=' || pg_is_in_recovery() UNION ALL SELECT 'database=' || datname FROM pg_database"
+        return StringCommand(
+            "! id -u postgres >/dev/null 2>&1 ||",
+            "runuser -u postgres -- psql -X -At -c",
+            QuoteString(sql),
+            "2>/dev/null || true",
+        )
+
+    @staticmethod
+    def default() -> dict:
+        return {}
+
+    def process(self, output: list[str]) -> dict:
+        return parse_cluster_state(output)
+
+
+def parse_cluster_state(lines: list[str]) -> dict:
+    """``["recovery=false", "database=postgres"]`` -> ``{"in_recovery": False, "databases": ["postgres"]}``."""
+    state: dict = {}
+    for line in (line.strip() for line in lines):
+        key, sep, value = line.partition("=")
+        if not sep:
+            continue
+        if key == "recovery":
+            state["in_recovery"] = value == "true"
+        elif key == "database":
+            state.setdefault("databases", []).append(value)
+    if state:
+        state["databases"] = sorted(state.get("databases", []))
+    return state
+
+
+class PostgresReplicationSlots(FactBase[dict]):
+    """
+    The physical replication slots of the local PostgreSQL and whether a standby streams from each; empty
+    when PostgreSQL is not installed. Read as root (``_sudo=True``), like ``PostgresClusterState``.
+
+    .. code:: python
+
+        {"louieops_standby": {"active": True}}
+    """
+
+    def requires_command(self) -> str:
+        return "psql"
+
+    def command(self) -> StringCommand:
+        sql = "SELECT slot_name || '|' || active FROM pg_replication_slots WHERE slot_type = 'physical'"
+        return StringCommand(
+            "! id -u postgres >/dev/null 2>&1 ||",
+            "runuser -u postgres -- psql -X -At -c",
+            QuoteString(sql),
+        )
+
+    @staticmethod
+    def default() -> dict:
+        return {}
+
+    def process(self, output: list[str]) -> dict:
+        slots = {}
+        for line in (line.strip() for line in output):
+            name, sep, active = line.partition("|")
+            if sep:
+                slots[name] = {"active": active == "true"}
+        return slots

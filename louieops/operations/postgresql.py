@@ -19,12 +19,13 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 from io import StringIO
 
 from pyinfra import host
 from pyinfra.api import FileUploadCommand, OperationValueError, QuoteString, StringCommand, operation
 
-from louieops.facts.postgresql import ROLE_NAME, PostgresRoleAuth, sql_literal
+from louieops.facts.postgresql import ROLE_NAME, PostgresReplicationSlots, PostgresRoleAuth, sql_literal
 
 SCRAM_ITERATIONS = 4096  # PostgreSQL's default scram_iterations
 POSTGRES_HOME = "/var/lib/postgresql"  # home of Debian's postgres user, writable by it only
@@ -66,20 +67,22 @@ def verifier_matches(verifier: str | None, password: str) -> bool:
     )
 
 
-def role_sql(role: str, verifier: str, exists: bool) -> str:
-    """CREATE or ALTER statement giving ``role`` LOGIN and the pre-hashed password."""
+def role_sql(role: str, verifier: str, exists: bool, replication: bool = False) -> str:
+    """CREATE or ALTER statement giving ``role`` LOGIN (and REPLICATION) and the pre-hashed password."""
     verb = "ALTER" if exists else "CREATE"
-    return f'{verb} ROLE "{role}" WITH LOGIN PASSWORD {sql_literal(verifier)}'
+    attributes = "LOGIN REPLICATION" if replication else "LOGIN"
+    return f'{verb} ROLE "{role}" WITH {attributes} PASSWORD {sql_literal(verifier)}'
 
 
 @operation()
-def role(role: str, password: str):
+def role(role: str, password: str, replication: bool = False):
     """
     Ensure a PostgreSQL login role exists with this password (SCRAM-SHA-256), without touching it
     when the stored verifier already matches.
 
     + role: role name (lower-case letters, digits, ``_``, ``-``)
     + password: the wanted password (a secret: never printed, never sent to the server in clear)
+    + replication: the role may stream WAL (a standby logs in with it)
 
     **Example:**
 
@@ -99,11 +102,12 @@ def role(role: str, password: str):
         raise OperationValueError(f"empty password for PostgreSQL role {role}")
 
     current = host.get_fact(PostgresRoleAuth, role=role)
-    if current and current["login"] and verifier_matches(current["verifier"], password):
+    same_replication = current.get("replication", False) == replication if current else False
+    if current and current["login"] and same_replication and verifier_matches(current["verifier"], password):
         host.noop(f"postgresql role {role} exists with the wanted password")
         return
 
-    sql = role_sql(role, scram_verifier(password), exists=bool(current))
+    sql = role_sql(role, scram_verifier(password), exists=bool(current), replication=replication)
     yield from sql_file_commands(
         sql,
         f"{POSTGRES_HOME}/.louieops-role-{role}.sql",
@@ -144,3 +148,44 @@ def sql_file_commands(sql: str, dest: str, temp: str) -> list:
             "$rc",
         ),
     ]
+
+
+@operation()
+def replication_slots(slots: list[str], prefix: str):
+    """
+    Ensure exactly these physical replication slots among the ones named ``prefix``*: create the missing ones,
+    drop the others that no standby streams from (a slot nobody reads keeps WAL forever and fills the disk).
+    Slots of other names are never touched.
+
+    + slots: the wanted slot names (each starting with ``prefix``)
+    + prefix: the names this deploy manages
+
+    **Example:**
+
+    .. code:: python
+
+        postgresql.replication_slots(
+            name="Keep the replication slot of the standby",
+            slots=["louieops_standby"],
+            prefix="louieops_",
+            _sudo=True,
+            _sudo_user="postgres",
+        )
+    """
+    for slot in slots:
+        if not slot.startswith(prefix) or not re.fullmatch(r"[a-z0-9_]{1,63}", slot):
+            raise OperationValueError(f"invalid replication slot name {slot!r} (expected {prefix}[a-z0-9_]*)")
+    current = host.get_fact(PostgresReplicationSlots, _sudo=True, _sudo_user=None)
+    missing = [slot for slot in slots if slot not in current]
+    stale = [name for name, slot in sorted(current.items()) if name.startswith(prefix) and name not in slots]
+    busy = [name for name in stale if current[name]["active"]]
+    stale = [name for name in stale if name not in busy]
+    if not missing and not stale:
+        host.noop(
+            f"replication slots {', '.join(slots) or '(none)'} exist" + (f"; {busy} still streaming" if busy else "")
+        )
+        return
+    statements = [f"SELECT pg_create_physical_replication_slot({sql_literal(s)}, true)" for s in missing]
+    statements += [f"SELECT pg_drop_replication_slot({sql_literal(s)})" for s in stale]
+    for statement in statements:
+        yield StringCommand("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", QuoteString(statement))

@@ -151,6 +151,8 @@ class Settings:
     nginx_proxy_read_timeout: int
     nginx_hsts_max_age: int
     nginx_client_max_body_size: str
+    nginx_upstream_max_fails: int
+    nginx_upstream_fail_timeout: int
     # --- TLS certificates (certbot)
     certbot_enabled: bool
     certbot_email: str
@@ -254,6 +256,9 @@ class Settings:
     # --- Deploys (one at a time, CI)
     deploy_lock_wait_seconds: int
     deploy_lock_stale_seconds: int
+    # --- Several servers (roles)
+    private_address: str | None
+    cluster_name: str | None
 
     def replace(self, **changes) -> Settings:
         """A copy with some settings changed (not validated again: for tests and derived views)."""

@@ -1,4 +1,4 @@
-"""Command line: ``python -m louieops.testbed up|down|status|ssh|cleanup|logs``."""
+"""Command line: ``python -m louieops.testbed up|down|status|ssh|cleanup|logs|cluster-up|cluster-down``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from . import cleanup, peers
+from .cluster import MEMBERS, Cluster
 from .errors import AlreadyRunning, TestbedError
 from .paths import DEFAULT_RELEASE, RELEASES, REPO_ROOT, check_name
 from .server import Testbed
@@ -53,6 +54,32 @@ def cmd_up(args: argparse.Namespace) -> int:
   logs:       {tb.log_dir}
 
   stop:       python -m louieops.testbed down --name {tb.name}""")
+    return 0
+
+
+def cmd_cluster_up(args: argparse.Namespace) -> int:
+    members = {m: r for m, r in MEMBERS.items() if args.standby or m != "standby"}
+    cluster = Cluster(args.name, members, args.release).up()
+    inv, env = _rel(cluster.inventory_path), _rel(cluster.env_path)
+    lines = [f"  {m:8} {tb.name:20} {tb.address:12} {', '.join(members[m])}" for m, tb in cluster.servers.items()]
+    print(f"""test cluster {args.name!r} ({args.release}) is up:
+{chr(10).join(lines)}
+
+  inventory:  {inv}
+  secrets:    {env}
+  deploy:     cd {REPO_ROOT} && . {env} && .venv/bin/pyinfra -y {inv} deploy.py
+  ssh:        python -m louieops.testbed ssh --name {args.name}-db [command]
+  stop:       python -m louieops.testbed cluster-down --name {args.name}""")
+    return 0
+
+
+def cmd_cluster_down(args: argparse.Namespace) -> int:
+    try:
+        cluster = Cluster.attach(args.name)
+    except FileNotFoundError:
+        cluster = Cluster(args.name)  # no record: the default members
+    cluster.down()
+    print(f"test cluster {args.name!r} is down")
     return 0
 
 
@@ -173,6 +200,14 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_argument("-n", "--lines", type=int, default=50, help="how many of the newest lines (default 50)")
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
     logs.set_defaults(func=cmd_logs)
+    cluster_up = sub.add_parser("cluster-up", help="boot a cluster: lb, app1, app2, db (and a standby)")
+    cluster_up.add_argument("--name", default="cluster", type=check_name)
+    cluster_up.add_argument("--release", default=DEFAULT_RELEASE, choices=RELEASES)
+    cluster_up.add_argument("--no-standby", dest="standby", action="store_false", help="four servers, no standby")
+    cluster_up.set_defaults(func=cmd_cluster_up)
+    cluster_down = sub.add_parser("cluster-down", help="stop a cluster and remove everything it made")
+    cluster_down.add_argument("--name", default="cluster", type=check_name)
+    cluster_down.set_defaults(func=cmd_cluster_down)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
     if os.geteuid() != 0:

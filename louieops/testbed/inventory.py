@@ -119,12 +119,19 @@ def parse_env(text: str) -> dict[str, str]:
 
 
 def write_workdir(
-    workdir: Path, *, name: str, address: str, data: Mapping[str, object], env: Mapping[str, str]
+    workdir: Path,
+    *,
+    name: str,
+    address: str | None,
+    data: Mapping[str, object],
+    env: Mapping[str, str],
+    text: str | None = None,
 ) -> tuple[Path, Path]:
-    """Write inventory.py, env (0600) and the group_data link into ``workdir``; return both paths."""
+    """Write inventory.py (``text``, or the one-server inventory of ``address``), env (0600) and the group_data
+    link into ``workdir``; return both paths."""
     workdir.mkdir(parents=True, exist_ok=True)
     inventory = workdir / INVENTORY_FILE
-    inventory.write_text(render_inventory(name, address, data))
+    inventory.write_text(text if text is not None else render_inventory(name, str(address), data))
     env_path = workdir / ENV_FILE
     fd = os.open(env_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:

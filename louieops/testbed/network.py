@@ -4,6 +4,11 @@ Every test server gets a slot N (0..255) and the /30 ``10.231.N.0``: the control
 ``10.231.N.1`` (where the peers listen), the server's ``eth0`` is ``10.231.N.2``. Slots are handed out
 under an exclusive ``flock`` on a lock file shared by every checkout on the machine, so tests, the demo
 and several engineers can run servers side by side.
+
+The servers of a cluster (cluster.py) reach each other through the controller: each already routes everything
+via its veth peer, and :func:`link` rewrites each member's own nftables table so traffic between the members'
+/30s is forwarded as it is (not masqueraded: each server sees the others' real addresses). Nothing else is
+routed or masqueraded, and each table goes away with its server.
 """
 
 from __future__ import annotations
@@ -139,9 +144,12 @@ def default_route_mtu() -> int:
     return 1500
 
 
-def nft_ruleset(table: str, network: str, host_veth: str) -> str:
-    """nftables script for one instance: masquerade its /30 only and accept its forwarded traffic."""
-    return f"""table ip {table} {{
+def nft_ruleset(table: str, network: str, host_veth: str, linked: list[tuple[str, str]] | None = None) -> str:
+    """nftables script for one instance: masquerade its /30 only and accept its forwarded traffic. ``linked``
+    ((network, host veth) of the other servers of its cluster): traffic to and from those is forwarded
+    unmasqueraded."""
+    if not linked:
+        return f"""table ip {table} {{
 	chain postrouting {{
 		type nat hook postrouting priority srcnat; policy accept;
 		ip saddr {network} ip daddr != {network} masquerade
@@ -153,6 +161,32 @@ def nft_ruleset(table: str, network: str, host_veth: str) -> str:
 	}}
 }}
 """
+    nets = ", ".join([network, *(net for net, _ in linked)])
+    veths = ", ".join(f'"{veth}"' for _, veth in linked)
+    others = ", ".join(net for net, _ in linked)
+    return f"""table ip {table} {{
+	chain postrouting {{
+		type nat hook postrouting priority srcnat; policy accept;
+		ip saddr {network} ip daddr != {{ {nets} }} masquerade
+	}}
+	chain forward {{
+		type filter hook forward priority filter; policy accept;
+		iifname "{host_veth}" ip saddr {network} accept
+		oifname "{host_veth}" ip daddr {network} ct state established,related accept
+		iifname {{ {veths} }} ip saddr {{ {others} }} oifname "{host_veth}" ip daddr {network} accept
+	}}
+}}
+"""
+
+
+def link(members: list[tuple[str, int]]) -> None:
+    """Let the servers ``members`` ((name, slot) each) reach each other through the controller, unmasqueraded:
+    each member's table is replaced (in one nft transaction) by one that knows the others' links."""
+    for name, slot in members:
+        others = [(slot_addresses(o)[2], veth_names(o)[0]) for n, o in members if n != name]
+        table = nft_table_name(name)
+        ruleset = nft_ruleset(table, slot_addresses(slot)[2], veth_names(slot)[0], others)
+        run(["nft", "-f", "-"], input=f"table ip {table}\ndelete table ip {table}\n{ruleset}")
 
 
 def setup(name: str, slot: int) -> None:

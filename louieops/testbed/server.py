@@ -49,6 +49,8 @@ class Testbed:
       system bundle (test-server option; production hosts never get this)
     + extra_peers: factories ``peer_address -> PeerSpec`` for additional stand-ins
     + boot_timeout: seconds to wait for SSH after starting (or restarting) the container
+    + peers_from: name of a running test server whose peers this one uses instead of starting its own (the
+      servers of a cluster share one ACME server, S3, recorder and git remote; see cluster.py)
     """
 
     __test__ = False  # not a pytest test class
@@ -62,6 +64,7 @@ class Testbed:
         trust_controller_cas: bool = True,
         extra_peers: Sequence[PeerFactory] = (),
         boot_timeout: float = 90.0,
+        peers_from: str | None = None,
     ) -> None:
         self.name = name
         self.release = release
@@ -69,6 +72,7 @@ class Testbed:
         self.trust_controller_cas = trust_controller_cas
         self.extra_peers = tuple(extra_peers)
         self.boot_timeout = boot_timeout
+        self.peers_from = peers_from
         self.instance_dir = instance_dir(name)
         self.workdir = work_dir(name)
         self.state: dict[str, Any] = {}
@@ -87,8 +91,18 @@ class Testbed:
 
     @property
     def peer_address(self) -> str:
-        """The controller side of the veth, where every peer listens."""
+        """The controller side of the veth, where every peer listens (this server's peers, or the ones it uses)."""
+        return self.state.get("peers_address") or network.slot_addresses(self.slot)[0]
+
+    @property
+    def link_address(self) -> str:
+        """The controller side of this server's own veth (its default route)."""
         return network.slot_addresses(self.slot)[0]
+
+    @property
+    def peers_dir(self) -> Path:
+        """The instance directory of the server whose peers this one uses (its own, by default)."""
+        return Path(self.state.get("peers_dir") or self.instance_dir)
 
     @property
     def root(self) -> Path:
@@ -130,22 +144,22 @@ class Testbed:
     @property
     def listener_ca(self) -> Path:
         """CA of the peers' TLS listeners (pebble); trusted inside the server."""
-        return self.instance_dir / "pki" / "ca.pem"
+        return self.peers_dir / "pki" / "ca.pem"
 
     @property
     def mail(self) -> MailRecorder:
         """The e-mail the SMTP recorder (the alert e-mail's smarthost) accepted."""
-        return MailRecorder(peers.mail_log(self.instance_dir))
+        return MailRecorder(peers.mail_log(self.peers_dir))
 
     @property
     def shipped_log(self) -> Path:
         """Where the syslog receiver (Papertrail's stand-in) keeps the lines the server shipped (JSON lines)."""
-        return peers.shipped_log(self.instance_dir)
+        return peers.shipped_log(self.peers_dir)
 
     @property
     def app_repo(self) -> AppRepo:
         """The app's git remote (served by the git peer); tests commit new versions of the app to it."""
-        return AppRepo(self.instance_dir / "git")
+        return AppRepo(self.peers_dir / "git")
 
     @property
     def log_dir(self) -> Path:
@@ -178,6 +192,7 @@ class Testbed:
             raise TestbedError(f"test server {name!r} does not exist (no {tb.instance_dir / STATE_FILE})")
         tb.release = tb.state["release"]
         tb.domains = tuple(tb.state["domains"])
+        tb.peers_from = tb.state.get("peers_from")
         tb.workdir = Path(tb.state["workdir"])
         return tb
 
@@ -219,6 +234,11 @@ class Testbed:
             "created": time.time(),
             "peers": {},
         }
+        owner = Testbed.attach(self.peers_from) if self.peers_from else None
+        if owner is not None:
+            self.state.update(
+                peers_from=owner.name, peers_address=owner.peer_address, peers_dir=str(owner.instance_dir)
+            )
         self._save_state()
         network.setup(self.name, slot)
 
@@ -226,18 +246,21 @@ class Testbed:
             shutil.rmtree(self.workdir)
         self.workdir.mkdir(parents=True)
         generate_key(self.ssh_key, f"deploy@louieops-testbed-{self.name}")
-        write_listener_pki(self.instance_dir / "pki", self.peer_address, self.name, names=(peers.PEER_HOSTNAME,))
-
-        # Peers start while the root file system is unpacked (git daemon serves the app's repository).
-        self.app_repo.create()
-        specs = self._peer_specs()
-        for spec in specs:
-            self._start_peer(spec)
+        (self.instance_dir / "pki").mkdir(parents=True, exist_ok=True)
+        specs: list[peers.PeerSpec] = []
+        if owner is None:  # a cluster's other members use the peers of its first member
+            write_listener_pki(self.instance_dir / "pki", self.peer_address, self.name, names=(peers.PEER_HOSTNAME,))
+            # Peers start while the root file system is unpacked (git daemon serves the app's repository).
+            self.app_repo.create()
+            specs = self._peer_specs()
+            for spec in specs:
+                self._start_peer(spec)
 
         image.extract_image(self.release, self.root)
         for spec in specs:
             self._wait_peer(spec)
-        peers.add_dns_records(self.peer_address, self.domains, self.address)
+        if owner is None:
+            peers.add_dns_records(self.peer_address, self.domains, self.address)
 
         # The server trusts the ACME server's listener CA (certbot talks to it) and the root pebble issues
         # certificates under (so the server's own health check verifies its site like in production).

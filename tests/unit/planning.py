@@ -38,15 +38,50 @@ class PlannedTask:
     conditions: dict[str, list[bool | None]] = field(default_factory=dict)
     #: operation name -> the shell commands it would run (uploads and functions left out)
     commands: dict[str, list[str]] = field(default_factory=dict)
+    #: the @deploy step each operation belongs to ("" outside one), in the order of ``operations``
+    steps: list[str] = field(default_factory=list)
 
 
-def plan(task: Callable[[], Any], facts: Mapping[tuple, Any] | None = None, **settings: Any) -> PlannedTask:
-    """Plan ``task`` for one host with the defaults of all.py and ``settings`` as its data."""
+@dataclass(frozen=True)
+class Cluster:
+    """A multi-host inventory for :func:`plan`: host names in inventory order, role groups, and which host to
+    plan (``me``). Host names are addresses, so each is its own private address."""
+
+    hosts: tuple[str, ...]
+    groups: Mapping[str, tuple[str, ...]]
+    me: str
+
+    def inventory(self, data: Mapping[str, Any]) -> Inventory:
+        groups = {role: (list(names), {}) for role, names in self.groups.items()}
+        return Inventory((list(self.hosts), dict(data)), **groups)
+
+
+#: lb, two app hosts, a database primary and its standby (the e2e's cluster, in inventory order).
+FIVE = ("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5")
+FIVE_GROUPS = {"lb": (FIVE[0],), "app": FIVE[1:3], "db": (FIVE[3],), "db_standby": (FIVE[4],)}
+
+
+def cluster(me: str) -> Cluster:
+    """The five-server cluster, planned as host ``me`` ("lb", "app1", "app2", "db" or "standby")."""
+    index = ["lb", "app1", "app2", "db", "standby"].index(me)
+    return Cluster(FIVE, FIVE_GROUPS, FIVE[index])
+
+
+def plan(
+    task: Callable[[], Any],
+    facts: Mapping[tuple, Any] | None = None,
+    *,
+    on: Cluster | None = None,
+    **settings: Any,
+) -> PlannedTask:
+    """Plan ``task`` for one host with the defaults of all.py and ``settings`` as its data: the one host of a
+    single-server inventory, or host ``on.me`` of the multi-host inventory ``on``."""
     facts = dict(facts or {})
     strict = {key[0] for key in facts}
-    inventory = Inventory((["fakehost"], {**defaults.load(), "ssh_user": "deploy", **settings}))
+    data = {**defaults.load(), "ssh_user": "deploy", **settings}
+    inventory = on.inventory(data) if on else Inventory((["fakehost"], data))
     state = State(inventory, Config())
-    host = inventory.get_host("fakehost")
+    host = inventory.get_host(on.me if on else "fakehost")
     asked: list[tuple] = []
 
     def get_fact(cls, *args, **kwargs):
@@ -68,8 +103,10 @@ def plan(task: Callable[[], Any], facts: Mapping[tuple, Any] | None = None, **se
     with ctx_state.use(state), ctx_host.use(host):
         task()
         for op_hash in state.get_op_order():
-            name = sorted(state.op_meta[op_hash].names)[0].split(" | ", 1)[-1]
+            full = sorted(state.op_meta[op_hash].names)[0]
+            name = full.split(" | ", 1)[-1]
             result.operations.append(name)
+            result.steps.append(full.split(" | ", 1)[0] if " | " in full else "")
             op_data = state.get_op_data_for_host(host, op_hash)
             ifs = op_data.global_arguments.get("_if") or []
             result.conditions[name] = [_evaluate(condition) for condition in ([ifs] if callable(ifs) else ifs)]

@@ -40,3 +40,14 @@ def test_blocks_are_classified_by_the_line_above_them():
         ("rm x", "changes"),
         ("htop", "interactive"),
     ]
+
+
+def test_the_several_servers_blocks_are_kept_apart_from_the_single_servers():
+    kinds = {}
+    for command in runbook_commands():
+        kinds.setdefault(command.kind, []).append(command.line)
+    assert kinds["standby-changes"] == ["/opt/scripts/promote-db"]
+    assert kinds["cluster-controller"] == ['.venv/bin/louieops apply "$INVENTORY"']
+    assert kinds["app-changes"] == ["louie-release rejoin"] and kinds["primary"] and kinds["standby"]
+    single = {line for kind in ("reads", "changes", "interactive", "controller") for line in kinds[kind]}
+    assert not any("promote-db" in line or "pg_stat_replication" in line for line in single)

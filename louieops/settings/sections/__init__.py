@@ -22,6 +22,7 @@ from . import (
     nodejs,
     postgresql,
     sentry,
+    servers,
     uptimerobot,
 )
 
@@ -41,6 +42,7 @@ SECTIONS = (
     uptimerobot,
     sentry,
     deploys,
+    servers,
 )
 
 

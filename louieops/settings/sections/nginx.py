@@ -11,4 +11,6 @@ RULES = {
     "nginx_proxy_read_timeout": integer(1, 86400),
     "nginx_hsts_max_age": integer(0),
     "nginx_client_max_body_size": string(r"[0-9]+[kmg]?", "a size such as 10m"),
+    "nginx_upstream_max_fails": integer(1, 100),
+    "nginx_upstream_fail_timeout": integer(1, 3600),
 }

@@ -1,0 +1,176 @@
+"""Five test servers (lb, app1, app2, db and a hot standby), deployed together: rows written through the lb are
+on the standby, releases roll out one app host at a time (a failing one stops the roll-out and is rolled back,
+without a failed request through the lb), and the runbook's promotion of the standby, after the primary is lost,
+gets the app writing again once the deploy runs with the inventory changed to say so.
+
+Nightly (`make test-multihost-standby`): a second five-server cluster does not fit the CI budget of `make test`,
+which runs the four-server test_multihost.py. Deselected from `make test` by the ``nightly`` marker."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from louieops.testbed.cluster import MEMBERS
+from tests.e2e.conftest import REPO_ROOT
+from tests.e2e.helpers import wait_for
+from tests.e2e.multihost import LbPoller, deployed_cluster, run_deploy
+from tests.runbook import runbook_commands
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.nightly,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the test servers need root (netns, nftables, nspawn)"),
+]
+
+NAME = os.environ.get("LOUIEOPS_E2E_STANDBY_CLUSTER", "e2e-mhs")
+RUNBOOK = runbook_commands()
+
+
+def runbook(kind: str) -> list[str]:
+    lines = [command.line for command in RUNBOOK if command.kind == kind]
+    assert lines, f"no {kind} commands in docs/RUNBOOK.md"
+    return lines
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    yield from deployed_cluster(NAME, dict(MEMBERS), tmp_path_factory)
+
+
+def on_standby(cluster, sql: str) -> str:
+    return cluster.root("standby", f'runuser -u postgres -- psql -X -At -d simplylouie -c "{sql}"').stdout.strip()
+
+
+def test_the_second_deploy_of_five_servers_reports_zero_changed_operations(cluster):
+    second = cluster.second
+    assert second.returncode == 0, second.explain()
+    assert second.changed_operations == [], f"changed on the second run: {second.changed_operations}"
+
+
+def test_rows_written_through_the_lb_are_on_the_hot_standby(cluster):
+    marker = uuid.uuid4().hex[:12]
+    status, body = cluster.request("POST", "/api/notes", {"text": marker})
+    assert status == 201, body
+    wait_for(
+        lambda: on_standby(cluster, f"SELECT count(*) FROM notes WHERE body = '{marker}'") == "1",
+        30,
+        "the row on the standby",
+        interval=0.2,
+    )
+    assert on_standby(cluster, "SELECT pg_is_in_recovery()") == "t"
+    insert = "INSERT INTO notes (body, host) VALUES ('x', 'y')"
+    refused = cluster.root("standby", f'runuser -u postgres -- psql -X -d simplylouie -c "{insert}" 2>&1', check=False)
+    assert "cannot execute INSERT in a read-only transaction" in refused.stdout
+
+
+@pytest.mark.parametrize("kind, member", [("primary", "db"), ("standby", "standby")])
+def test_the_runbooks_replication_commands_work_as_written(cluster, kind, member):
+    for line in runbook(kind):
+        done = cluster.root(member, line, check=False)
+        assert done.returncode == 0, f"{line}\n{done.stdout}{done.stderr}"
+    if kind == "primary":
+        assert "streaming" in cluster.root("db", runbook("primary")[0]).stdout
+
+
+def release_list(cluster, member: str) -> dict:
+    return json.loads(cluster.root(member, "louie-release list --json").stdout)
+
+
+def live_commit(cluster, member: str) -> str:
+    listing = release_list(cluster, member)
+    return next(r["commit"] for r in listing["releases"] if r["id"] == listing["live"])
+
+
+def app_source(marker: str, healthy: bool = True) -> dict[str, str]:
+    """The reference app with a marker in it (a new commit), answering /health unhealthy when not ``healthy``."""
+    source = (REPO_ROOT / "files" / "app" / "server.js").read_text()
+    if not healthy:
+        broken = source.replace(
+            "return sendJson(res, 200, { status: 'healthy',", "return sendJson(res, 503, { status: 'unhealthy',"
+        )
+        assert broken != source
+        source = broken
+    return {"backend/server.js": source + f"// {marker}\n"}
+
+
+def test_a_release_rolls_out_one_app_host_at_a_time_without_a_failed_request(cluster):
+    repo = cluster.cluster["lb"].app_repo
+    commit = repo.commit("a new release", app_source(uuid.uuid4().hex))
+    with LbPoller(cluster, interval=0.1) as poller:
+        run = cluster.deploy("-y")
+    assert run.returncode == 0, run.explain()
+    assert [live_commit(cluster, m) for m in ("app1", "app2")] == [commit, commit]
+    built = sorted(
+        (r["created"], member)
+        for member in ("app1", "app2")
+        for r in release_list(cluster, member)["releases"]
+        if r["commit"] == commit
+    )
+    # serial: the second host was built only after the first passed its gate (5 s settle) and rejoined (10 s)
+    first, second = (time.mktime(time.strptime(created, "%Y-%m-%dT%H:%M:%SZ")) for created, _ in built)
+    assert second - first >= 15, built
+    assert poller.failures == [], poller.failures[:10]
+
+
+def test_a_release_that_fails_its_gate_stops_the_roll_out_and_that_host_is_rolled_back(cluster):
+    repo = cluster.cluster["lb"].app_repo
+    good = {member: live_commit(cluster, member) for member in ("app1", "app2")}
+    bad = repo.commit("a release that fails its health gate", app_source(uuid.uuid4().hex, healthy=False))
+    try:
+        with LbPoller(cluster, interval=0.1) as poller:
+            run = cluster.deploy("-y")
+        assert run.returncode != 0
+        tried = [m for m in ("app1", "app2") if any(r["commit"] == bad for r in release_list(cluster, m)["releases"])]
+        assert len(tried) == 1, tried  # the roll-out stopped at the first host
+        (failing,) = tried
+        attempt = next(r for r in release_list(cluster, failing)["releases"] if r["commit"] == bad)
+        assert attempt["gate"] == "failed" and "HTTP 503" in attempt["detail"]
+        assert {m: live_commit(cluster, m) for m in ("app1", "app2")} == good  # rolled back; the other untouched
+        assert "not released: the roll-out stopped at" in run.stderr
+        assert poller.failures == [], poller.failures[:10]  # the failing host was out of the lb's rotation
+    finally:
+        repo.commit("back to a good release", app_source(uuid.uuid4().hex))
+        fixed = cluster.deploy("-y")
+        assert fixed.returncode == 0, fixed.explain()
+
+
+def test_the_standby_is_promoted_as_the_runbook_says_and_the_app_writes_again(cluster):
+    """Last: it loses the primary for good."""
+    marker = uuid.uuid4().hex[:12]
+    assert cluster.request("POST", "/api/notes", {"text": f"{marker} before"})[0] == 201
+    before = f"SELECT count(*) FROM notes WHERE body = '{marker} before'"
+    wait_for(lambda: on_standby(cluster, before) == "1", 30, "the row on the standby", interval=0.2)
+
+    cluster.cluster["db"].poweroff()  # the primary is lost
+    assert cluster.request("POST", "/api/notes", {"text": f"{marker} lost"})[0] == 503
+    for line in runbook("standby-changes"):
+        done = cluster.root("standby", line, check=False)
+        assert done.returncode == 0, f"{line}\n{done.stdout}{done.stderr}"
+        assert "was promoted to primary" in done.stdout
+    assert on_standby(cluster, "SELECT pg_is_in_recovery()") == "f"
+
+    inventory = cluster.cluster.write_inventory(roles={"standby": ("db",)}, leave_out=("db",))
+    env = {
+        **os.environ,
+        **cluster.cluster.env,
+        "INVENTORY": str(inventory),
+        "PATH": f"{REPO_ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+    }
+    for line in runbook("cluster-controller"):
+        done = subprocess.run(
+            ["bash", "-c", line], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800
+        )
+        assert done.returncode == 0, f"{line}\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+
+    status, body = cluster.request("POST", "/api/notes", {"text": f"{marker} after"})
+    assert status == 201, body
+    stored = on_standby(cluster, f"SELECT count(*) FROM notes WHERE body LIKE '{marker}%'")
+    assert stored == "2"  # the row from before the loss, and the new one
+    again = run_deploy(cluster.cluster, "-y")
+    assert again.returncode == 0 and again.changed_operations == [], again.changed_operations

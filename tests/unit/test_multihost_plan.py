@@ -1,0 +1,210 @@
+"""The whole deploy.py planned for each host of a five-server cluster (lb, app1, app2, db, standby) against fake
+hosts (tests/unit/planning.py): each host gets the steps of its roles only, and what one role needs of another
+is derived from the inventory (the app's database host, the lb's upstreams, pg_hba, the firewalls)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import runpy
+
+import pytest
+from cryptography import x509
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from louieops import dbtls, placement, resources, server_scripts, topology
+from louieops.facts.postgresql import PostgresClusterState
+from louieops.layout import app_paths
+from louieops.settings import defaults, for_host
+from tasks import nginx, postgresql, release
+from tests.unit.helpers import fact_key
+from tests.unit.planning import FIVE, Cluster, cluster, plan
+
+LB, APP1, APP2, DB, STANDBY = FIVE
+SECRETS = {
+    "LOUIE_DB_PASSWORD": "pencil",
+    "LOUIE_ADMIN_TOKEN": "token",
+    "LOUIE_CLUSTER_SECRET": "a cluster secret of enough length",
+    "SLACK_WEBHOOK_CRITICAL": "https://hooks.invalid/c",
+    "SLACK_WEBHOOK_HIGH": "https://hooks.invalid/h",
+    "SLACK_WEBHOOK_GENERAL": "https://hooks.invalid/g",
+}
+DEPLOY = str(resources.REPO_ROOT / "deploy.py")
+SETTINGS = {"backup_s3_bucket": None, "cluster_name": "prod"}
+
+
+@pytest.fixture(autouse=True)
+def secrets(monkeypatch):
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    for name in ("UPTIMEROBOT_API_KEY", "SENTRY_AUTH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def deploy_on(me: str, facts=None, **settings):
+    return plan(lambda: runpy.run_path(DEPLOY), facts, on=cluster(me), **{**SETTINGS, **settings})
+
+
+def steps(planned) -> set[str]:
+    """The deploy steps (the @deploy labels) whose operations a host got."""
+    return set(planned.steps)
+
+
+@pytest.mark.parametrize(
+    "me, wanted, unwanted",
+    [
+        ("lb", {"Base system", "nginx", "TLS certificates", "nginx HTTPS sites", "Health check"}, {"PostgreSQL"}),
+        ("app1", {"Base system", "Node.js and pm2", "The app's releases", "Backups"}, {"nginx", "PostgreSQL"}),
+        ("db", {"Base system", "PostgreSQL", "Backups", "Health check"}, {"nginx", "Node.js and pm2"}),
+        ("standby", {"Base system", "PostgreSQL", "Health check"}, {"Backups", "The app's releases", "nginx"}),
+    ],
+)
+def test_each_host_gets_the_steps_of_its_roles_only(me, wanted, unwanted):
+    planned = steps(deploy_on(me))
+    assert wanted <= planned, wanted - planned
+    assert not unwanted & planned, unwanted & planned
+    assert "TLS certificates" not in planned or me == "lb"
+
+
+def test_the_database_hosts_do_not_install_node_and_the_app_hosts_not_the_postgresql_server():
+    db = deploy_on("db").operations
+    app = deploy_on("app1").operations
+    assert "Install PostgreSQL 15" in db and not any("Node.js" in op or "nginx" in op for op in db)
+    assert "Install the PostgreSQL client" in app and "Install PostgreSQL 15" not in app
+
+
+def test_the_single_server_inventory_still_gets_every_step_and_no_client_of_its_own():
+    planned = plan(lambda: runpy.run_path(DEPLOY), backup_s3_bucket=None)
+    assert {"PostgreSQL", "nginx", "The app's releases", "Backups"} <= steps(planned)
+    assert "Install the PostgreSQL client" not in planned.operations
+    assert not any("replication" in op.lower() for op in planned.operations)
+
+
+def test_the_standby_copies_the_primary_with_pg_basebackup_through_its_slot():
+    planned = deploy_on("standby", {fact_key(PostgresClusterState, {}): {"in_recovery": False, "databases": []}})
+    (name,) = [op for op in planned.operations if op.startswith("Copy the primary")]
+    (command,) = planned.commands[name]
+    assert "pg_basebackup" in command and "--slot louieops_10_0_0_5" in command
+    assert f"host={DB} port=5432 user=replicator" in command and "sslmode=verify-full" in command
+    assert command.index("simplylouie") < command.index("systemctl stop")  # it refuses a cluster with the app's db
+    again = deploy_on("standby", {fact_key(PostgresClusterState, {}): {"in_recovery": True, "databases": []}})
+    assert not any(op.startswith("Copy the primary") for op in again.operations)
+
+
+def test_a_standby_that_holds_the_apps_database_is_never_overwritten():
+    state = {fact_key(PostgresClusterState, {}): {"in_recovery": False, "databases": ["postgres", "simplylouie"]}}
+    with pytest.raises(Exception, match=r"is in db_standby but its PostgreSQL is a primary holding database"):
+        deploy_on("standby", state)
+
+
+def test_the_primary_keeps_the_replication_role_and_the_standbys_slot_before_the_standby_copies_it():
+    planned = deploy_on("db")
+    ops = planned.operations
+    assert "Ensure PostgreSQL replication role replicator with its password" in ops
+    slot = "Keep a replication slot for each standby (and none for a standby that is gone)"
+    assert ops.index(slot) < ops.index("Wait for the primary's roles and replication slots")
+
+
+def render(relative: str, **data) -> str:
+    folder, name = relative.split("/")
+    env = Environment(undefined=StrictUndefined, loader=FileSystemLoader(resources.TEMPLATES / folder))
+    return env.get_template(name).render(managed="Managed by louieops (test)", **data)
+
+
+def host_of(me: str):
+    """The pyinfra host ``me`` of the five-server cluster, with the defaults of all.py."""
+    return cluster(me).inventory(defaults.load()).get_host(cluster(me).me)
+
+
+def settings_of(me: str):
+    host = host_of(me)
+    return for_host(host), topology.of(host), topology.me(host)
+
+
+def test_pg_hba_lets_exactly_the_app_hosts_in_over_tls_and_the_standby_replicate():
+    s, topo, me = settings_of("db")
+    text = render("postgresql/pg_hba.conf.j2", **postgresql.hba_variables(s, topo, me))
+    remote = [line.split() for line in text.splitlines() if line.startswith("hostssl")]
+    assert remote == [
+        ["hostssl", "simplylouie", "simplylouie", f"{APP1}/32", "scram-sha-256"],
+        ["hostssl", "simplylouie", "simplylouie", f"{APP2}/32", "scram-sha-256"],
+        ["hostssl", "replication", "replicator", f"{STANDBY}/32", "scram-sha-256"],
+    ]
+    assert not re.search(r"^host\s.*(0\.0\.0\.0|10\.)", text, re.M)  # plain TCP from loopback only
+
+
+def test_postgresql_listens_on_its_private_address_with_the_deploys_certificate():
+    s, topo, me = settings_of("db")
+    conf = render("postgresql/louieops.conf.j2", **postgresql.conf_variables(s, topo, me, 2048))
+    assert f"listen_addresses = 'localhost,{DB}'" in conf
+    assert "ssl = on" in conf and "ssl_cert_file = '/etc/louieops/db-tls/server.crt'" in conf
+    s, topo, me = settings_of("standby")
+    conf = render("postgresql/louieops.conf.j2", **postgresql.conf_variables(s, topo, me, 2048))
+    assert f"primary_conninfo = 'host={DB} port=5432 user=replicator" in conf
+    assert "primary_slot_name = 'louieops_10_0_0_5'" in conf and "password" not in conf.split("primary_conninfo")[1]
+
+
+def test_the_database_certificate_is_derived_the_same_on_every_run_and_names_the_private_address():
+    secret = SECRETS["LOUIE_CLUSTER_SECRET"]
+    first, second = dbtls.server(secret, "prod", DB, DB), dbtls.server(secret, "prod", DB, DB)
+    assert first == second  # byte-identical: a second deploy uploads nothing
+    cert = x509.load_pem_x509_certificate(first.certificate.encode())
+    assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+        x509.IPAddress
+    ) == [ipaddress.ip_address(DB)]
+    ca = x509.load_pem_x509_certificate(dbtls.ca(secret, "prod").certificate.encode())
+    cert.verify_directly_issued_by(ca)
+    assert dbtls.server("another secret of enough length", "prod", DB, DB) != first
+    with pytest.raises(ValueError, match="too short"):
+        dbtls.ca("short", "prod")
+
+
+def test_the_lb_proxies_to_an_upstream_of_the_app_hosts_with_passive_checks_and_sticky_websockets():
+    s, topo, _ = settings_of("lb")
+    servers = [f"{APP1}:3000", f"{APP2}:3000"]
+    text = render(
+        "nginx/louieops-upstreams.conf.j2",
+        app_upstream_name=nginx.APP_UPSTREAM,
+        websocket_upstream_name=nginx.WEBSOCKET_UPSTREAM,
+        servers=servers,
+        nginx_upstream_max_fails=1,
+        nginx_upstream_fail_timeout=10,
+        connect_timeout=2,
+    )
+    app_block = text.split("upstream louieops_app {")[1].split("}")[0]
+    ws_block = text.split("upstream louieops_websocket {")[1].split("}")[0]
+    assert [line.split()[1] for line in app_block.strip().splitlines()] == servers
+    assert "max_fails=1 fail_timeout=10s" in app_block
+    assert "hash $remote_addr consistent;" in ws_block and "hash" not in app_block
+    assert "proxy_next_upstream error timeout http_502 http_503 http_504;" in text
+    site = nginx.site_variables(s, True, servers)
+    assert site["app_upstream"] == "http://louieops_app" and site["websocket_upstream"] == "http://louieops_websocket"
+    single = nginx.site_variables(s, True)
+    assert single["app_upstream"] == single["websocket_upstream"] == "http://127.0.0.1:3000"
+
+
+def test_the_app_reaches_the_db_host_over_verify_full_tls_and_listens_for_the_lb():
+    s, where = for_host(host_of("app1")), placement.of(host_of("app1"))
+    env = release.app_env(s, app_paths(s), where)
+    assert (env["HOST"], env["PGHOST"], env["PGSSLMODE"]) == (APP1, DB, "verify-full")
+    assert env["TRUSTED_PROXIES"] == LB
+    url = release.app_secrets(s, where)["DATABASE_URL"]
+    assert url.startswith(f"postgresql://simplylouie:pencil@{DB}:5432/simplylouie?sslmode=verify-full")
+
+
+def test_the_app_hosts_gate_their_own_health_and_leave_the_rotation_meanwhile():
+    host = host_of("app1")
+    s, where = for_host(host), placement.of(host)
+    config = server_scripts.release_config(s, where)
+    assert config["health"]["url"] == f"http://{APP1}:3000/health"
+    assert config["drain"] == {"port": 3000, "ipv4": [LB], "ipv6": [], "rejoin_seconds": 10}
+    health = server_scripts.health_config(s, where)
+    assert health["database"] is None and health["cert_domains"] == [] and health["api"]["url"].endswith("/health")
+    assert server_scripts.backup_kinds(where) == ["uploads", "logs"]
+    assert server_scripts.backup_kinds(placement.of(host_of("db"))) == ["db"]
+    assert server_scripts.backup_kinds(placement.of(host_of("standby"))) == []
+
+
+def test_the_only_app_host_never_leaves_the_rotation():
+    two = Cluster((LB, APP1, DB), {"lb": (LB,), "app": (APP1,), "db": (DB,)}, APP1)
+    assert placement.of(two.inventory(defaults.load()).get_host(APP1)).drain is None
