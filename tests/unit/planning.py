@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 
 from pyinfra.api import Config, Inventory, State, StringCommand
 from pyinfra.context import ctx_host, ctx_state
 from pyinfra.facts.server import Arch, Groups, Hostname, LinuxDistribution, Os, Users, Which
 
+from louieops import shadowplan
 from louieops.settings import defaults
 from tests.unit.helpers import UnregisteredFact, fact_key
 
@@ -100,7 +102,10 @@ def plan(
 
     host.get_fact = get_fact
     result = PlannedTask([], asked)
-    with ctx_state.use(state), ctx_host.use(host):
+    # deploy.py reads the facts ahead in batched commands (louieops/shadowplan.py); a fake host has no
+    # connection, and its get_fact answers every fact anyway.
+    no_prefetch = mock.patch.object(shadowplan, "prefetch", lambda *args, **kwargs: 0)
+    with ctx_state.use(state), ctx_host.use(host), no_prefetch:
         task()
         for op_hash in state.get_op_order():
             full = sorted(state.op_meta[op_hash].names)[0]

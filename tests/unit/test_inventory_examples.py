@@ -2,19 +2,45 @@
 
 from __future__ import annotations
 
-from pyinfra.api import Config, State
-from pyinfra.context import ctx_state
-from pyinfra_cli.inventory import make_inventory
+import pickle
+import subprocess
+import sys
+
+from pyinfra.api import Inventory
 
 from louieops import placement, topology
 from louieops.resources import REPO_ROOT
 from louieops.settings import for_host
 
+#: Builds the inventory with the pyinfra CLI's own loader in a child process (importing pyinfra_cli
+#: monkey-patches this whole process with gevent, which breaks later tests' TLS), and sends back each host's
+#: merged data and groups.
+CLI_LOADER = """
+import pickle, sys
+from pyinfra.api import Config, State
+from pyinfra.context import ctx_state
+from pyinfra_cli.inventory import make_inventory
+with ctx_state.use(State(config=Config())):
+    inventory = make_inventory(sys.argv[1], cwd=sys.argv[2])
+hosts = [(host.name, host.data.dict(), list(host.groups)) for host in inventory]
+sys.stdout.buffer.write(pickle.dumps(hosts))
+"""
 
-def load(name: str):
+
+def load(name: str) -> Inventory:
     """The inventory as the pyinfra CLI builds it (group data from inventory/group_data included)."""
-    with ctx_state.use(State(config=Config())):
-        return make_inventory(str(REPO_ROOT / "inventory" / name), cwd=str(REPO_ROOT / "inventory"))
+    inventory_dir = REPO_ROOT / "inventory"
+    run = subprocess.run(
+        [sys.executable, "-c", CLI_LOADER, str(inventory_dir / name), str(inventory_dir)],
+        capture_output=True,
+        check=True,
+    )
+    hosts = pickle.loads(run.stdout)
+    groups: dict[str, tuple[list[str], dict]] = {}
+    for host_name, _, member_of in hosts:
+        for group in member_of:
+            groups.setdefault(group, ([], {}))[0].append(host_name)
+    return Inventory(([(host_name, data) for host_name, data, _ in hosts], {}), **groups)
 
 
 def test_the_multihost_example_is_an_lb_two_app_hosts_a_primary_and_a_standby():
