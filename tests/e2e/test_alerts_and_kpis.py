@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import runpy
 import shlex
 import subprocess
 import sys
@@ -131,7 +132,20 @@ def host_cpu_sample() -> tuple[int, int]:
     return sum(fields) - fields[3] - fields[4], sum(fields)
 
 
-def test_the_cpu_kpi_follows_a_cpu_burner_in_the_server(deployed):
+def test_the_cpu_kpi_follows_a_cpu_burner_in_the_server(deployed, tmp_path):
+    # Test servers have no CPU levels (their load is the CI machine's: louieops/testbed/inventory.py); this
+    # test gives the health check all.py's levels while it runs.
+    levels = runpy.run_path(str(REPO_ROOT / "inventory" / "group_data" / "all.py"))["kpi_thresholds"]["cpu_pct"]
+    assert levels["critical"] is not None
+    redeploy_ok(deployed, tmp_path, "health", kpi_thresholds={**deployed.settings.kpi_thresholds, "cpu_pct": levels})
+    try:
+        burn_and_calm(deployed)
+    finally:
+        redeploy_ok(deployed, tmp_path, "health")
+
+
+def burn_and_calm(deployed):
+    """The KPI with a burner on every CPU of the server, then without it; the alert and its recovery."""
     health_json(deployed)  # a fresh /proc/stat sample: the next run measures from here
     burn_seconds = 20
     pids = root(
