@@ -17,20 +17,11 @@ from .cron import cron_max_gap_minutes
 from .placement import SINGLE, Placement
 from .resources import managed
 from .settings import Settings
-from .settings.sections.kpis import LOWER_IS_WORSE
+from .settings.sections.kpis import HEALTH_CHECKS, LOWER_IS_WORSE, UP_DOWN_CHECKS
 
-#: KPIs the health check measures (uptime_pct comes from UptimeRobot, in the daily summary).
-MEASURED_KPIS = (
-    "api_p50_ms",
-    "api_p99_ms",
-    "error_rate_pct",
-    "db_query_ms",
-    "disk_pct",
-    "memory_pct",
-    "cpu_pct",
-    "cert_expiry_days",
-    "websocket_connections",
-)
+#: KPIs the health check measures: every check with an alert tier but the up/down checks and uptime_pct
+#: (from UptimeRobot, in the daily summary).
+MEASURED_KPIS = tuple(kpi for kpi in HEALTH_CHECKS if kpi not in UP_DOWN_CHECKS and kpi != "uptime_pct")
 #: rsyslog's disk-assisted queue of the Papertrail action (queue.filename in the rsyslog template).
 RSYSLOG_QUEUE = "louieops_papertrail"
 RSYSLOG_WORK_DIR = "/var/spool/rsyslog"
