@@ -45,6 +45,8 @@ def in_place_commit() -> str:
 
 
 SAAS_KEYS = ("UPTIMEROBOT_API_KEY", "SENTRY_AUTH_TOKEN")
+#: Settings that commit knew with other rules (its app_git_url had to be http(s); the test server's is git://).
+REDEFINED_SETTINGS = ("app_git_url", "app_dir")
 
 
 def settings_of(all_py: Path) -> set[str]:
@@ -61,10 +63,11 @@ def deploy_in_place(testbed: Testbed, tmp_path: Path) -> subprocess.CompletedPro
     )
     subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
     [(address, data)] = runpy.run_path(str(testbed.inventory_path))["testbed"]
-    # The settings added since that commit (its validation refuses names it does not know).
+    # Without the settings added since that commit (its validation refuses names it does not know) and those
+    # it had with another meaning.
     known_then = settings_of(old / "inventory" / "group_data" / "all.py")
     added = settings_of(REPO_ROOT / "inventory" / "group_data" / "all.py") - known_then
-    data = {key: value for key, value in data.items() if key not in added}
+    data = {key: value for key, value in data.items() if key not in added and key not in REDEFINED_SETTINGS}
     (old / "inventory" / "migration.py").write_text(f"testbed = [({address!r}, {data!r})]\n")
     # Without the SaaS keys the old deploy skips the monitors: their reconcile has moved on since (contacts
     # as code) and is not what this test is about.
@@ -98,6 +101,10 @@ def test_an_in_place_server_moves_to_releases_with_at_most_one_gap(migrated, tmp
         == 0
     )
 
+    # The old deploy left unattended-upgrades on: a server that ran it for a day has no pending security
+    # update, and the new deploy upgrades nothing (an nginx upgrade restarts nginx: a gap of its own).
+    root(deployed, "unattended-upgrade")
+
     pebble = tmp_path / "pebble-root.pem"
     pebble.write_text(testbed.pebble_root_pem())
     api = "api.simplylouie.test"
@@ -110,7 +117,14 @@ def test_an_in_place_server_moves_to_releases_with_at_most_one_gap(migrated, tmp
         f"\nmigration to releases: {len(poller.answers)} requests, {len(poller.failures)} failed in "
         f"{poller.failure_runs()} gap(s), longest gap {poller.longest_gap() * 1000:.0f} ms"
     )
-    assert poller.failure_runs() <= 1 and poller.longest_gap() < 10
+    if poller.failure_runs() > 1 or poller.longest_gap() >= 10:
+        # what failed when (UTC), beside what systemd started, stopped or reloaded on the server meanwhile
+        wall = time.time() - time.monotonic()
+        failed = [
+            (time.strftime("%H:%M:%S", time.gmtime(at + wall)), status, why) for at, status, why in poller.failures
+        ]
+        units = root(deployed, "journalctl -q -o short-iso --since '-15 min' _PID=1 | tail -60", check=False).stdout
+        pytest.fail(f"{poller.failure_runs()} gaps: {failed[:2]} ... {failed[-2:]}\n{units}")
 
     listing = json.loads(root(deployed, "louie-release list --json").stdout)
     head = testbed.app_repo.git("rev-parse", "HEAD")
