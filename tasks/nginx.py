@@ -27,6 +27,7 @@ import re
 from jinja2 import FileSystemLoader
 from pyinfra import host
 from pyinfra.api import deploy
+from pyinfra.facts.files import File
 from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
@@ -97,6 +98,14 @@ def site(s: Settings, kind: str, tls: bool, present: bool = True, upstreams: lis
     return [conf, link]
 
 
+def https_site_in_place(s: Settings) -> bool:
+    """Whether an earlier deploy left the HTTPS site (and so its certificate) in place, as the plan finds it.
+    Such a site is rewritten with the HTTP site and the proxy snippet, before the one reload: a reload between
+    them would pair the old site with the new snippet (a release of this project that moved proxy_pass from
+    the snippet into the sites served 404s for two seconds that way)."""
+    return s.certbot_enabled and bool(host.get_fact(File, path=f"/etc/nginx/sites-available/{s.app_name}-https.conf"))
+
+
 def check_and_reload(name: str, changes: list):
     """`nginx -t`, then reload: only when one of ``changes`` changed something."""
     server.shell(name=name, commands=["nginx -t -q", "systemctl reload nginx"], _if=any_changed(*changes))
@@ -156,6 +165,8 @@ def provision_nginx():
         name=f"Create the ACME webroot {ACME_WEBROOT}", path=ACME_WEBROOT, user="root", group="root", mode="0755"
     )
     changes += site(s, "http", tls=s.certbot_enabled, upstreams=upstreams)
+    if https_site_in_place(s):
+        changes += site(s, "https", tls=True, upstreams=upstreams)
 
     # activate
     systemd.service(name="Enable and start nginx", service="nginx.service", running=True, enabled=True)
@@ -166,5 +177,7 @@ def provision_nginx():
 def enable_https_sites():
     """Run after the certbot step: the HTTPS site once the certificate exists (removed without certbot)."""
     s = for_host(host)
+    if https_site_in_place(s):
+        return  # rewritten with the HTTP site
     changes = site(s, "https", tls=True, present=s.certbot_enabled, upstreams=upstream_servers(topology.of(host)))
     check_and_reload("Check the nginx configuration and reload nginx for HTTPS", changes)
