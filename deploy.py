@@ -36,9 +36,9 @@ from tasks import (
 )
 
 settings = for_host(host)  # validate every setting before any operation is planned
-profile.install(host.state)  # LOUIEOPS_PROFILE=<file>: where the time goes (make bench)
 roles = topology.me(host).roles  # and the inventory's roles (one line naming the group and the fix)
 placement.check(host)
+profile.install(host.state)  # LOUIEOPS_PROFILE=<file>: where the time goes (make bench)
 deploylock.install(host.state, {host.name: settings})  # one deploy at a time, from the first operation on
 if host.state.config.DIFF:
     # pyinfra's --diff prints the old and new content of every uploaded file, secret files included.
