@@ -67,6 +67,7 @@ STEPS = (
     (maintenance.install_maintenance_jobs, ANY),
 )
 SERVER_STEPS = tuple(step for step, served in STEPS if roles & served)
+base.wait_for_apt_before_planning()  # a cancelled deploy's apt-get may still be changing what the plan reads
 shadowplan.prefetch(host, factcache.install(host), SERVER_STEPS)
 # pyinfra tells operations apart by the line numbers of their call stack: host.loop adds the step's index, so
 # the steps called from this one line stay distinct whichever of them a host runs.

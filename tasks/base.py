@@ -23,7 +23,7 @@ from pyinfra.operations import apt, files, server, systemd
 
 from louieops import topology
 from louieops.facts.apt import PendingSecurityUpdates
-from louieops.facts.system import AptLocks, NftTableExists, ResolvedPath, apt_wait_command
+from louieops.facts.system import AptLocks, NftTableExists, ResolvedPath, apt_locks_command, apt_wait_command
 from louieops.layout import CONFIG_DIR, STATE_ROOT, home_of
 from louieops.operations import locale
 from louieops.resources import put_template
@@ -165,6 +165,27 @@ def firewall_rules(topo: topology.Topology, me: topology.Member, app_port: int) 
             v6 = [a for a in sources if ":" in a]
             limited.append({"port": port, "ipv4": v4, "ipv6": v6})
     return {"tcp_ports": anyone, "tcp_from": limited}
+
+
+def wait_for_apt_before_planning() -> None:
+    """A cancelled deploy leaves its apt-get running (and unattended-upgrades runs daily): the packages and
+    services the plan reads change until it ends (a fact read PostgreSQL half-installed). So the plan starts
+    once the apt/dpkg locks are free, waiting up to apt_lock_wait_seconds, and says for whom it waits."""
+    s = for_host(host)
+    _, listed = host.run_shell_command(apt_locks_command(), _sudo=True)
+    holders = sorted({line.split(" ", 2)[-1] for line in listed.stdout_lines if line.strip()})
+    if not holders:
+        return
+    logger.warning(
+        f"[{host.name}] apt is busy ({', '.join(holders)}): planning waits up to {s.apt_lock_wait_seconds} s"
+    )
+    free, _ = host.run_shell_command(
+        apt_wait_command(s.apt_lock_wait_seconds), _sudo=True, _timeout=s.apt_lock_wait_seconds + 60
+    )
+    if not free:
+        raise PyinfraError(
+            f"apt is still busy after {s.apt_lock_wait_seconds} s ({', '.join(holders)}): try again later"
+        )
 
 
 def wait_for_apt(s: Settings) -> None:

@@ -220,7 +220,7 @@ class AptLocks(FactBase[list]):
     requires_command = "python3"
 
     def command(self) -> StringCommand:
-        return StringCommand("python3", "-c", QuoteString(_APT_LOCKS_SCRIPT), "list", *APT_LOCK_FILES)
+        return apt_locks_command()
 
     @staticmethod
     def default() -> list:
@@ -228,6 +228,11 @@ class AptLocks(FactBase[list]):
 
     def process(self, output: list[str]) -> list:
         return [dict(zip(("path", "pid", "command"), line.split(" ", 2), strict=True)) for line in output if line]
+
+
+def apt_locks_command() -> StringCommand:
+    """One line "<path> <pid> <command>" per apt/dpkg lock another process holds now."""
+    return StringCommand("python3", "-c", QuoteString(_APT_LOCKS_SCRIPT), "list", *APT_LOCK_FILES)
 
 
 def apt_wait_command(seconds: int) -> StringCommand:

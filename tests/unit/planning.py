@@ -19,6 +19,7 @@ from pyinfra.facts.server import Arch, Groups, Hostname, LinuxDistribution, Os, 
 
 from louieops import shadowplan
 from louieops.settings import defaults
+from tasks import base
 from tests.unit.helpers import UnregisteredFact, fact_key
 
 #: What the built-in facts of a freshly installed Debian 12 answer (the ones whose default does not plan).
@@ -102,10 +103,11 @@ def plan(
 
     host.get_fact = get_fact
     result = PlannedTask([], asked)
-    # deploy.py reads the facts ahead in batched commands (louieops/shadowplan.py); a fake host has no
-    # connection, and its get_fact answers every fact anyway.
+    # deploy.py waits for apt and reads the facts ahead in batched commands (louieops/shadowplan.py); a fake
+    # host has no connection, and its get_fact answers every fact anyway.
     no_prefetch = mock.patch.object(shadowplan, "prefetch", lambda *args, **kwargs: 0)
-    with ctx_state.use(state), ctx_host.use(host), no_prefetch:
+    no_apt_wait = mock.patch.object(base, "wait_for_apt_before_planning", lambda: None)
+    with ctx_state.use(state), ctx_host.use(host), no_prefetch, no_apt_wait:
         task()
         for op_hash in state.get_op_order():
             full = sorted(state.op_meta[op_hash].names)[0]
