@@ -17,7 +17,6 @@ import json
 import logging
 import runpy
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from . import inventory, network, peers
@@ -44,7 +43,7 @@ def member_name(cluster: str, member: str) -> str:
     return check_name(f"{cluster}-{member}")
 
 
-class Cluster:
+class Cluster(inventory.InventoryFiles):
     """The test servers of one cluster.
 
     + name: the cluster's name (its members are ``<name>-lb``, ``<name>-app1``, ...)
@@ -65,18 +64,6 @@ class Cluster:
         self.release = release
         self.workdir = work_dir(name)
         self.servers: dict[str, Testbed] = {}
-
-    @property
-    def inventory_path(self) -> Path:
-        return self.workdir / inventory.INVENTORY_FILE
-
-    @property
-    def env_path(self) -> Path:
-        return self.workdir / inventory.ENV_FILE
-
-    @property
-    def env(self) -> dict[str, str]:
-        return inventory.parse_env(self.env_path.read_text())
 
     def __getitem__(self, member: str) -> Testbed:
         return self.servers[member]

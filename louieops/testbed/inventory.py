@@ -118,6 +118,25 @@ def parse_env(text: str) -> dict[str, str]:
     return env
 
 
+class InventoryFiles:
+    """The inventory and env files a test server or a cluster writes into its ``workdir``."""
+
+    workdir: Path
+
+    @property
+    def inventory_path(self) -> Path:
+        return self.workdir / INVENTORY_FILE
+
+    @property
+    def env_path(self) -> Path:
+        return self.workdir / ENV_FILE
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The secrets written to the env file (for ``subprocess.run(..., env={**os.environ, **tb.env})``)."""
+        return parse_env(self.env_path.read_text())
+
+
 def write_workdir(
     workdir: Path,
     *,

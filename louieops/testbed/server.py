@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 PeerFactory = Callable[[str], peers.PeerSpec]
 
 
-class Testbed:
+class Testbed(inventory.InventoryFiles):
     """One test server and its peers.
 
     + name: instance name (a-z, 0-9, '-'); also the server's hostname
@@ -115,19 +115,6 @@ class Testbed:
     @property
     def known_hosts(self) -> Path:
         return self.workdir / KNOWN_HOSTS_FILE
-
-    @property
-    def inventory_path(self) -> Path:
-        return self.workdir / inventory.INVENTORY_FILE
-
-    @property
-    def env_path(self) -> Path:
-        return self.workdir / inventory.ENV_FILE
-
-    @property
-    def env(self) -> dict[str, str]:
-        """The secrets written to the env file (for ``subprocess.run(..., env={**os.environ, **tb.env})``)."""
-        return inventory.parse_env(self.env_path.read_text())
 
     @property
     def acme_directory_url(self) -> str:
