@@ -12,6 +12,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))  # tests.standins and tasks are imported from the repo
 
+pytest_plugins = ["tests.figures"]
+
 
 @pytest.fixture
 def clock():

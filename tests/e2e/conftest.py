@@ -8,6 +8,7 @@ first deploy fails, every e2e test errors (never skips): a skipped e2e suite pro
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import runpy
@@ -28,10 +29,25 @@ PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
 DEPLOY_TIMEOUT = 1800
 
 
+#: `make test` runs two pytest-xdist workers (--dist loadgroup). Every module with a test on the shared server is
+#: one group, so that server boots and deploys once, on one worker, its tests in file order; every other e2e module
+#: is a group of its own (its module-scoped server boots once). Unit and integration tests go wherever there is room.
+SHARED_SERVER_GROUP = "shared-server"
+
+
+def _uses_shared_server(item: pytest.Item) -> bool:
+    definitions = item._fixtureinfo.name2fixturedefs.get("testbed", ())
+    return any(Path(inspect.getfile(definition.func)) == Path(__file__) for definition in definitions)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items):
-    for item in items:
-        if "/tests/e2e/" in str(item.fspath):
-            item.add_marker(pytest.mark.e2e)
+    e2e = [item for item in items if "/tests/e2e/" in str(item.path)]
+    shared_modules = {item.path for item in e2e if _uses_shared_server(item)}
+    for item in e2e:
+        item.add_marker(pytest.mark.e2e)
+        group = SHARED_SERVER_GROUP if item.path in shared_modules else item.path.stem
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @dataclass

@@ -131,7 +131,7 @@ def host_cpu_sample() -> tuple[int, int]:
     return sum(fields) - fields[3] - fields[4], sum(fields)
 
 
-def test_the_cpu_kpi_follows_a_cpu_burner_in_the_server(deployed, tmp_path):
+def test_the_cpu_kpi_follows_a_cpu_burner_in_the_server(deployed, tmp_path, figure):
     # Test servers have no CPU levels (their load is the CI machine's: louieops/testbed/inventory.py); this
     # test sets levels of its own while it runs, below all.py's critical 95 so a burner that shares two cores
     # with the CI run is always over it.
@@ -139,7 +139,7 @@ def test_the_cpu_kpi_follows_a_cpu_burner_in_the_server(deployed, tmp_path):
         deployed, tmp_path, "health", kpi_thresholds={**deployed.settings.kpi_thresholds, "cpu_pct": CPU_LEVELS}
     )
     try:
-        burn_and_calm(deployed)
+        burn_and_calm(deployed, figure)
     finally:
         redeploy_ok(deployed, tmp_path, "health")
 
@@ -147,7 +147,7 @@ def test_the_cpu_kpi_follows_a_cpu_burner_in_the_server(deployed, tmp_path):
 CPU_LEVELS = {"target": 50, "warning": 60, "critical": 80}
 
 
-def burn_and_calm(deployed):
+def burn_and_calm(deployed, figure):
     """The KPI with a burner on every CPU of the server, then without it; the alert and its recovery."""
     burn_seconds = 20
     since = time.time()
@@ -168,7 +168,7 @@ def burn_and_calm(deployed):
     calm = health_json(deployed)["cpu_pct"]
     busy, total = after[0] - before[0], after[1] - before[1]
     host = round(100 * busy / total, 1)
-    print(f"\nCPU KPI: {burning['value']}% with the burner, {calm['value']}% after it (the kernel: {host}%)")
+    figure(f"CPU KPI: {burning['value']}% with the burner, {calm['value']}% after it (the kernel: {host}%)")
     assert burning["value"] >= CPU_LEVELS["critical"] and burning["level"] == "critical", burning
     tier = deployed.settings.health_tiers["cpu_pct"]["critical"]
     alerts = [p for p in slack_since(deployed, since, "CRITICAL: CPU") if "RESOLVED" not in p["body"]]

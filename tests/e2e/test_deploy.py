@@ -9,8 +9,9 @@ def test_first_deploy_changes_the_bare_server(deployed):
     assert "--> Summary:" in deployed.first.stderr
 
 
-def test_second_deploy_reports_zero_changed_operations(deployed):
+def test_second_deploy_reports_zero_changed_operations(deployed, figure):
     second = deployed.second
+    figure(f"shared server deploy: first run {deployed.first.seconds:.0f} s, second (no-op) {second.seconds:.0f} s")
     assert second.returncode == 0, second.explain()
     assert second.failed_operations == []
     assert second.changed_operations == [], f"operations that changed on the second run: {second.changed_operations}"

@@ -88,7 +88,7 @@ def migrated(tmp_path_factory):
         yield testbed
 
 
-def test_an_in_place_server_moves_to_releases_with_at_most_one_gap(migrated, tmp_path):
+def test_an_in_place_server_moves_to_releases_with_at_most_one_gap(migrated, tmp_path, figure):
     testbed = migrated
     deployed = ServerOnly(testbed)
     first = deploy_in_place(testbed, tmp_path)
@@ -113,8 +113,8 @@ def test_an_in_place_server_moves_to_releases_with_at_most_one_gap(migrated, tmp
         moved = run_deploy(testbed, "-y")
         time.sleep(1)
     assert moved.returncode == 0, moved.explain()
-    print(
-        f"\nmigration to releases: {len(poller.answers)} requests, {len(poller.failures)} failed in "
+    figure(
+        f"migration to releases: {len(poller.answers)} requests, {len(poller.failures)} failed in "
         f"{poller.failure_runs()} gap(s), longest gap {poller.longest_gap() * 1000:.0f} ms"
     )
     if poller.failure_runs() > 1 or poller.longest_gap() >= 10:

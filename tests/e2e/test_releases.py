@@ -165,7 +165,7 @@ def test_a_tag_or_a_full_commit_deploys_exactly_that_and_the_next_run_changes_no
 
 
 @pytest.mark.parametrize("instances", [2, 1])
-def test_a_release_switch_drops_no_request(deployed, pebble_root, instances):
+def test_a_release_switch_drops_no_request(deployed, pebble_root, instances, figure):
     """pm2 runs the app in cluster mode even with one instance: a reload starts the new workers before the
     old ones stop. A client polling /health through nginx every 50 ms sees no failed request."""
     s = deployed.settings
@@ -175,8 +175,8 @@ def test_a_release_switch_drops_no_request(deployed, pebble_root, instances):
         deploy_ok(deployed, f"app_instances={instances}")
         time.sleep(1)
     target = release_of(deployed, new)["id"]
-    print(
-        f"\nrelease switch with {instances} instance(s): {len(poller.answers)} requests, "
+    figure(
+        f"release switch with {instances} instance(s): {len(poller.answers)} requests, "
         f"{len(poller.failures)} failed, longest gap between answers {poller.longest_gap() * 1000:.0f} ms"
     )
     assert poller.failures == []

@@ -65,11 +65,11 @@ def slack(deployed, since: float, channel: str, *needles: str) -> list[dict]:
 # --- audits --------------------------------------------------------------------------------------------
 
 
-def test_ssh_audit_passes_the_hardened_policy_and_the_dheat_test(deployed, unbanned):
+def test_ssh_audit_passes_the_hardened_policy_and_the_dheat_test(deployed, unbanned, figure):
     # An audit looks like an attack to the sshd jail (connections that never log in): not this one.
     root(deployed, f"fail2ban-client set sshd addignoreip {unbanned.address}")
     try:
-        _audit_ssh(deployed, unbanned)
+        _audit_ssh(deployed, unbanned, figure)
     finally:
         root(deployed, f"fail2ban-client set sshd delignoreip {unbanned.address}", check=False)
 
@@ -80,7 +80,7 @@ def ssh_banner(client) -> str:
     return client.run(["timeout", "3", "bash", "-c", probe], capture_output=True, text=True).stdout
 
 
-def _audit_ssh(deployed, unbanned):
+def _audit_ssh(deployed, unbanned, figure):
     assert Path(SSH_AUDIT).exists(), f"{SSH_AUDIT} is missing: `make bootstrap` installs the test extras"
     policy = unbanned.run(
         [SSH_AUDIT, "--skip-rate-test", "-P", DEBIAN_12.name, unbanned.server_address],
@@ -89,16 +89,17 @@ def _audit_ssh(deployed, unbanned):
         timeout=120,
     )
     print(f"\nssh-audit policy {DEBIAN_12.name!r}: exit {policy.returncode}\n{policy.stdout[-1500:]}", file=sys.stderr)
+    figure(f"ssh-audit policy {DEBIAN_12.name!r}: exit {policy.returncode}")
     assert policy.returncode == 0 and "Passed" in policy.stdout, policy.stdout + policy.stderr
     wait_for(lambda: ssh_banner(unbanned) == "SSH-", 30, "the firewall's per-address SSH budget to refill")
     audit = unbanned.run([SSH_AUDIT, "-j", unbanned.server_address], capture_output=True, text=True, timeout=120)
     report = json.loads(audit.stdout)
     notes = json.dumps(report.get("additional_notes", ""))
-    print(f"ssh-audit standard audit: DHEat rate-test notes: {notes}", file=sys.stderr)
+    figure(f"ssh-audit standard audit: DHEat rate-test notes: {notes}")
     assert "DHEat" not in notes, notes
 
 
-def test_lynis_hardening_index_is_85_or_more_without_warnings(deployed):
+def test_lynis_hardening_index_is_85_or_more_without_warnings(deployed, figure):
     """Lynis as an auditor runs it. In the test server (a container) the host owns the kernel's settings:
     the kernel.*, fs.* and dev.* keys of the deploy's sysctl file cannot be set there (on a real server they
     are), so a second run declares just those not applicable (Lynis' skip-test) and both indexes are printed."""
@@ -111,7 +112,7 @@ def test_lynis_hardening_index_is_85_or_more_without_warnings(deployed):
         return index, re.findall(r"^warning\[\]=(.*)$", report, re.M)
 
     index, warnings = audit()
-    print(f"\nLynis hardening index {index}, warnings {len(warnings)}: {warnings}", file=sys.stderr)
+    figure(f"Lynis hardening index {index}, warnings {len(warnings)}: {warnings}")
     assert warnings == []
     if root(deployed, "systemd-detect-virt --container", check=False).returncode == 0:
         conf = root(deployed, f"cat {SYSCTL}").stdout
@@ -119,15 +120,15 @@ def test_lynis_hardening_index_is_85_or_more_without_warnings(deployed):
         skips = "".join(f"skip-test=KRNL-6000:{key}\n" for key in host_owned)
         root(deployed, "cat > /etc/lynis/custom.prf", input=skips)
         index, warnings = audit()
-        print(f"Lynis hardening index {index} with the host-owned kernel keys skipped: {host_owned}", file=sys.stderr)
+        figure(f"Lynis hardening index {index} with the host-owned kernel keys skipped: {host_owned}")
     assert index >= 85 and warnings == []
 
 
-def test_the_app_unit_is_sandboxed_and_the_app_still_reloads(deployed):
+def test_the_app_unit_is_sandboxed_and_the_app_still_reloads(deployed, figure):
     unit = f"pm2-{deployed.settings.app_user}.service"
     out = root(deployed, f"systemd-analyze security --no-pager {unit}").stdout
     exposure = float(re.search(r"Overall exposure level for \S+: ([0-9.]+)", out).group(1))
-    print(f"\nsystemd-analyze security {unit}: exposure {exposure}", file=sys.stderr)
+    figure(f"systemd-analyze security {unit}: exposure {exposure}")
     assert exposure <= 4.0
     port = deployed.settings.app_port
     root(deployed, f"systemctl reload {unit}")  # pm2 reload all: cluster mode, inside the sandbox

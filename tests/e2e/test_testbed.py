@@ -60,7 +60,8 @@ def _dns_a(server: str, port: int, name: str) -> list[str]:
     return found
 
 
-def test_addresses_and_inventory(tb):
+def test_addresses_and_inventory(tb, figure):
+    figure(f"test server boot to SSH: {tb.boot_seconds:.1f} s")
     assert tb.address.startswith("10.231.") and tb.address.endswith(".2")
     assert tb.peer_address == tb.address[:-1] + "1"
     assert tb.inventory_path.exists()

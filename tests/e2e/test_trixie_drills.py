@@ -129,14 +129,15 @@ def runpy_inventory(testbed: Testbed) -> dict:
     return runpy.run_path(str(testbed.inventory_path))["testbed"][0][1]
 
 
-def test_after_every_killed_deploy_the_next_run_converges_and_the_one_after_changes_nothing(drilled):
+def test_after_every_killed_deploy_the_next_run_converges_and_the_one_after_changes_nothing(drilled, figure):
     testbed, poller, last, again = drilled
+    figure(f"drill seed {SEED} (LOUIEOPS_DRILL_SEED={SEED} replays it)")
     assert again.returncode == 0 and again.changed_operations == [], f"seed {SEED}: {again.changed_operations}"
 
 
-def test_the_app_served_throughout_after_the_first_successful_deploy(drilled):
+def test_the_app_served_throughout_after_the_first_successful_deploy(drilled, figure):
     testbed, poller, last, again = drilled
-    print(f"\n/health during the drills: {len(poller.answers)} requests, {len(poller.failures)} failed")
+    figure(f"/health during the drills: {len(poller.answers)} requests, {len(poller.failures)} failed")
     assert poller.answers and poller.failures == [], f"seed {SEED}: {poller.failures[:5]}"
 
 
