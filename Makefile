@@ -21,9 +21,9 @@ fmt: bootstrap
 
 ## Lint, then every test tier: unit, integration (real HTTP stand-ins) and e2e (booted Debian test servers).
 ## Two xdist workers: the shared server's tests on one, the other test servers and unit tests beside them
-## (tests/e2e/conftest.py groups them); most of an e2e test's time is waiting for the server, not CPU.
+## (tests/xdist_groups.py); most of an e2e test's time is waiting for a server, not CPU.
 test: lint
-	$(VENV)/bin/pytest -n 2 --dist loadgroup tests
+	$(VENV)/bin/pytest -n 2 tests
 
 ## Everything `make test` runs, then the whole e2e suite again on a Debian 13 (trixie) shared server (nightly).
 test-all: test

@@ -12,7 +12,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))  # tests.standins and tasks are imported from the repo
 
-pytest_plugins = ["tests.figures"]
+pytest_plugins = ["tests.figures", "tests.xdist_groups"]
 
 
 @pytest.fixture

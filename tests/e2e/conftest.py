@@ -23,16 +23,11 @@ import pytest
 
 from louieops.settings import Settings, validate
 from louieops.testbed import Testbed
+from tests.xdist_groups import SHARED_SERVER_GROUP, group_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
 DEPLOY_TIMEOUT = 1800
-
-
-#: `make test` runs two pytest-xdist workers (--dist loadgroup). Every module with a test on the shared server is
-#: one group, so that server boots and deploys once, on one worker, its tests in file order; every other e2e module
-#: is a group of its own (its module-scoped server boots once). Unit and integration tests go wherever there is room.
-SHARED_SERVER_GROUP = "shared-server"
 
 
 def _uses_shared_server(item: pytest.Item) -> bool:
@@ -40,14 +35,17 @@ def _uses_shared_server(item: pytest.Item) -> bool:
     return any(Path(inspect.getfile(definition.func)) == Path(__file__) for definition in definitions)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items):
-    e2e = [item for item in items if "/tests/e2e/" in str(item.path)]
-    shared_modules = {item.path for item in e2e if _uses_shared_server(item)}
-    for item in e2e:
+    for item in items:
+        if "/tests/e2e/" not in str(item.path):
+            continue
         item.add_marker(pytest.mark.e2e)
-        group = SHARED_SERVER_GROUP if item.path in shared_modules else item.path.stem
-        item.add_marker(pytest.mark.xdist_group(group))
+        # make test's xdist groups (tests/xdist_groups.py) must keep every test of the shared server on one worker.
+        if _uses_shared_server(item) and group_of(item.nodeid) != SHARED_SERVER_GROUP:
+            raise pytest.UsageError(
+                f"{item.nodeid} uses the shared test server, but tests/xdist_groups.py lists {item.path.stem} in "
+                "OWN_SERVER_MODULES: remove it there (two xdist workers would boot the shared server at once)"
+            )
 
 
 @dataclass
