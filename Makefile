@@ -27,13 +27,13 @@ test: lint
 
 ## Everything `make test` runs, then the whole e2e suite again on a Debian 13 (trixie) shared server (nightly).
 test-all: test
-	LOUIEOPS_E2E_RELEASE=trixie LOUIEOPS_E2E_SERVER=e2e-trixie $(VENV)/bin/pytest tests/e2e -m "not trixie"
+	LOUIEOPS_E2E_RELEASE=trixie LOUIEOPS_E2E_SERVER=e2e-trixie $(VENV)/bin/pytest -n 2 tests/e2e -m "not trixie"
 
 test-unit: bootstrap
 	$(VENV)/bin/pytest tests/unit tests/integration
 
 test-e2e: bootstrap
-	$(VENV)/bin/pytest tests/e2e
+	$(VENV)/bin/pytest -n 2 tests/e2e
 
 ## Nightly: five test servers with a hot standby; rolling releases and the promotion of the standby (runbook).
 test-multihost-standby: bootstrap
