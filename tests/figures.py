@@ -29,7 +29,7 @@ def pytest_terminal_summary(terminalreporter):
         for report in reports:
             for name, value in getattr(report, "user_properties", ()):
                 if name == FIGURE:
-                    lines[(report.nodeid.split("::")[-1].split("@")[0], value)] = None
+                    lines[(report.nodeid.split("::")[-1], value)] = None
     if lines:
         terminalreporter.section("figures the tests measured")
         for test, value in lines:
