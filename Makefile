@@ -25,9 +25,9 @@ fmt: bootstrap
 test: lint
 	$(VENV)/bin/pytest -n 2 tests
 
-## Everything `make test` runs, then the whole e2e suite again on a Debian 13 (trixie) shared server (nightly).
+## Everything `make test` runs, then every test of the shared server again on a Debian 13 (trixie) one (nightly).
 test-all: test
-	LOUIEOPS_E2E_RELEASE=trixie LOUIEOPS_E2E_SERVER=e2e-trixie $(VENV)/bin/pytest -n 2 tests/e2e -m "not trixie"
+	LOUIEOPS_E2E_RELEASE=trixie LOUIEOPS_E2E_SERVER=e2e-trixie $(VENV)/bin/pytest tests/e2e -m shared_server
 
 test-unit: bootstrap
 	$(VENV)/bin/pytest tests/unit tests/integration

@@ -40,8 +40,11 @@ def pytest_collection_modifyitems(items):
         if "/tests/e2e/" not in str(item.path):
             continue
         item.add_marker(pytest.mark.e2e)
+        if not _uses_shared_server(item):
+            continue
+        item.add_marker(pytest.mark.shared_server)
         # make test's xdist groups (tests/xdist_groups.py) must keep every test of the shared server on one worker.
-        if _uses_shared_server(item) and group_of(item.nodeid) != SHARED_SERVER_GROUP:
+        if group_of(item.nodeid) != SHARED_SERVER_GROUP:
             raise pytest.UsageError(
                 f"{item.nodeid} uses the shared test server, but tests/xdist_groups.py lists {item.path.stem} in "
                 "OWN_SERVER_MODULES: remove it there (two xdist workers would boot the shared server at once)"
