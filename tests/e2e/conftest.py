@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import re
 import runpy
 import subprocess
 import sys
@@ -77,7 +78,19 @@ class DeployRun:
         return [op["name"] for op in self.report.get("plan", []) if op.get("hosts_with_change")]
 
     def explain(self) -> str:
-        return f"pyinfra {' '.join(self.args)} exited {self.returncode}:\n{self.stderr[-6000:]}"
+        """The exit code, the lines that may say what failed (with several hosts the first failure is far above
+        the end of the output), then the end of the output."""
+        errors = [line for line in self.stderr.splitlines() if NOT_ROUTINE.search(line)][:60]
+        head = "lines that are not routine:\n" + "\n".join(errors) + "\n\nthe end of the output:\n" if errors else ""
+        return f"pyinfra {' '.join(self.args)} exited {self.returncode}:\n{head}{self.stderr[-6000:]}"
+
+
+#: Lines of pyinfra's output other than a host's routine outcomes (connected, ready, planned, success, no change,
+#: skipped): errors ("[host] Error: ...", "pyinfra error ...", timeouts, tracebacks) and what a failing command
+#: printed ("[host] ...").
+NOT_ROUTINE = re.compile(
+    r"pyinfra error|timed out|Traceback|^\s*\[[^]]+\] (?!Success$|No changes$|Skipped$|Connected$|Ready: |will )"
+)
 
 
 def run_deploy(testbed: Testbed, *args: str, deploy_file: str = "deploy.py", env: dict | None = None) -> DeployRun:
