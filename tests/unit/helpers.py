@@ -1,13 +1,15 @@
-"""Helpers shared by the unit tests: a fake pyinfra host, a loader for the server-side scripts and a send-alert
-that records its calls."""
+"""Helpers shared by the unit tests: a fake pyinfra host, a loader for the server-side scripts, a send-alert
+that records its calls and a pytest run with one of the suite's plugins."""
 
 from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
 import os
+import subprocess
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 
@@ -79,3 +81,17 @@ def send_alert_recorder(tmp_path):
     fake.write_text(f'#!/bin/sh\necho "$@" >> {calls}\necho sent\n')
     fake.chmod(0o755)
     return str(fake), lambda: calls.read_text().splitlines() if calls.exists() else []
+
+
+def run_pytest_with(plugin: str, cwd, *args: str, env: dict[str, str] | None = None):
+    """Run pytest in ``cwd`` (a tmp dir of sample tests) with one of the suite's plugins (``tests.figures``, ...)
+    and no other conftest: the plugin as `make test` uses it, in a real pytest run."""
+    repo_root = Path(__file__).resolve().parents[2]
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", plugin, "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(repo_root), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.unit.helpers import run_pytest_with
 
 SAMPLE = """
 import pytest
@@ -26,14 +21,7 @@ def test_is_skipped():
 @pytest.mark.parametrize("ci", ["true", ""])
 def test_a_skip_fails_the_run_only_in_ci(tmp_path, workers, ci):
     (tmp_path / "test_sample.py").write_text(SAMPLE)
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", *workers, str(tmp_path)],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "CI": ci},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_pytest_with("tests.conftest", tmp_path, *workers, str(tmp_path), env={"CI": ci})
     if ci:
         assert proc.returncode == 1, proc.stdout + proc.stderr
         assert "CI: 1 test(s) skipped (test_sample.py::test_is_skipped); skips fail the CI run." in proc.stdout

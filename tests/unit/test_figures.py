@@ -3,14 +3,9 @@ and from failing tests as well as passing ones."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.unit.helpers import run_pytest_with
 
 SAMPLE = """
 def test_passes(figure):
@@ -27,14 +22,7 @@ def test_fails(figure):
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
 def test_recorded_lines_are_printed_once_each_in_the_summary(tmp_path, workers):
     (tmp_path / "test_sample.py").write_text(SAMPLE)
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "tests.figures", "-p", "no:cacheprovider", *workers, str(tmp_path)],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_pytest_with("tests.figures", tmp_path, *workers, str(tmp_path))
     assert proc.returncode == 1, proc.stdout + proc.stderr  # one test fails on purpose
     summary = proc.stdout[proc.stdout.index("figures the tests measured") :]
     for line in (

@@ -4,14 +4,9 @@ with its own server on one worker, unit tests anywhere; checked with a real two-
 from __future__ import annotations
 
 import collections
-import os
-import subprocess
-import sys
-from pathlib import Path
 
+from tests.unit.helpers import run_pytest_with
 from tests.xdist_groups import SHARED_SERVER_GROUP, group_of
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_groups_of_node_ids():
@@ -38,14 +33,7 @@ def test_two_workers_keep_each_servers_tests_together(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(RECORDING_TEST.format())
     log = tmp_path / "workers.log"
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "tests.xdist_groups", "-p", "no:cacheprovider", "-n", "2", "tests"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "WORKERS_LOG": str(log)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_pytest_with("tests.xdist_groups", tmp_path, "-n", "2", "tests", env={"WORKERS_LOG": str(log)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     workers = collections.defaultdict(set)
     for line in log.read_text().splitlines():
