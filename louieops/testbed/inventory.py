@@ -91,6 +91,7 @@ def generate_secrets(recorder: str, saas_token: str, sentry_dsn: str) -> dict[st
         "LOUIE_ADMIN_TOKEN": secrets.token_urlsafe(32),
         "AWS_ACCESS_KEY_ID": "testbed" + secrets.token_hex(6).upper(),
         "AWS_SECRET_ACCESS_KEY": secrets.token_urlsafe(30),
+        "LOUIE_BACKUP_PASSPHRASE": secrets.token_urlsafe(32),
         "SLACK_WEBHOOK_CRITICAL": f"{recorder}/slack/critical",
         "SLACK_WEBHOOK_HIGH": f"{recorder}/slack/high",
         "SLACK_WEBHOOK_GENERAL": f"{recorder}/slack/general",
