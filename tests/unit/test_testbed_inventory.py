@@ -61,6 +61,7 @@ def test_env_round_trip_and_quoting():
         "LOUIE_ADMIN_TOKEN",
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
+        "LOUIE_BACKUP_PASSPHRASE",
         "SLACK_WEBHOOK_CRITICAL",
         "SLACK_WEBHOOK_HIGH",
         "SLACK_WEBHOOK_GENERAL",
