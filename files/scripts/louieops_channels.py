@@ -84,9 +84,18 @@ def _attempt(channel, errors, send, *arguments):
         return channel, f"failed ({type(exc).__name__}: {exc})"
 
 
-def deliver(config, secrets, tier, text, sms=False):
-    """Send ``text`` along the route of ``tier`` (``sms``: by SMS too, an escalation); (channel, outcome) pairs."""
-    route = config["routes"][tier]
+def deliver(config, secrets, tier, text, sms=False, only=None):
+    """Send ``text`` along the route of ``tier`` (``sms``: by SMS too, an escalation); (channel, outcome) pairs.
+    ``only``: just these channels of the route (a retry of the channels that did not take it), the others are
+    neither tried nor reported."""
+    route = dict(config["routes"][tier])
+    if only is not None:
+        route = {
+            "slack": [c for c in route.get("slack", []) if f"slack:{c}" in only],
+            "email": route.get("email") and "email" in only,
+            "sms": "sms" in only,
+        }
+        sms = False
     results = []
     for channel in route.get("slack", []):
         url = secrets.get("slack", {}).get(channel)

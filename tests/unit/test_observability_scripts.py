@@ -566,3 +566,21 @@ def test_status_shows_undelivered_alerts_first_and_in_red_on_a_terminal(tmp_path
     assert "P1 health:api" in lines[2] and "repeated 2x, acknowledged by alice" in lines[2]
     monkeypatch.setattr(status.sys.stdout, "isatty", lambda: True)
     assert status.alerts(config).splitlines()[1].startswith("\x1b[1;31m")
+
+
+def test_status_shows_which_channel_has_not_taken_an_alert_yet(tmp_path):
+    status = _script("scripts/status")
+    now = time.time()
+    state = {
+        "disk": {"tier": "P2", "message": "disk 91%", "first": now, "last_sent": now, "pending": None,
+                 "explicit": True, "owed": {"email": {"kind": "alert", "attempts": 4, "since": now}}},
+        "api": {"tier": "P1", "message": "API down", "first": now, "last_sent": now, "explicit": True,
+                "resolved": True, "resolve_message": "API healthy",
+                "owed": {"slack:alerts-critical": {"kind": "resolve", "attempts": 1, "since": now}}},
+    }  # fmt: skip
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    config = {"alert_state": str(tmp_path / "state.json"), "alert_log": str(tmp_path / "alerts.log")}
+    lines = status.alerts(config).splitlines()
+    assert lines[0] == "open: 1, not yet on every channel: 2 (`send-alert tick` retries those channels)"
+    assert lines[1] == "  P1 api resolved: API healthy  <- not yet taken by slack:alerts-critical (recovery, 1 tries)"
+    assert lines[2].startswith("  P2 disk since ") and lines[2].endswith("<- not yet taken by email (alert, 4 tries)")

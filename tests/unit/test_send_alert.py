@@ -373,6 +373,126 @@ def test_a_recovery_no_channel_took_is_retried_and_a_relapse_keeps_the_alert_ope
     assert len(texts) == 2 and "RESOLVED" in texts[1] and "was: disk 86%" in texts[1]
 
 
+# --- each routed channel gets each message once ------------------------------------------------------
+
+
+def _break_slack(box, channel):
+    """Point one Slack channel's webhook at a closed port; returns a function that mends it."""
+    secrets = json.loads(box.secrets.read_text())
+    good = secrets["slack"][channel]
+    secrets["slack"][channel] = f"http://127.0.0.1:{_closed_port()}/hook"
+    box.secrets.write_text(json.dumps(secrets))
+
+    def mend():
+        secrets["slack"][channel] = good
+        box.secrets.write_text(json.dumps(secrets))
+
+    return mend
+
+
+def test_a_p2_slack_took_while_the_relay_refused_is_e_mailed_once_the_relay_is_back(tmp_path, recorder):
+    box = AlertBox(tmp_path, recorder.url)
+    box.relay_down()
+    raised = box.run("--key", "disk", "P2", "disk 91%")
+    assert raised.returncode == 0, raised.stdout  # delivered: Slack took it
+    assert len(_slack_posts(recorder)) == 1 and box.mails() == 0
+    owed = box.entries()["disk"]["owed"]
+    assert owed == {"email": {"kind": "alert", "attempts": 1, "since": owed["email"]["since"]}}
+    assert box.run("tick").returncode == 1  # the relay still refuses: still owed, still one Slack post
+    assert box.entries()["disk"]["owed"]["email"]["attempts"] == 2 and len(_slack_posts(recorder)) == 1
+    box.relay_up()
+    assert box.run("tick").returncode == 0
+    assert box.mails() == 1 and "disk 91%" in box.mail_bodies()[0]
+    assert "this channel did not take it earlier" in box.mail_bodies()[0]
+    assert "owed" not in box.entries()["disk"] and box.entries()["disk"]["pending"] is None
+    for _ in range(2):
+        assert box.run("tick").returncode == 0
+    assert box.mails() == 1 and len(_slack_posts(recorder)) == 1  # nobody got it twice
+
+
+def test_p1s_e_mailed_while_slack_was_unreachable_reach_slack_once_it_is_back(tmp_path, recorder):
+    box = AlertBox(tmp_path, recorder.url)
+    mend = _break_slack(box, "alerts-critical")
+    assert box.run("--key", "api", "P1", "API down").returncode == 0
+    assert box.run("--key", "db", "P1", "database down").returncode == 0
+    assert box.mails() == 2 and _slack_posts(recorder) == []
+    assert set(box.entries()["api"]["owed"]) == {"slack:alerts-critical"}
+    mend()
+    assert box.run("tick").returncode == 0
+    texts = sorted(json.loads(p["body"])["text"] for p in _slack_posts(recorder))
+    assert len(texts) == 2 and "API down" in texts[0] and "database down" in texts[1]
+    assert box.run("tick").returncode == 0 and len(_slack_posts(recorder)) == 2 and box.mails() == 2
+
+
+def test_a_channel_that_missed_an_alert_gets_its_recovery_instead_once_it_resolved(tmp_path, recorder):
+    box = AlertBox(tmp_path, recorder.url)
+    box.relay_down()
+    assert box.run("--key", "disk", "P2", "disk 91%").returncode == 0
+    assert box.run("--resolve", "--key", "disk", "P4", "disk 60%").returncode == 0  # Slack took the recovery
+    entry = box.entries()["disk"]
+    assert entry["resolved"] and entry["owed"]["email"]["kind"] == "resolve"
+    box.relay_up()
+    assert box.run("tick").returncode == 0
+    [body] = box.mail_bodies()
+    assert "RESOLVED P2" in body and "disk 60%" in body  # the recovery, not the stale alert
+    assert box.entries() == {}
+    assert [("RESOLVED" in json.loads(p["body"])["text"]) for p in _slack_posts(recorder)] == [False, True]
+
+
+def test_a_resolved_alert_raised_again_while_a_channel_owes_its_recovery_is_a_new_alert(tmp_path, recorder):
+    box = AlertBox(tmp_path, recorder.url)
+    box.relay_down()
+    box.run("--key", "disk", "P2", "disk 91%")
+    box.run("--resolve", "--key", "disk", "P4", "disk 60%")
+    relapse = box.run("--key", "disk", "P2", "disk 95%")
+    assert relapse.returncode == 0 and "send P2" in relapse.stdout
+    entry = box.entries()["disk"]
+    assert not entry.get("resolved") and entry["owed"]["email"]["kind"] == "alert"
+    assert len(_slack_posts(recorder)) == 3  # alert, recovery, the new alert
+
+
+def test_a_report_a_channel_missed_is_sent_to_that_channel_alone(tmp_path, recorder):
+    box = AlertBox(tmp_path, recorder.url, routes={**ROUTES, "P4": {"slack": ["alerts-general"], "email": True}})
+    box.relay_down()
+    assert box.run("--report", "P4", "Daily summary").returncode == 0
+    [(key, entry)] = box.entries().items()
+    assert entry["kind"] == "report" and set(entry["owed"]) == {"email"}
+    box.relay_up()
+    assert box.run("tick").returncode == 0
+    assert box.mails() == 1 and len(_slack_posts(recorder)) == 1 and box.entries() == {}
+
+
+def test_a_repeat_a_channel_missed_is_retried_on_that_channel_with_its_number(tmp_path, recorder, module, monkeypatch):
+    box = AlertBox(tmp_path, recorder.url, sms_to="+4915112345678")
+    t0 = box.now
+    assert box.call(module, monkeypatch, "--key", "api", "P1", "API down", at=t0) == 0
+    mend = _break_slack(box, "alerts-critical")
+    box.call(module, monkeypatch, "tick", at=t0 + 15 * MINUTE)  # REPEAT 1: e-mail and SMS take it, Slack fails
+    assert box.mails() == 2 and box.entries()["api"]["owed"]["slack:alerts-critical"]["kind"] == "repeat"
+    sms_before = len(_sms(recorder))
+    mend()
+    box.call(module, monkeypatch, "tick", at=t0 + 16 * MINUTE)
+    posts = _slack_posts(recorder)
+    assert len(posts) == 2 and "REPEAT 1" in json.loads(posts[1]["body"])["text"]
+    assert box.mails() == 2 and len(_sms(recorder)) == sms_before  # only Slack was owed
+    assert box.entries()["api"]["repeats"] == 1 and "owed" not in box.entries()["api"]
+
+
+def test_a_channel_is_given_up_on_after_a_day(tmp_path, recorder, module, monkeypatch):
+    box = AlertBox(tmp_path, recorder.url)
+    box.relay_down()
+    t0 = box.now
+    box.call(module, monkeypatch, "--key", "disk", "P3", "disk 85%", at=t0)
+    box.call(module, monkeypatch, "--resolve", "--key", "disk", "P4", "disk ok", at=t0 + MINUTE)
+    routes = {**ROUTES, "P3": {"slack": ["alerts-general"], "email": True, "sms": False}}
+    box.config.write_text(json.dumps({**json.loads(box.config.read_text()), "routes": routes}))
+    box.call(module, monkeypatch, "--key", "cpu", "P3", "cpu 90%", at=t0 + 2 * MINUTE)
+    assert set(box.entries()["cpu"]["owed"]) == {"email"}
+    box.call(module, monkeypatch, "tick", at=t0 + 25 * 3600)
+    assert "owed" not in box.entries()["cpu"] and "gave-up" in " ".join(box.log())
+    assert box.mails() == 0
+
+
 # --- escalation: repeats, SMS, ack (fake clock) ---------------------------------------------------------
 
 
