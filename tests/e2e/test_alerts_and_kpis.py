@@ -262,6 +262,32 @@ def test_with_the_smtp_server_down_nothing_is_marked_sent_and_it_is_delivered_on
         redeploy_ok(deployed, tmp_path, "alerts")
 
 
+def test_a_p2_slack_took_while_the_relay_was_down_is_e_mailed_once_it_is_back(deployed):
+    """The default P2 route is Slack #alerts-high and e-mail: each of them gets the alert, once."""
+    s = deployed.settings
+    assert s.alert_routes["P2"]["email"] and s.alert_routes["P2"]["slack"], "the default P2 route changed"
+    marker, key = f"owed-{uuid.uuid4().hex[:10]}", f"e2e:owed:{uuid.uuid4().hex[:6]}"
+    since = time.time()
+    deployed.testbed.stop_peer("smtp")
+    try:
+        raised = send_alert(deployed, "--key", key, "P2", f"e2e: the disk fills up ({marker})")
+        assert raised.returncode == 0 and "email failed" in raised.stdout, raised.stdout + raised.stderr
+        assert len(slack_since(deployed, since, marker)) == 1
+        assert alert_state(deployed)[key]["owed"]["email"]["kind"] == "alert"
+        status = root(deployed, "TERM=xterm script -qec louie-status /dev/null").stdout
+        line = next(line for line in status.splitlines() if key in line)
+        assert "not yet taken by email" in line and "\x1b[1;31m" in line, line
+    finally:
+        deployed.testbed.start_peer("smtp")
+    # the cron line `send-alert tick` runs every minute: the next run e-mails it, and only e-mails it
+    [mail] = wait_for(lambda: mails_with(deployed, marker), 90, "the e-mail the relay missed")
+    assert "this channel did not take it earlier" in deployed.testbed.mail.body(mail)
+    assert "owed" not in alert_state(deployed)[key]
+    assert send_alert(deployed, "tick").returncode == 0
+    assert len(mails_with(deployed, marker)) == 1 and len(slack_since(deployed, since, marker)) == 1
+    send_alert(deployed, "--resolve", "--key", key, "P4", "e2e: done")
+
+
 # --- escalation ---------------------------------------------------------------------------------------------
 
 
