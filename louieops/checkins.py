@@ -6,10 +6,25 @@ cron monitors (tasks/saas.py).
 
 from __future__ import annotations
 
+import hashlib
+import re
 from urllib.parse import urlsplit
 
 from . import layout
 from .settings import Settings
+from .topology import ANY, APP, DB, Topology
+
+#: The roles whose hosts run each job (the cron lines of tasks/backups.py and tasks/health.py).
+JOB_ROLES = {
+    "backup-db": {DB},
+    "backup-uploads": {APP},
+    "backup-logs": {APP},
+    "backup-verify": {DB, APP},
+    "restore-drill": {DB},
+    "health-check": ANY,
+}
+#: Sentry's longest monitor slug.
+MAX_SLUG = 50
 
 #: The wrapper a cron line runs a job through: `cron-checkin JOB -- COMMAND...` (files/scripts/cron-checkin).
 WRAPPER = "cron-checkin"
@@ -27,9 +42,31 @@ def schedules(settings: Settings) -> dict[str, str]:
     }
 
 
-def slug(settings: Settings, job: str) -> str:
-    """The Sentry cron monitor's slug of a job (unique in the organization: prefixed with the app's name)."""
-    return f"{settings.app_name}-{job}"
+def slug(settings: Settings, job: str, host_name: str | None = None) -> str:
+    """The Sentry cron monitor's slug of a job (unique in the organization: prefixed with the app's name). With
+    several servers each host that runs the job has a monitor of its own (``host_name``: the inventory name), so
+    a host whose job stopped is never masked by another host's check-ins."""
+    base = f"{settings.app_name}-{job}"
+    if host_name is None:
+        return base
+    name = f"{base}-{re.sub(r'[^a-z0-9_-]+', '-', host_name.lower()).strip('-')}"
+    if len(name) <= MAX_SLUG:
+        return name
+    digest = hashlib.sha256(host_name.encode()).hexdigest()[:8]
+    return f"{name[: MAX_SLUG - 9].rstrip('-')}-{digest}"
+
+
+def monitors(settings: Settings, topo: Topology) -> list[tuple[str, str | None]]:
+    """(job, host name) of every cron monitor of sentry_cron_jobs: one per job on one server (host None), one per
+    job and host that runs it with several."""
+    if topo.single_server:
+        return [(job, None) for job in settings.sentry_cron_jobs]
+    return [
+        (job, member.name)
+        for job in settings.sentry_cron_jobs
+        for member in topo.members
+        if member.has(*JOB_ROLES[job])
+    ]
 
 
 def wrapped(settings: Settings, job: str) -> str:

@@ -232,16 +232,17 @@ def put_config(dest: str, config: dict, *, mode: str = "0644", user: str = "root
     return files.put(name=f"Upload {dest}", src=StringIO(render(config)), dest=dest, user=user, group=group, mode=mode)
 
 
-def checkin_config(s: Settings, dsn: str | None) -> dict:
+def checkin_config(s: Settings, dsn: str | None, host_name: str | None = None) -> dict:
     """/etc/louieops/cron-checkin.json: where and as which monitor each job of sentry_cron_jobs checks in
-    (``url`` None without a DSN: the jobs then run without check-ins)."""
+    (``url`` None without a DSN: the jobs then run without check-ins); ``host_name`` with several servers (each
+    host's jobs check in to monitors of their own: checkins.slug)."""
     url, key = checkins.ingest_url(dsn) if dsn else (None, None)
     return {
         "url": url,
         "key": key,
         "environment": s.sentry_environment or "production",
         "monitors": {
-            job: {"slug": checkins.slug(s, job), "monitor_config": checkins.monitor_config(s, job)}
+            job: {"slug": checkins.slug(s, job, host_name), "monitor_config": checkins.monitor_config(s, job)}
             for job in s.sentry_cron_jobs
         },
     }

@@ -12,7 +12,8 @@ On the server:
 - /etc/louieops/cron-checkin.json, root:<alert_group> 0640: the check-in URL and the DSN's public key (a key
   that can only send events), the environment and each job's monitor slug and schedule. The jobs' users (the
   backup user, the monitor user, root) can read it; the app user cannot.
-The Sentry side (one cron monitor per job) is registered by tasks/saas.py.
+The Sentry side (one cron monitor per job; with several servers one per job and host that runs it) is
+registered by tasks/saas.py.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 from pyinfra import host
 from pyinfra.api import deploy
 
-from louieops import checkins, layout, secrets
+from louieops import checkins, layout, placement, secrets
 from louieops.resources import put_file
 from louieops.server_scripts import checkin_config, put_config
 from louieops.settings import for_host
@@ -34,5 +35,6 @@ def install_cron_checkins():
     put_file(f"scripts/{checkins.WRAPPER}", layout.script(s, checkins.WRAPPER), mode="0755")
 
     # configure
-    config = checkin_config(s, secrets.get("SENTRY_DSN"))
+    host_name = None if placement.of(host).single_server else host.name  # with several: a monitor per host
+    config = checkin_config(s, secrets.get("SENTRY_DSN"), host_name)
     put_config(layout.CHECKIN_CONFIG, config, mode="0640", group=s.alert_group)

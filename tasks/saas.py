@@ -27,7 +27,7 @@ import logging
 from pyinfra import host
 from pyinfra.api import deploy
 
-from louieops import checkins, secrets
+from louieops import checkins, secrets, topology
 from louieops.clients.papertrail import SearchSpec
 from louieops.clients.secret import Secret
 from louieops.clients.sentry import CronAlertSpec, CronMonitorSpec, IssueAlertSpec, MetricMonitorSpec, Route
@@ -38,6 +38,7 @@ from louieops.settings import Settings, for_host
 from louieops.settings.placeholders import expand
 from louieops.settings.sections.kpis import LOWER_IS_WORSE
 from louieops.settings.sections.uptimerobot import window_recurrence
+from louieops.topology import Topology
 
 logger = logging.getLogger("pyinfra")
 _SKIP_NOTED: set[str] = set()
@@ -75,7 +76,7 @@ def register_external_monitors():
             metric_monitors=sentry_metric_monitors(settings),
             name_prefix=settings.sentry_name_prefix,
             prune=settings.sentry_prune,
-            cron_monitors=sentry_cron_monitors(settings),
+            cron_monitors=sentry_cron_monitors(settings, topology.of(host)),
             cron_alert=sentry_cron_alert(settings),
             settle_minutes=settings.sentry_settle_minutes,
             api_url=settings.sentry_api_url,
@@ -225,19 +226,21 @@ def sentry_metric_monitors(settings: Settings) -> list[MetricMonitorSpec]:
     return specs
 
 
-def sentry_cron_monitors(settings: Settings) -> list[CronMonitorSpec]:
-    """One Sentry Crons monitor per job of sentry_cron_jobs, on the job's own schedule."""
+def sentry_cron_monitors(settings: Settings, topo: Topology | None = None) -> list[CronMonitorSpec]:
+    """One Sentry Crons monitor per job of sentry_cron_jobs, on the job's own schedule; with several servers one
+    per job and host that runs it (``topo``; checkins.monitors)."""
     schedules = checkins.schedules(settings)
+    pairs = checkins.monitors(settings, topo) if topo else [(job, None) for job in settings.sentry_cron_jobs]
     return [
         CronMonitorSpec(
-            slug=checkins.slug(settings, job),
-            name=f"{settings.sentry_name_prefix}cron {job}",
+            slug=checkins.slug(settings, job, host_name),
+            name=f"{settings.sentry_name_prefix}cron {job}" + (f" on {host_name}" if host_name else ""),
             schedule=schedules[job],
             checkin_margin=settings.sentry_cron_checkin_margin_minutes,
             max_runtime=settings.sentry_cron_max_runtime_minutes,
             timezone=settings.base_timezone,
         )
-        for job in settings.sentry_cron_jobs
+        for job, host_name in pairs
     ]
 
 

@@ -93,3 +93,25 @@ def test_the_job_runs_alone_without_a_dsn_or_when_sentry_does_not_answer(tmp_pat
 
 def test_usage_errors_exit_2(config):
     assert wrapped(config, "backup-db").returncode == 2
+
+
+def test_with_several_servers_a_host_whose_job_stopped_misses_while_the_other_host_checks_in(tmp_path, standin, clock):
+    """Two app hosts run the health check; app2's cron stops. Before, both checked in to one monitor and app1's
+    runs hid it; now each host's config names a monitor of its own and only app2's shows missed."""
+    host_port = standin.url.split("://", 1)[1]
+    dsn = f"http://{DSN_KEY}@{host_port}/4501"
+    configs = {}
+    for name in ("app1", "app2"):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(server_scripts.checkin_config(project_settings(), dsn, name)))
+        configs[name] = path
+    for name in configs:
+        assert wrapped(configs[name], "health-check", "true").returncode == 0
+    for _ in range(3):  # every 5 minutes app1 runs its check; app2's cron no longer fires
+        clock.sleep(5 * 60)
+        assert wrapped(configs["app1"], "health-check", "true").returncode == 0
+    clock.sleep(6 * 60)
+    app1, app2 = "simplylouie-health-check-app1", "simplylouie-health-check-app2"
+    assert set(standin.checkin_statuses(app1)) == {"ok"}
+    assert "missed" in standin.checkin_statuses(app2)
+    assert "simplylouie-health-check" not in standin.cron_monitors  # no shared monitor any more

@@ -45,3 +45,15 @@ def test_only_listed_jobs_run_through_the_wrapper():
     settings = default_settings().replace(sentry_cron_jobs=["health-check"])
     assert checkins.wrapped(settings, "health-check") == "/opt/scripts/cron-checkin health-check -- "
     assert checkins.wrapped(settings, "backup-db") == ""
+
+
+def test_one_server_keeps_one_monitor_per_job_under_the_slug_it_always_had():
+    from louieops.topology import from_groups
+    from tasks import saas
+
+    settings = default_settings()
+    single = from_groups([("203.0.113.7", None)], {})
+    assert checkins.monitors(settings, single) == [(job, None) for job in settings.sentry_cron_jobs]
+    specs = saas.sentry_cron_monitors(settings, single)
+    assert [spec.slug for spec in specs] == [f"simplylouie-{job}" for job in settings.sentry_cron_jobs]
+    assert server_scripts.checkin_config(settings, None)["monitors"]["backup-db"]["slug"] == "simplylouie-backup-db"

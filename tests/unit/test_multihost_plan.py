@@ -208,3 +208,23 @@ def test_the_app_hosts_gate_their_own_health_and_leave_the_rotation_meanwhile():
 def test_the_only_app_host_never_leaves_the_rotation():
     two = Cluster((LB, APP1, DB), {"lb": (LB,), "app": (APP1,), "db": (DB,)}, APP1)
     assert placement.of(two.inventory(defaults.load()).get_host(APP1)).drain is None
+
+
+def test_each_host_checks_in_to_cron_monitors_of_its_own_and_the_lb_registers_them_all():
+    from louieops import checkins
+    from tasks import saas
+
+    s = for_host(host_of("app1")).replace(sentry_cron_jobs=["backup-db", "backup-uploads", "health-check"])
+    config = server_scripts.checkin_config(s, None, host_of("app1").name)
+    assert config["monitors"]["health-check"]["slug"] == "simplylouie-health-check-10-0-0-2"
+    specs = saas.sentry_cron_monitors(s, topology.of(host_of("lb")))
+    slugs = sorted(spec.slug for spec in specs)
+    assert slugs == sorted(
+        ["simplylouie-backup-db-10-0-0-4"]
+        + [f"simplylouie-backup-uploads-10-0-0-{n}" for n in (2, 3)]
+        + [f"simplylouie-health-check-10-0-0-{n}" for n in (1, 2, 3, 4, 5)]
+    )
+    assert all(len(slug) <= checkins.MAX_SLUG for slug in slugs)
+    assert {spec.name for spec in specs} >= {"[louieops] cron backup-db on 10.0.0.4"}
+    long = checkins.slug(s, "backup-uploads", "app-server-in-frankfurt-number-twelve.example.com")
+    assert len(long) <= checkins.MAX_SLUG and long.startswith("simplylouie-backup-uploads-app-server-")
