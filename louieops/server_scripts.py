@@ -142,8 +142,9 @@ def backup_kinds(placement: Placement) -> list[str]:
     return [kind for kind in layout.BACKUP_KINDS if kind in kinds]
 
 
-def release_config(s: Settings, placement: Placement = SINGLE) -> dict:
-    """/etc/louieops/release.json: how louie-release builds, switches and gates the app's releases. Without
+def release_config(s: Settings, placement: Placement = SINGLE, app_env: dict | None = None) -> dict:
+    """/etc/louieops/release.json: how louie-release builds, checks, switches and gates the app's releases.
+    ``app_env`` is the app's non-secret environment (as in the ecosystem file): the candidate runs with it. Without
     nginx on the host the gate checks the app's /health directly; with other app hosts behind the lb, the
     release is gated out of the lb's rotation (``drain``)."""
     p = layout.app_paths(s)
@@ -166,6 +167,14 @@ def release_config(s: Settings, placement: Placement = SINGLE) -> dict:
             "ecosystem": p.ecosystem,
             "cwd": p.code,
             "instances": s.app_instances,
+        },
+        "candidate": {
+            "process": f"{layout.pm2_process(s)}-candidate",
+            "port": s.app_candidate_port,
+            "script": s.app_entry,
+            "env": app_env or {},
+            "smoke_paths": list(s.app_smoke_paths),
+            "log": f"{s.app_log_dir}/candidate.log",
         },
         "health": {
             "scheme": layout.scheme(s),

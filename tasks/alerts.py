@@ -78,7 +78,6 @@ def install_alert_routing():
     s = for_host(host)
 
     # install
-    server.group(name=f"Create group {s.alert_group}", group=s.alert_group, system=True)
     server.user(
         name=f"Create system user {s.health_user} (the scheduled checks: health, maintenance, alert tick)",
         user=s.health_user,

@@ -3,14 +3,14 @@ boot, and the rotation of the app's logs. The app itself (its releases, secrets 
 tasks/release.py. Runs on the ``app`` hosts; one without the database gets PostgreSQL's client (psql) only.
 
 Settings read: nodejs_source, nodejs_nodesource_major, pm2_version, app_name, app_user, app_log_dir,
-app_uploads_dir.
+app_uploads_dir, alert_group.
 """
 
 from __future__ import annotations
 
 from pyinfra import host
 from pyinfra.api import deploy
-from pyinfra.operations import apt, gpg, systemd
+from pyinfra.operations import apt, files, gpg, systemd
 from pyinfra.operations.util import any_changed
 
 from louieops import topology
@@ -45,6 +45,9 @@ def provision_runtime():
         pm2_home=p.pm2_home,
         rotate_days=LOG_ROTATE_DAYS,
     )
+    # the toggles and their audit log: the app writes them, the alerting jobs (alert_group) read the log. Made
+    # before the daemon starts: its sandbox (ProtectSystem=strict) lets it write only to paths that existed then.
+    files.directory(name=f"Create {p.state_dir}", path=p.state_dir, user=s.app_user, group=s.alert_group, mode="2750")
     unit_name = pm2_unit(s)
     unit = put_template(
         "app/pm2.service.j2",
@@ -61,14 +64,15 @@ def provision_runtime():
     # activate
     systemd.daemon_reload(name=f"Reload systemd for {unit_name}", _if=unit.did_change)
     started = systemd.service(name=f"Enable and start {unit_name}", service=unit_name, running=True, enabled=True)
-    # a new pm2 on disk only runs once its daemon restarts: restart the unit (it kills the daemon and
-    # resurrects the saved apps with the new pm2), unless it was only just started by the new pm2
+    # a new pm2 on disk, or a new unit (its sandbox is set when the daemon starts), only counts once the
+    # daemon restarts: restart the unit (it kills the daemon and resurrects the saved apps), unless it was only
+    # just started anyway
     systemd.service(
-        name=f"Restart {unit_name} for pm2 {s.pm2_version}",
+        name=f"Restart {unit_name} for pm2 {s.pm2_version} and its unit",
         service=unit_name,
         running=True,
         restarted=True,
-        _if=lambda: pm2_install.did_change() and not started.did_change(),
+        _if=lambda: any_changed(pm2_install, unit)() and not started.did_change(),
     )
 
 

@@ -4,7 +4,7 @@ tasks/hardening.py).
 
 Settings read: apt_cache_time, apt_lock_wait_seconds, base_extra_packages, base_timezone, base_locale,
 base_unattended_upgrades, base_apply_security_updates, base_firewall_enabled, app_user, app_root, app_log_dir,
-app_uploads_dir, app_port, scripts_dir, backup_dir.
+app_uploads_dir, app_port, scripts_dir, backup_dir, alert_group.
 
 Every host gets this step; the app user and the app's directories only an ``app`` host. The firewall opens
 what the host's roles serve (louieops/topology.py): SSH everywhere, HTTP and HTTPS on the lb, the app's port to
@@ -135,7 +135,9 @@ def provision_base():
 
 
 def app_user_and_directories(s: Settings):
-    """The app user (pm2 runs under it) and the app's directories."""
+    """The app user (pm2 runs under it), the alert group (the app's audit log and the alert jobs share it) and
+    the app's directories."""
+    server.group(name=f"Create group {s.alert_group}", group=s.alert_group, system=True)
     server.user(
         name=f"Create the app user {s.app_user}",
         user=s.app_user,

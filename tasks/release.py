@@ -1,7 +1,10 @@
 """The app itself: its secrets file, its pm2 ecosystem file, and its releases (seed §7).
 
 Each deploy of a new commit builds <app_root>/releases/<UTC time>-<short sha>/ (git: app_git_url at
-app_git_ref; without it, the reference app of files/app), switches <app_root>/current to it and gates it:
+app_git_ref; without it, the reference app of files/app) and checks it before it takes any request: run
+beside the live release as its own pm2 process on app_candidate_port, it must answer /health and
+app_smoke_paths (else it is marked failed with a P1 and the live release goes on serving). Then it switches
+<app_root>/current to it, reloads pm2 (old workers drain for up to app_drain_seconds) and gates it again:
 /health through nginx and every pm2 instance online within app_health_deadline_seconds, else it switches
 back and sends a P1. All of that is `louie-release deploy` on the server (files/scripts/louie-release), the
 same program an operator runs for `louie-release list` and `louie-release rollback`. The deploy decides at
@@ -19,8 +22,9 @@ loopback on the database host, else the ``db`` host's private address over TLS (
 database CA).
 
 Settings read: app_user, app_git_url, app_git_ref, app_entry, app_instances, app_max_memory_restart,
+app_drain_seconds,
 app_log_dir, app_node_env, app_port, app_sentry_traces_sample_rate, app_root, postgresql_role,
-postgresql_database, domain_admin, sentry_environment, alert_group, cluster_name, app_name.
+postgresql_database, domain_admin, sentry_environment, cluster_name, app_name.
 Secrets: LOUIE_DB_PASSWORD, LOUIE_ADMIN_TOKEN, SENTRY_DSN (optional); LOUIE_CLUSTER_SECRET (database on
 another host).
 """
@@ -70,8 +74,6 @@ def deploy_app():
 
     # configure: state that outlives releases, secrets, pm2's ecosystem, the release tool's config
     files.directory(name=f"Create {p.releases}", path=p.releases, user="root", group="root", mode="0755")
-    # the toggles and their audit log: the app writes them, the alerting jobs (alert_group) read the log
-    files.directory(name=f"Create {p.state_dir}", path=p.state_dir, user=s.app_user, group=s.alert_group, mode="2750")
     files.directory(name=f"Create {p.env_dir}", path=p.env_dir, user="root", group=s.app_user, mode="0750")
     env_file = files.put(
         name=f"Upload {p.env_file}",
@@ -88,7 +90,7 @@ def deploy_app():
         name=f"Upload {p.ecosystem}",
         **ecosystem_variables(s, p, where, database),
     )
-    put_config(layout.RELEASE_CONFIG, release_config(s, where))
+    put_config(layout.RELEASE_CONFIG, release_config(s, where, app_env(s, p, where, database)))
     sources = reference_source(s, p)
 
     # activate: a new release when the live one is not the wanted commit, else a reload for new settings
@@ -185,6 +187,8 @@ def app_env(s: Settings, p: AppPaths, where: Placement = SINGLE, database: Setti
         "ADMIN_DOMAIN": s.domain_admin,
         "SENTRY_ENVIRONMENT": s.sentry_environment or s.app_node_env,
         "SENTRY_TRACES_SAMPLE_RATE": str(s.app_sentry_traces_sample_rate),
+        # how long the app may take to stop once pm2 asks it to (pm2 kills it after app_drain_seconds)
+        "APP_DRAIN_MS": str(s.app_drain_seconds * 1000),
     }
     if where.database_tls:
         env.update({"PGSSLMODE": "verify-full", "PGSSLROOTCERT": layout.DB_TLS_CA})
@@ -204,6 +208,7 @@ def ecosystem_variables(s: Settings, p: AppPaths, where: Placement = SINGLE, dat
         "app_max_memory_restart": s.app_max_memory_restart,
         "app_log_dir": s.app_log_dir,
         "listen_timeout": LISTEN_TIMEOUT_MS,
+        "kill_timeout": s.app_drain_seconds * 1000,
         "env": app_env(s, p, where, database),
     }
 

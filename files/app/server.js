@@ -74,6 +74,7 @@ const ADMIN_TOKEN = process.env.LOUIE_ADMIN_TOKEN || '';
 const requestTimes = [];
 let openSockets = 0;
 let websockets = 0;
+const openWebsockets = new Set();  // closed with 1001 on a graceful stop
 
 function requestsPerMinute() {
   const cutoff = Date.now() - 60000;
@@ -128,12 +129,13 @@ function readBody(req, callback) {
   req.on('end', () => {
     const text = Buffer.concat(chunks).toString('utf8');
     const type = req.headers['content-type'] || '';
+    let body = null;
     try {
-      if (type.includes('application/json')) return callback(JSON.parse(text || '{}'));
-      return callback(Object.fromEntries(new URLSearchParams(text)));
+      body = type.includes('application/json') ? JSON.parse(text || '{}') : Object.fromEntries(new URLSearchParams(text));
     } catch (err) {
-      return callback(null);
+      body = null;  // not JSON: the handler answers 400
     }
+    return callback(body);  // outside the try: a handler's own failure is not a bad request
   });
 }
 
@@ -260,14 +262,27 @@ function authorized(req, res) {
   return false;
 }
 
+// Save the toggles (true), or answer 500 naming why they cannot be kept (false).
+function keepToggles(res, state) {
+  try {
+    saveToggles(state);
+    return true;
+  } catch (err) {
+    console.error(`cannot keep the toggles in ${TOGGLES_FILE}: ${err.message}`);
+    sendJson(res, 500, { success: false, error: `cannot keep the toggles in ${TOGGLES_FILE}: ${err.code || err.message}` });
+    return false;
+  }
+}
+
 function setToggle(req, res, body) {
   const feature = body && body.feature;
-  if (!Object.hasOwn(FEATURES, String(feature)) || typeof body.enabled !== 'boolean') {
-    return sendJson(res, 400, { success: false, error: 'expected {"feature": one of ' +
+  if (!body || !Object.hasOwn(FEATURES, String(feature)) || typeof body.enabled !== 'boolean') {
+    const what = body && !Object.hasOwn(FEATURES, String(feature)) ? `unknown feature ${JSON.stringify(feature)}: ` : '';
+    return sendJson(res, 400, { success: false, error: `${what}expected {"feature": one of ` +
       `${Object.keys(FEATURES).join(', ')}, "enabled": true|false}` });
   }
   const state = currentToggles();
-  saveToggles({ ...state, features: { ...state.features, [feature]: { enabled: body.enabled, at: new Date().toISOString() } } });
+  if (!keepToggles(res, { ...state, features: { ...state.features, [feature]: { enabled: body.enabled, at: new Date().toISOString() } } })) return undefined;
   audit({ kind: 'toggle', feature, enabled: body.enabled, ip: clientIp(req) });
   return sendJson(res, 200, { success: true, data: togglesView() });
 }
@@ -276,15 +291,16 @@ function setKillswitch(req, res, body) {
   const target = body && String(body.target);
   const targets = [...Object.keys(FEATURES), 'all'];
   const reason = body && typeof body.reason === 'string' ? body.reason.slice(0, 500) : '';
-  if (!targets.includes(target) || !['disable', 'enable'].includes(body.action) || (body.action === 'disable' && !reason)) {
-    return sendJson(res, 400, { success: false, error: `expected {"target": one of ${targets.join(', ')}, ` +
+  if (!body || !targets.includes(target) || !['disable', 'enable'].includes(body.action) || (body.action === 'disable' && !reason)) {
+    const what = body && !targets.includes(target) ? `unknown target ${JSON.stringify(body.target)}: ` : '';
+    return sendJson(res, 400, { success: false, error: `${what}expected {"target": one of ${targets.join(', ')}, ` +
       '"action": "disable"|"enable", "reason": why (required to disable)}' });
   }
   const state = currentToggles();
   const killswitch = { ...state.killswitch };
   if (body.action === 'disable') killswitch[target] = { reason, at: new Date().toISOString() };
   else delete killswitch[target];
-  saveToggles({ ...state, killswitch });
+  if (!keepToggles(res, { ...state, killswitch })) return undefined;
   audit({ kind: 'killswitch', target, action: body.action, reason, ip: clientIp(req) });
   return sendJson(res, 200, { success: true, data: togglesView() });
 }
@@ -428,6 +444,7 @@ function upgrade(req, socket) {
   socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
                `Sec-WebSocket-Accept: ${accept}\r\n\r\n`);
   websockets += 1;
+  openWebsockets.add(socket);
   socket.setNoDelay(true);
   let pending = Buffer.alloc(0);
   socket.on('data', (chunk) => {
@@ -443,7 +460,7 @@ function upgrade(req, socket) {
       socket.write(encodeFrame(frame.fin, frame.opcode, frame.payload));  // echo text/binary/continuation
     }
   });
-  socket.on('close', () => { websockets -= 1; });
+  socket.on('close', () => { websockets -= 1; openWebsockets.delete(socket); });
   socket.on('error', () => socket.destroy());
 }
 
@@ -458,7 +475,9 @@ server.on('clientError', (err, socket) => socket.destroy());
 server.listen(PORT, HOST, () => console.log(`listening on ${HOST}:${PORT} (version ${VERSION})`));
 
 // A graceful stop (pm2 sends SIGINT when a reload replaces this worker): take no new connection, let the
-// requests in flight finish, close idle keep-alive connections, and go; pm2 kills after kill_timeout (5 s).
+// requests in flight finish, close idle keep-alive connections and each websocket with 1001 "going away" (its
+// client reconnects, to the new release), and go; pm2 kills after kill_timeout (APP_DRAIN_MS).
+const DRAIN_MS = parseInt(process.env.APP_DRAIN_MS || '5000', 10);
 let stopping = false;
 function shutdown(signal) {
   if (stopping) return;
@@ -468,7 +487,9 @@ function shutdown(signal) {
   // moment before exiting, so the worker can refuse it and the master gives it to another worker.
   server.close(() => setTimeout(() => process.exit(0), 500));
   if (server.closeIdleConnections) server.closeIdleConnections();
-  setTimeout(() => process.exit(0), 4000).unref();
+  const goingAway = Buffer.from([0x03, 0xe9, ...Buffer.from('server restarting')]);  // 1001 + reason
+  for (const socket of openWebsockets) socket.end(encodeFrame(true, 0x8, goingAway));
+  setTimeout(() => process.exit(0), Math.max(500, DRAIN_MS - 500)).unref();
 }
 process.on('SIGINT', () => shutdown('SIGINT'));
 process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -37,6 +37,14 @@ app_build_command = None
 app_keep_releases = 5
 # Seconds a new release has to answer /health through nginx (and stay online in pm2) before it is rolled back.
 app_health_deadline_seconds = 60
+# Loopback port a new release listens on while it is checked, beside the live one, before any request reaches it.
+app_candidate_port = 3100
+# Paths a new release must answer with 2xx (GET, on app_candidate_port) besides /health before it takes traffic,
+# e.g. ["/api/claude/status"].
+app_smoke_paths = []
+# Seconds an old release has to finish its requests in flight and close its websockets once it is replaced
+# (pm2's kill_timeout); then it is stopped.
+app_drain_seconds = 5
 # Share of requests the app traces to Sentry (seed §2.2: 0.1); used when SENTRY_DSN is set.
 app_sentry_traces_sample_rate = 0.1
 # Number of pm2 instances (cluster mode when > 1: releases switch without a dropped request).

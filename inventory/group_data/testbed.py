@@ -17,3 +17,5 @@ sentry_slack_channel_ids = {"alerts-critical": "C0CRIT001", "alerts-high": "C0HI
 uptimerobot_requests_per_minute = 600
 # A failing release is rolled back after this many seconds (all.py: 60); a good one passes in under 10.
 app_health_deadline_seconds = 20
+# The reference app's API and its database path must answer before a release takes traffic.
+app_smoke_paths = ["/api/claude/status", "/health/db"]

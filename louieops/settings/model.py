@@ -116,6 +116,9 @@ class Settings:
     app_build_command: str | None
     app_keep_releases: int
     app_health_deadline_seconds: int
+    app_candidate_port: int
+    app_smoke_paths: list[str]
+    app_drain_seconds: int
     app_sentry_traces_sample_rate: float
     app_instances: int
     app_max_memory_restart: str

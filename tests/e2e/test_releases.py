@@ -15,8 +15,10 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from pathlib import Path
 
 import pytest
+import websocket
 
 from tests.e2e.helpers import HealthPoller, https_pool, root, wait_for
 
@@ -97,10 +99,14 @@ def test_a_failing_release_is_rolled_back_with_a_p1_and_no_rollback_ever_picks_i
     a = serving(deployed, pebble_root)
     since = time.time()
     bad = commit_app(deployed, "B: /health fails", healthy=False)
-    failed = deploy(deployed)
+    # a user polling through nginx during the whole deploy: the failing release never answers one request
+    with HealthPoller(https_pool(deployed, pebble_root, s.domain_api, timeout=5), s.domain_api, 0.1) as poller:
+        failed = deploy(deployed)
     assert failed.returncode != 0
-    assert f"-{bad[:7]} ({bad[:7]}) failed its health gate" in failed.stderr + failed.stdout
+    assert f"-{bad[:7]} ({bad[:7]}) failed its health gate before taking traffic" in failed.stderr + failed.stdout
     assert "HTTP 500" in failed.stderr + failed.stdout
+    print(f"deploy of a failing release: {len(poller.answers)} requests polled, {len(poller.failures)} failed")
+    assert len(poller.answers) > 20 and poller.failures == [] and poller.releases == [a]
     assert serving(deployed, pebble_root) == a
     b = release_of(deployed, bad)
     assert b["gate"] == "failed" and "HTTP 500" in b["detail"]
@@ -164,6 +170,17 @@ def test_a_tag_or_a_full_commit_deploys_exactly_that_and_the_next_run_changes_no
     assert serving(deployed, pebble_root) == release_of(deployed, newer)["id"]
 
 
+def websocket_to(deployed, pebble_root):
+    """A websocket client of /ws through nginx, as a browser connects."""
+    domain = deployed.settings.domain_websocket
+    return websocket.create_connection(
+        f"wss://{deployed.address}/ws",
+        host=domain,
+        timeout=30,
+        sslopt={"ca_certs": pebble_root, "server_hostname": domain, "check_hostname": True},
+    )
+
+
 @pytest.mark.parametrize("instances", [2, 1])
 def test_a_release_switch_drops_no_request(deployed, pebble_root, instances, figure):
     """pm2 runs the app in cluster mode even with one instance: a reload starts the new workers before the
@@ -171,10 +188,19 @@ def test_a_release_switch_drops_no_request(deployed, pebble_root, instances, fig
     s = deployed.settings
     deploy_ok(deployed, f"app_instances={instances}")
     new = commit_app(deployed, f"switch with {instances} instance(s)")
+    ws = websocket_to(deployed, pebble_root)  # a client of the old release
     with HealthPoller(https_pool(deployed, pebble_root, s.domain_api, timeout=5), s.domain_api) as poller:
         deploy_ok(deployed, f"app_instances={instances}")
         time.sleep(1)
     target = release_of(deployed, new)["id"]
+    # the old release closed it cleanly (1001 going away), and the client reconnects to the new one
+    opcode, frame = ws.recv_data(control_frame=True)
+    ws.close()
+    assert opcode == websocket.ABNF.OPCODE_CLOSE and int.from_bytes(frame.data[:2], "big") == 1001
+    again = websocket_to(deployed, pebble_root)
+    again.send("after the switch")
+    assert again.recv() == "after the switch"
+    again.close()
     figure(
         f"release switch with {instances} instance(s): {len(poller.answers)} requests, "
         f"{len(poller.failures)} failed, longest gap between answers {poller.longest_gap() * 1000:.0f} ms"
@@ -214,16 +240,18 @@ def test_sentry_in_the_app_reports_errors_with_the_release(deployed, pebble_root
 
 
 def louieops_cli(deployed, pebble_root, *args: str, token: str | None = None) -> subprocess.CompletedProcess:
-    """A `louieops` admin command as an operator runs it, configured by the environment only."""
+    """A `louieops` admin command as the README has an operator run it: the installed `louieops` script,
+    LOUIE_API_URL, LOUIE_API_RESOLVE and LOUIE_ADMIN_TOKEN exported, the private CA passed with --ca-bundle;
+    through nginx on the server, like every request of a user."""
     s = deployed.settings
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")},
         "LOUIE_API_URL": f"https://{s.domain_api}",
         "LOUIE_API_RESOLVE": f"{s.domain_api}:{deployed.address}",
-        "REQUESTS_CA_BUNDLE": pebble_root,
         "LOUIE_ADMIN_TOKEN": token or deployed.env["LOUIE_ADMIN_TOKEN"],
     }
-    return subprocess.run([sys.executable, "-m", "louieops.cli", *args], capture_output=True, text=True, env=env)
+    command = [str(Path(sys.executable).parent / "louieops"), *args, "--ca-bundle", pebble_root]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
 
 
 def test_toggles_and_the_killswitch_work_through_nginx_survive_a_restart_and_alert(deployed, pebble_root):
@@ -241,17 +269,33 @@ def test_toggles_and_the_killswitch_work_through_nginx_survive_a_restart_and_ale
             f"{method} {path} without 429",
         )
 
+    def answer(method: str, path: str) -> dict:
+        return json.loads(pool.request(method, path, headers={"Host": s.domain_api}).data)
+
     since = time.time()
+    dry = louieops_cli(deployed, pebble_root, "toggle", "login", "off", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert (
+        dry.stdout.strip()
+        == f'would POST https://{s.domain_api}/admin/toggles {{"enabled": false, "feature": "login"}}'
+    )
+    assert status("POST", "/api/login") == 401  # a dry run changes nothing
     off = louieops_cli(deployed, pebble_root, "toggle", "login", "off")
-    assert off.returncode == 0, off.stderr
+    assert off.returncode == 0, off.stdout + off.stderr
+    assert "login          OFF" in off.stdout
     assert status("POST", "/api/login") == 503
     root(deployed, f"systemctl restart pm2-{s.app_user}")
     wait_for(lambda: serving(deployed, pebble_root), 60, "the app after a restart of its pm2 unit")
     assert status("POST", "/api/login") == 503  # the toggle outlived the restart
 
     kill = louieops_cli(deployed, pebble_root, "killswitch", "claude_api", "--reason", "e2e drill")
-    assert kill.returncode == 0, kill.stderr
+    assert kill.returncode == 0, kill.stdout + kill.stderr
     assert status("GET", "/api/claude/status") == 503
+    assert answer("GET", "/api/claude/status")["reason"] == "e2e drill"  # users are told why
+    shown = louieops_cli(deployed, pebble_root, "toggles")
+    assert shown.returncode == 0 and "killswitch claude_api: since" in shown.stdout and "e2e drill" in shown.stdout
+    unknown = louieops_cli(deployed, pebble_root, "toggle", "nosuchfeature", "off")
+    assert unknown.returncode != 0 and "nosuchfeature" in unknown.stderr and len(unknown.stderr.splitlines()) == 1
 
     def slack(channel: str, needle: str):
         path = urllib.parse.urlsplit(deployed.env[s.alert_slack_webhooks[channel]]).path

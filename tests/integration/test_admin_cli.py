@@ -205,3 +205,25 @@ def test_bad_options_name_the_option():
     assert "--url" in louieops("toggles").stderr
     bad = louieops("toggles", "--url", "https://x.test", "--resolve", "nocolon")
     assert bad.returncode == 2 and "--resolve 'nocolon'" in bad.stderr
+
+
+def test_an_unknown_feature_or_target_is_named_in_one_line(app):
+    toggle = louieops("toggle", "nosuchfeature", "off", "--url", app.url)
+    assert toggle.returncode == 7 and toggle.stderr.count("\n") == 1
+    assert 'unknown feature "nosuchfeature"' in toggle.stderr and "login, claude_api" in toggle.stderr
+    kill = louieops("killswitch", "nosuchtarget", "--reason", "x", "--url", app.url)
+    assert kill.returncode == 7 and 'unknown target "nosuchtarget"' in kill.stderr
+    assert not (app.state_dir / "audit.log").exists()  # nothing changed
+
+
+def test_toggles_that_cannot_be_kept_are_a_500_naming_why_not_a_bad_request(tmp_path):
+    """The app cannot write its state directory (here it is missing; under pm2's sandbox it was read-only when
+    made after the daemon started): the command says the app cannot keep the toggles, the feature stays on."""
+    app = App(tmp_path / "missing").start()
+    try:
+        done = louieops("toggle", "login", "off", "--url", app.url)
+        assert done.returncode == 7, done.stdout + done.stderr
+        assert "answered 500: cannot keep the toggles in" in done.stderr and "ENOENT" in done.stderr
+        assert app.post("/login", {"username": "x", "password": "y"}) == 401  # still on
+    finally:
+        app.stop()

@@ -92,3 +92,74 @@ def test_metadata_is_one_json_line_per_release(tool, three, tmp_path):
 def test_release_ids_are_utc_time_and_the_short_commit(tool):
     assert tool.RELEASE_ID.fullmatch(tool.new_id("0123456789abcdef" * 2 + "01234567"))
     assert tool.new_id("0123456789" * 4).endswith("-0123456")
+
+
+def candidate_config(config, port, smoke_paths=()):
+    return {
+        **config,
+        "app_dir": "backend",
+        "candidate": {
+            "process": "simplylouie-api-candidate",
+            "port": port,
+            "script": "server.js",
+            "env": {"HOST": "10.0.0.5", "PORT": "3000", "NODE_ENV": "production"},
+            "smoke_paths": list(smoke_paths),
+            "log": "/var/log/simplylouie/candidate.log",
+        },
+    }
+
+
+def test_the_candidate_runs_its_own_release_alone_on_the_loopback_candidate_port(tool, three):
+    target = tool.Release.read(three["releases_dir"], C)
+    app = tool.candidate_process_file(candidate_config(three, 3100), target)["apps"][0]
+    assert app["name"] == "simplylouie-api-candidate" and app["cwd"] == f"{three['releases_dir']}/{C}/backend"
+    assert app["env"] == {"HOST": "127.0.0.1", "PORT": "3100", "NODE_ENV": "production", "APP_RELEASE": C}
+    assert (app["exec_mode"], app["instances"], app["autorestart"]) == ("fork", 1, False)
+
+
+@pytest.fixture
+def app_server():
+    """A real HTTP server on loopback standing in for a release: /health and two smoke paths."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    answers = {"/health": (200, {"status": "healthy"}), "/api/ok": (200, {}), "/api/broken": (500, {})}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            status, body = answers.get(self.path, (404, {}))
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], answers
+    server.shutdown()
+
+
+def test_the_candidate_passes_only_when_health_and_every_smoke_path_answer(tool, config, app_server):
+    port, answers = app_server
+    assert tool.candidate_problem(candidate_config(config, port, ["/api/ok"])) == ""
+    assert tool.candidate_problem(candidate_config(config, port, ["/api/ok", "/api/broken"])) == (
+        "GET /api/broken on the candidate: HTTP 500"
+    )
+    answers["/health"] = (200, {"status": "starting"})  # 200 is not enough: it must say healthy
+    assert tool.candidate_problem(candidate_config(config, port)) == (
+        "GET /health on the candidate: HTTP 200, status 'starting'"
+    )
+
+
+def test_a_candidate_that_does_not_listen_is_named(tool, config):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    problem = tool.candidate_problem(candidate_config(config, port))
+    assert problem.startswith("GET /health on the candidate: ") and "refused" in problem.lower()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ..rules import Invalid, absolute_path, identifier, integer, number, one_of, optional, string
+from ..errors import SettingsError
+from ..rules import Invalid, absolute_path, identifier, integer, list_of, number, one_of, optional, string
 
 HEADING = "Application"
 
@@ -26,6 +27,13 @@ def git_ref(value):
         raise Invalid(git_ref.__doc__)
     if re.fullmatch(r"[0-9a-f]{7,39}", value):
         raise Invalid("a full 40-character commit (a short one cannot be looked up on the remote)")
+    return value
+
+
+def url_path(value):
+    """a path on the app such as /api/status (starting with /, no spaces)"""
+    if not isinstance(value, str) or not re.fullmatch(r"/[^\s]*", value):
+        raise Invalid(url_path.__doc__)
     return value
 
 
@@ -58,8 +66,21 @@ RULES = {
     "app_build_command": optional(string(r"[^\n\r]+", "a one-line shell command")),
     "app_keep_releases": integer(2, 100),
     "app_health_deadline_seconds": integer(5, 3600),
+    "app_candidate_port": integer(1024, 65535),
+    "app_smoke_paths": list_of(url_path),
+    "app_drain_seconds": integer(1, 600),
     "app_sentry_traces_sample_rate": number(0, 1),
     "app_instances": integer(1, 64),
     "app_max_memory_restart": string(r"[0-9]+[KMG]", "a size such as 400M or 1G"),
     "scripts_dir": absolute_path,
 }
+
+
+def _check_candidate_port(settings):
+    if settings.app_candidate_port == settings.app_port:
+        raise SettingsError(
+            "app_candidate_port", settings.app_candidate_port, f"a port other than app_port ({settings.app_port})"
+        )
+
+
+CHECKS = [_check_candidate_port]
