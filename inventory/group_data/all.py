@@ -175,7 +175,8 @@ papertrail_api_url = "https://papertrailapp.com/api/v1"
 # Saved searches kept in Papertrail (seed §2.3, §9), matched by exact name: missing ones are created, existing
 # ones adopted (a different query is reported: the API cannot change one). nginx's access log is shipped too
 # and marks 5xx answers with http_5xx and requests slower than kpi_thresholds.api_p99_ms's warning level with
-# slow_request. Papertrail's API cannot create the alerts on them: docs/monitors.md "Logs in Papertrail" says what to click.
+# slow_request. Papertrail's API cannot create the alerts on them: docs/monitors.md "Logs in Papertrail"
+# says what to click.
 papertrail_saved_searches = [
     {"name": "Login failed", "query": '"Login failed"'},
     {"name": "5xx", "query": "http_5xx"},
