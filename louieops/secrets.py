@@ -1,6 +1,6 @@
 """Secrets come from environment variables only: never from settings files, never printed.
 
-``SECRETS`` is the single list of them (the README mirrors it). Values handed to pyinfra commands
+``SECRETS`` is the single list of them (docs/settings.md mirrors it). Values handed to pyinfra commands
 must be wrapped in ``MaskString`` so they do not appear in ``--dry``/``-v`` output or logs; on the
 server they live in files with mode 0600.
 """
@@ -39,7 +39,7 @@ class MissingSecret(RuntimeError):
         purpose = purpose or SECRETS.get(name, "a secret")
         super().__init__(
             f"environment variable {name} is not set: it holds the {purpose}. "
-            f"Export it before running the deploy (README, 'Secrets')."
+            f"Export it before running the deploy (docs/settings.md, 'Secrets')."
         )
 
 

@@ -1,7 +1,7 @@
 # Every setting of the deploy, with its default. This file is the single list: other group files
 # (e.g. testbed.py, production.py) and host data only override. Unknown names are rejected, so a
 # typo fails the run instead of being ignored. Secrets are never set here: they come from
-# environment variables (see README "Secrets").
+# environment variables (see docs/settings.md "Secrets").
 #
 # pyinfra loads this file for every host; `louieops.settings` validates it before anything runs.
 
@@ -183,7 +183,8 @@ papertrail_api_url = "https://papertrailapp.com/api/v1"
 # Saved searches kept in Papertrail (seed §2.3, §9), matched by exact name: missing ones are created, existing
 # ones adopted (a different query is reported: the API cannot change one). nginx's access log is shipped too
 # and marks 5xx answers with http_5xx and requests slower than kpi_thresholds.api_p99_ms's warning level with
-# slow_request. Papertrail's API cannot create the alerts on them: README "Papertrail" says what to click.
+# slow_request. Papertrail's API cannot create the alerts on them: docs/monitors.md "Logs in Papertrail"
+# says what to click.
 papertrail_saved_searches = [
     {"name": "Login failed", "query": '"Login failed"'},
     {"name": "5xx", "query": "http_5xx"},
@@ -349,7 +350,7 @@ uptimerobot_prune = False
 # Tag put on every monitor this deploy manages; only tagged monitors are ever pruned.
 uptimerobot_managed_tag = "louieops"
 # How long a create that got no clear answer (timeout, 5xx) is looked for before the run stops; it is never
-# sent twice (README "No duplicates").
+# sent twice (docs/monitors.md "No duplicates").
 uptimerobot_settle_minutes = 10
 # Alert contacts the monitors use: type plus the exact name and/or value they are found by. Missing ones are
 # created: e-mail (personal contact, needs value) and slack (integration named `name`, created with the

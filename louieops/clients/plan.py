@@ -91,7 +91,7 @@ def match_by_name(
 ) -> tuple[dict[str, Any], list[str]]:
     """Objects by exact name, for the wanted names only, and a note for every name found more than once.
 
-    The rule for duplicates (documented in the README): the oldest object (lowest id) is the one managed;
+    The rule for duplicates (docs/monitors.md, "No duplicates"): the oldest object (lowest id) is the one managed;
     the others are left untouched and reported, so a person can delete them. They are never deleted here.
     """
     wanted = set(wanted)

@@ -1,7 +1,7 @@
-"""Render the README's settings reference from inventory/group_data/all.py, so the two never drift.
+"""Render the settings reference (docs/settings.md) from inventory/group_data/all.py, so the two never drift.
 
 python -m louieops.settings.docs          # print the markdown
-python -m louieops.settings.docs --write  # replace the blocks between the markers in README.md
+python -m louieops.settings.docs --write  # replace the blocks between the markers in docs/settings.md
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from ..resources import REPO_ROOT
 from .defaults import ALL_PY
 
-README = REPO_ROOT / "README.md"
+README = REPO_ROOT / "docs" / "settings.md"
 BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"
 SECRETS_BEGIN, SECRETS_END = "<!-- secrets:begin -->", "<!-- secrets:end -->"
 _SECTION = re.compile(r"#\s*---\s*(.+?)\s*-+\s*$")

@@ -1,4 +1,4 @@
-"""Security hardening and monitoring on the deployed Debian 12 server (README "Security", seed §9).
+"""Security hardening and monitoring on the deployed Debian 12 server (docs/security.md, seed §9).
 
 The audits (ssh-audit, Lynis, systemd-analyze) print their figures. The attacks come from a second client
 host in its own network namespace (louieops/testbed/client.py): the server sees its own address, and a ban

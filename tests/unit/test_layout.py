@@ -64,7 +64,7 @@ def test_the_public_names_are_derived_once_for_nginx_certbot_and_the_checks():
 
 
 def test_the_readme_says_where_every_template_and_static_file_goes():
-    section = (REPO / "README.md").read_text().split("## Where things live", 1)[1].split("\n## ", 1)[0]
+    section = (REPO / "docs" / "layout.md").read_text().split("## Where things live", 1)[1].split("\n## ", 1)[0]
     sources = [p for p in (REPO / "templates").rglob("*.j2")] + _static_files() + [FILES / "app/package.json"]
     missing = [str(p.relative_to(REPO)) for p in sources if str(p.relative_to(REPO)) not in section]
-    assert missing == [], "add these to the README's 'Where things live' table"
+    assert missing == [], "add these to the 'Where things live' table of docs/layout.md"

@@ -1,5 +1,5 @@
 """The pure parts of the security hardening: the SSH policy and its sshd file, the deploy's known_hosts
-update, the admin-login watch, and the anchoring of the fail2ban filters (README "Security")."""
+update, the admin-login watch, and the anchoring of the fail2ban filters (docs/security.md)."""
 
 from __future__ import annotations
 

@@ -131,7 +131,7 @@ def test_readme_settings_and_secrets_match_all_py_and_secrets_py():
 
     current = README.read_text()
     assert updated_readme(current) == current, (
-        "README is stale: run `.venv/bin/python -m louieops.settings.docs --write`"
+        "docs/settings.md is stale: run `.venv/bin/python -m louieops.settings.docs --write`"
     )
 
 
