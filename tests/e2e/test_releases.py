@@ -196,7 +196,7 @@ def test_a_release_switch_drops_no_request(deployed, pebble_root, instances, fig
     # the old release closed it cleanly (1001 going away), and the client reconnects to the new one
     opcode, frame = ws.recv_data(control_frame=True)
     ws.close()
-    assert opcode == websocket.ABNF.OPCODE_CLOSE and int.from_bytes(frame.data[:2], "big") == 1001
+    assert opcode == websocket.ABNF.OPCODE_CLOSE and int.from_bytes(frame[:2], "big") == 1001
     again = websocket_to(deployed, pebble_root)
     again.send("after the switch")
     assert again.recv() == "after the switch"
