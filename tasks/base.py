@@ -110,7 +110,9 @@ def provision_base():
     locale_file = system_locale_file()
     put_template("base/locale.j2", locale_file, name=f"Upload {locale_file}", base_locale=s.base_locale)
 
-    # configure: the app user and the directories
+    # configure: the alert group (every host's alert jobs; on app hosts the app's audit log too), the app
+    # user and the directories
+    server.group(name=f"Create group {s.alert_group}", group=s.alert_group, system=True)
     me = topology.me(host)
     if me.has(topology.APP):
         app_user_and_directories(s)
@@ -135,9 +137,7 @@ def provision_base():
 
 
 def app_user_and_directories(s: Settings):
-    """The app user (pm2 runs under it), the alert group (the app's audit log and the alert jobs share it) and
-    the app's directories."""
-    server.group(name=f"Create group {s.alert_group}", group=s.alert_group, system=True)
+    """The app user (pm2 runs under it) and the app's directories."""
     server.user(
         name=f"Create the app user {s.app_user}",
         user=s.app_user,

@@ -228,3 +228,23 @@ def test_each_host_checks_in_to_cron_monitors_of_its_own_and_the_lb_registers_th
     assert {spec.name for spec in specs} >= {"[louieops] cron backup-db on 10.0.0.4"}
     long = checkins.slug(s, "backup-uploads", "app-server-in-frankfurt-number-twelve.example.com")
     assert len(long) <= checkins.MAX_SLUG and long.startswith("simplylouie-backup-uploads-app-server-")
+
+
+@pytest.mark.parametrize("me", ["lb", "app1", "db", "standby"])
+def test_every_group_a_user_joins_is_created_before_it(me):
+    """useradd -G fails on a group that does not exist: the alert group is made on every host, not only where
+    the app runs (CI: "useradd: group 'alerts' does not exist" on the lb and db)."""
+    planned = deploy_on(me)
+    created: set[str] = set()
+    joined = 0
+    for name in planned.operations:
+        for command in planned.commands[name]:
+            made = re.search(r"\b(?:groupadd|useradd)\b.* (\S+)$", command)  # Debian's useradd: a group per user
+            if made:
+                created.add(made.group(1).strip("'\""))
+            found = re.search(r"\buseradd\b.*?(?:-G|--groups) (\S+)", command)
+            if found:
+                joined += 1
+                wanted = set(found.group(1).strip("'\"").split(",")) - {"adm", "ssl-cert", "postgres"}
+                assert wanted <= created, f"{name}: {command} needs {wanted - created}"
+    assert joined, "no useradd with supplementary groups was planned: the test checks nothing"
