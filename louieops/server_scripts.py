@@ -163,6 +163,7 @@ def release_config(s: Settings, placement: Placement = SINGLE, app_env: dict | N
         "pm2": {
             "binary": p.pm2,
             "home": p.pm2_home,
+            "unit": layout.pm2_unit(s),
             "process": layout.pm2_process(s),
             "ecosystem": p.ecosystem,
             "cwd": p.code,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pyinfra import host
 from pyinfra.api import deploy
+from pyinfra.facts.files import Directory
 from pyinfra.operations import apt, files, gpg, systemd
 from pyinfra.operations.util import any_changed
 
@@ -66,13 +67,16 @@ def provision_runtime():
     started = systemd.service(name=f"Enable and start {unit_name}", service=unit_name, running=True, enabled=True)
     # a new pm2 on disk, or a new unit (its sandbox is set when the daemon starts), only counts once the
     # daemon restarts: restart the unit (it kills the daemon and resurrects the saved apps), unless it was only
-    # just started anyway
+    # just started anyway. A server still running the in-place app of deploys before releases gets the new
+    # unit when the release step starts the app anew (louie-release restarts the daemon in that gap).
+    moving_to_releases = host.get_fact(Directory, path=p.legacy_code) is not None
+    restart_for = [pm2_install] if moving_to_releases else [pm2_install, unit]
     systemd.service(
         name=f"Restart {unit_name} for pm2 {s.pm2_version} and its unit",
         service=unit_name,
         running=True,
         restarted=True,
-        _if=lambda: any_changed(pm2_install, unit)() and not started.did_change(),
+        _if=lambda: any_changed(*restart_for)() and not started.did_change(),
     )
 
 
