@@ -28,6 +28,7 @@ from tasks import (
     logs,
     maintenance,
     nginx,
+    pitr,
     postgresql,
     release,
     saas,
@@ -64,6 +65,7 @@ STEPS = (
     (logs.ship_logs, ANY),
     (health.install_health_check, ANY),
     (backups.install_backups, {DB, APP}),  # the database on the primary, uploads and logs where the app runs
+    (pitr.install_pitr, {DB}),  # WAL archiving and pgBackRest's backups (backup_pitr), after PostgreSQL's restart
     (maintenance.install_maintenance_jobs, ANY),
 )
 SERVER_STEPS = tuple(step for step, served in STEPS if roles & served)

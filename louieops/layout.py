@@ -35,6 +35,10 @@ STATUS_CONFIG = f"{CONFIG_DIR}/status.json"
 RELEASE_CONFIG = f"{CONFIG_DIR}/release.json"
 BACKUP_CONFIG = f"{CONFIG_DIR}/backup.conf"
 BACKUP_S3_CREDENTIALS = f"{CONFIG_DIR}/backup-s3-credentials"
+#: pgBackRest's configuration: the S3 repository, its keys and cipher passphrase (postgres 0600).
+PITR_CONFIG = "/etc/pgbackrest/pgbackrest.conf"
+#: The point-in-time restore's settings (the database, its owner, the port a restored copy starts on).
+PITR_RESTORE_CONFIG = f"{CONFIG_DIR}/restore-db.json"
 #: Where the scheduled jobs check in to Sentry Crons (holds the DSN's public key: root:<alert_group> 0640).
 CHECKIN_CONFIG = f"{CONFIG_DIR}/cron-checkin.json"
 #: The daily uptime report's UptimeRobot read-only key and levels (root:<health_user> 0640).
@@ -68,6 +72,15 @@ SENDMAIL = "/usr/sbin/sendmail"
 STATUS_COMMAND = "/usr/local/bin/louie-status"
 RELEASE_COMMAND = "/usr/local/bin/louie-release"
 BACKUP_KINDS = ("db", "uploads", "logs")
+#: Restore the database to a point in time from the pgBackRest repository (backup_pitr).
+PITR_RESTORE_COMMAND = "/usr/local/bin/louie-restore-db"
+#: The pgBackRest stanza: one PostgreSQL cluster per inventory (its repository path carries cluster_name).
+PITR_STANZA = "main"
+#: PostgreSQL's archive_command with backup_pitr: the segment to pgBackRest (asynchronous, from its spool).
+PITR_ARCHIVE_COMMAND = f"pgbackrest --stanza={PITR_STANZA} archive-push %p"
+#: pgBackRest's spool (asynchronous archive-push queue) and logs.
+PITR_SPOOL_DIR = "/var/spool/pgbackrest"
+PITR_LOG_DIR = "/var/log/pgbackrest"
 
 # --- cron files ------------------------------------------------------------------------------------------
 
@@ -75,6 +88,7 @@ HEALTH_CRON = "/etc/cron.d/louieops-health-check"
 ALERT_CRON = "/etc/cron.d/louieops-alerts"
 MAINTENANCE_CRON = "/etc/cron.d/louieops-maintenance"
 BACKUP_CRON = "/etc/cron.d/louieops-backup"
+PITR_CRON = "/etc/cron.d/louieops-pitr"
 
 ACME_WEBROOT = "/var/www/letsencrypt"
 

@@ -11,7 +11,8 @@ configuration (its password in ~postgres/.pgpass). ``{scripts_dir}/promote-db`` 
 is lost (docs/RUNBOOK.md).
 
 Settings read: postgresql_database, postgresql_role, postgresql_shared_buffers_ratio,
-postgresql_work_mem_mb, postgresql_max_connections, base_locale, cluster_name, app_name.
+postgresql_work_mem_mb, postgresql_max_connections, base_locale, cluster_name, app_name, backup_pitr,
+backup_pitr_archive_timeout.
 Secrets: LOUIE_DB_PASSWORD; LOUIE_CLUSTER_SECRET with several servers.
 """
 
@@ -22,8 +23,7 @@ from io import StringIO
 
 from pyinfra import host
 from pyinfra.api import QuoteString, StringCommand, deploy
-from pyinfra.api.exceptions import DeployError, PyinfraError
-from pyinfra.facts.server import LinuxDistribution
+from pyinfra.api.exceptions import DeployError
 from pyinfra.operations import apt, files, postgres, server, systemd
 from pyinfra.operations.util import any_changed
 
@@ -31,11 +31,10 @@ from louieops import dbtls, layout, secrets, topology
 from louieops.facts.postgresql import PostgresClusterState
 from louieops.facts.system import MemTotalMb
 from louieops.operations import order, postgresql
+from louieops.pgversion import postgresql_version
 from louieops.resources import put_file, put_template
 from louieops.settings import Settings, for_host
 
-# The PostgreSQL major version each Debian release ships (its "postgresql" package).
-DEBIAN_POSTGRESQL = {12: 15, 13: 17}
 AS_POSTGRES = {"_sudo": True, "_sudo_user": "postgres"}
 #: The role a standby streams WAL with (its password is derived from LOUIE_CLUSTER_SECRET).
 REPLICATION_ROLE = "replicator"
@@ -51,17 +50,6 @@ def memory_settings(ram_mb: int, shared_buffers_ratio: float, work_mem_mb: int) 
     shared = max(32, int(ram_mb * shared_buffers_ratio))
     cache = max(shared, min(3 * shared, ram_mb * 3 // 4))
     return {"shared_buffers": f"{shared}MB", "effective_cache_size": f"{cache}MB", "work_mem": f"{work_mem_mb}MB"}
-
-
-def postgresql_version() -> int:
-    distro = host.get_fact(LinuxDistribution)
-    version = DEBIAN_POSTGRESQL.get(distro.get("major")) if distro.get("name") == "Debian" else None
-    if version is None:
-        raise PyinfraError(
-            f"no known PostgreSQL version for {distro.get('name')} {distro.get('major')}: "
-            f"supported are Debian {', '.join(map(str, DEBIAN_POSTGRESQL))}"
-        )
-    return version
 
 
 def cidr(address: str) -> str:
@@ -92,6 +80,7 @@ def conf_variables(s: Settings, topo: topology.Topology, me: topology.Member, ra
         "tls": None,
         "standby": None,
         "max_slot_wal_keep_size": MAX_SLOT_WAL_KEEP if topo.replication_clients(me) else None,
+        "archive": archive_variables(s, me),
     }
     if len(listen) > 1:
         variables["tls"] = {"cert": layout.DB_TLS_CERT, "key": layout.DB_TLS_KEY}
@@ -101,6 +90,13 @@ def conf_variables(s: Settings, topo: topology.Topology, me: topology.Member, ra
             "slot": topo.replication_slot(me),
         }
     return variables
+
+
+def archive_variables(s: Settings, me: topology.Member) -> dict | None:
+    """WAL archiving to pgBackRest's repository (tasks/pitr.py), on the primary with backup_pitr on."""
+    if not (s.backup_pitr and me.has(topology.DB)):
+        return None
+    return {"command": layout.PITR_ARCHIVE_COMMAND, "timeout": s.backup_pitr_archive_timeout}
 
 
 def primary_conninfo(topo: topology.Topology, standby: topology.Member) -> str:

@@ -19,7 +19,14 @@ from xdist.scheduler import LoadScopeScheduling
 
 #: The e2e modules that boot test servers of their own and never use the shared one.
 OWN_SERVER_MODULES = frozenset(
-    {"test_multihost", "test_multihost_standby", "test_release_migration", "test_testbed", "test_trixie_drills"}
+    {
+        "test_multihost",
+        "test_multihost_standby",
+        "test_pitr",
+        "test_release_migration",
+        "test_testbed",
+        "test_trixie_drills",
+    }
 )
 SHARED_SERVER_GROUP = "shared-server"
 E2E_DIR = "tests/e2e/"

@@ -162,6 +162,25 @@ backup_s3_endpoint_url = None
 backup_s3_region = "us-east-1"
 # Days each kind of backup is kept in S3 (bucket lifecycle rules on the db/, uploads/, logs/ prefixes).
 backup_s3_retention_days = {"db": 30, "uploads": 90, "logs": 90}
+# Point-in-time recovery with pgBackRest (docs/backups.md): PostgreSQL's WAL archived to the bucket as it is
+# written, full and differential backups on the schedules below, the repository encrypted with
+# LOUIE_BACKUP_PASSPHRASE; `louie-restore-db --to TIME` restores to any moment since the oldest full backup.
+# Turning it on restarts PostgreSQL once (archive_mode).
+backup_pitr = False
+# Seconds after which a partly filled WAL segment is archived anyway: at most this much committed data is lost.
+backup_pitr_archive_timeout = 60
+# Cron schedule of the full pgBackRest backup (weekly).
+backup_pitr_full_schedule = "30 1 * * 0"
+# Cron schedule of the differential pgBackRest backup (every 6 hours).
+backup_pitr_diff_schedule = "0 */6 * * *"
+# Full backups kept (with their differentials and the WAL to replay them); the recoverable range starts at
+# the oldest one.
+backup_pitr_retention_full = 4
+# S3 endpoint of the pgBackRest repository when it differs from backup_s3_endpoint_url (None: the same).
+# pgBackRest speaks S3 over https only.
+backup_pitr_s3_endpoint_url = None
+# CA bundle that verifies that endpoint (None: the system's).
+backup_pitr_s3_ca_file = None
 
 # --- Log shipping (Papertrail) -----------------------------------------------------------------
 

@@ -7,6 +7,7 @@ PostgreSQL is installed on a fresh server, where ``_sudo_user="postgres"`` would
 
 from __future__ import annotations
 
+import json
 import re
 
 from pyinfra.api import FactBase, QuoteString, StringCommand
@@ -46,3 +47,43 @@ class PostgresRoleMemberOf(FactBase[list]):
 
     def process(self, output: list[str]) -> list:
         return sorted(line.strip() for line in output if line.strip())
+
+
+class PitrStanzaStatus(FactBase[dict]):
+    """
+    What pgBackRest's ``info`` says of ``stanza``: its status code (0 ok, 1 missing stanza path, 2 no valid
+    backup, ...) and the number of backups; ``{"code": None, ...}`` when pgBackRest or its configuration is
+    not there yet. Read as root (``_sudo=True``): it runs pgBackRest as postgres, who alone reads the
+    configuration.
+
+    .. code:: python
+
+        {"code": 0, "backups": 1, "message": "ok"}
+    """
+
+    def command(self, stanza: str, config: str) -> StringCommand:
+        return StringCommand(
+            "! test -f",
+            QuoteString(config),
+            "|| ! command -v pgbackrest >/dev/null ||",
+            "runuser -u postgres -- pgbackrest --output=json --stanza=" + stanza,
+            "--config",
+            QuoteString(config),
+            "info 2>/dev/null || true",
+        )
+
+    @staticmethod
+    def default() -> dict:
+        return {"code": None, "backups": 0, "message": "not configured"}
+
+    def process(self, output: list[str]) -> dict:
+        try:
+            [stanza] = json.loads("\n".join(output))
+        except ValueError:
+            return self.default()
+        status = stanza.get("status") or {}
+        return {
+            "code": status.get("code"),
+            "backups": len(stanza.get("backup") or []),
+            "message": status.get("message"),
+        }

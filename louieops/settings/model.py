@@ -173,6 +173,13 @@ class Settings:
     backup_s3_endpoint_url: str | None
     backup_s3_region: str
     backup_s3_retention_days: BackupRetention
+    backup_pitr: bool
+    backup_pitr_archive_timeout: int
+    backup_pitr_full_schedule: str
+    backup_pitr_diff_schedule: str
+    backup_pitr_retention_full: int
+    backup_pitr_s3_endpoint_url: str | None
+    backup_pitr_s3_ca_file: str | None
     # --- Log shipping (Papertrail)
     papertrail_method: Literal["rsyslog", "remote_syslog2", "none"]
     papertrail_host: str

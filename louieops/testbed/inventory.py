@@ -42,6 +42,8 @@ def host_data(
         "_sudo": True,
         "certbot_acme_server": acme_directory_url,
         "backup_s3_endpoint_url": s3_endpoint_url,
+        # pgBackRest's repository (with backup_pitr on): the S3 stand-in over TLS, verified by name
+        "backup_pitr_s3_endpoint_url": peers.s3_tls_endpoint_url(peer_address),
         "uptimerobot_api_url": uptimerobot_url,
         "sentry_api_url": sentry_url,
         # the app from its git remote on the peer, in the seed's layout (apprepo.py)

@@ -29,6 +29,8 @@ PEBBLE_MANAGEMENT_PORT = 15100
 CHALLTESTSRV_DNS_PORT = 8153
 CHALLTESTSRV_MANAGEMENT_PORT = 8155
 MOTO_PORT = 5100
+#: The same S3 stand-in over TLS (its own store): pgBackRest speaks S3 over https only.
+MOTO_TLS_PORT = 5101
 RECORDER_PORT = 9180
 UPTIMEROBOT_PORT = 9300
 SENTRY_PORT = 9301
@@ -129,6 +131,26 @@ def default_peers(peer: str, instance_dir: Path, cert: Path, key: Path) -> list[
             {"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0"},
         ),
         PeerSpec("moto", (sys.executable, "-m", "moto.server", "-H", peer, "-p", str(MOTO_PORT)), MOTO_PORT, peer),
+        PeerSpec(
+            "moto-tls",
+            (
+                sys.executable,
+                "-m",
+                "moto.server",
+                "-H",
+                peer,
+                "-p",
+                str(MOTO_TLS_PORT),
+                "-c",
+                str(cert),
+                "-k",
+                str(key),
+            ),
+            MOTO_TLS_PORT,
+            peer,
+            # pgBackRest sends Host without the port; moto would read "peer" in peer.testbed.test as a bucket
+            {"MOTO_S3_CUSTOM_ENDPOINTS": s3_tls_endpoint_url(peer)},
+        ),
         PeerSpec.python_module(
             "recorder",
             "louieops.testbed.recorder",
@@ -211,6 +233,11 @@ def acme_directory_url(peer: str) -> str:
 
 def s3_endpoint_url(peer: str) -> str:
     return f"http://{peer}:{MOTO_PORT}"
+
+
+def s3_tls_endpoint_url(peer: str, *, by_name: bool = True) -> str:
+    """The TLS S3 stand-in: by the name its certificate carries (as the server reaches it) or by address."""
+    return f"https://{PEER_HOSTNAME if by_name else peer}:{MOTO_TLS_PORT}"
 
 
 def recorder_url(peer: str) -> str:

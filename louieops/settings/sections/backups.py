@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from ..rules import absolute_path, cron_schedule, identifier, integer, optional, record, string, url
+from urllib.parse import urlsplit
+
+from ..errors import SettingsError
+from ..rules import (
+    absolute_path,
+    boolean,
+    cron_schedule,
+    identifier,
+    integer,
+    optional,
+    record,
+    string,
+    url,
+)
 
 HEADING = "Backups"
 RULES = {
@@ -20,4 +33,32 @@ RULES = {
     "backup_s3_retention_days": record(
         {"db": integer(1, 36500), "uploads": integer(1, 36500), "logs": integer(1, 36500)}
     ),
+    "backup_pitr": boolean,
+    "backup_pitr_archive_timeout": integer(10, 3600),
+    "backup_pitr_full_schedule": cron_schedule,
+    "backup_pitr_diff_schedule": cron_schedule,
+    "backup_pitr_retention_full": integer(1, 100),
+    "backup_pitr_s3_endpoint_url": optional(url),
+    "backup_pitr_s3_ca_file": optional(absolute_path),
 }
+
+
+def pitr_endpoint(settings) -> str | None:
+    """The S3 endpoint pgBackRest talks to (None: AWS)."""
+    return settings.backup_pitr_s3_endpoint_url or settings.backup_s3_endpoint_url
+
+
+def _check_pitr(settings):
+    if not settings.backup_pitr:
+        return
+    if not settings.backup_s3_bucket:
+        raise SettingsError("backup_pitr", True, "False, or a bucket in backup_s3_bucket (the WAL archive lives there)")
+    endpoint = pitr_endpoint(settings)
+    if endpoint and urlsplit(endpoint).scheme != "https":
+        key = "backup_pitr_s3_endpoint_url" if settings.backup_pitr_s3_endpoint_url else "backup_s3_endpoint_url"
+        raise SettingsError(
+            key, endpoint, "an https:// URL: pgBackRest speaks S3 over TLS only (set backup_pitr_s3_endpoint_url)"
+        )
+
+
+CHECKS = [_check_pitr]

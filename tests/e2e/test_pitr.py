@@ -1,0 +1,191 @@
+"""Point-in-time recovery (backup_pitr) on a booted Debian 12 server of its own, its repository in the S3
+stand-in over TLS (moto; pgBackRest speaks S3 over https only): a writer inserts rows continuously, a table is
+dropped, and `louie-restore-db --to T` brings back exactly the rows committed before T; the repository's
+objects are all encrypted; PostgreSQL killed with SIGKILL and its data directory deleted comes back with
+`--latest --force` from the bucket alone, losing at most about archive_timeout of committed rows (printed).
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import shlex
+import time
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from louieops.testbed import Testbed, peers
+from tests.e2e.conftest import run_deploy
+from tests.e2e.helpers import ServerOnly, root, wait_for
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the test server needs root (netns, nftables, nspawn)"),
+]
+
+BUCKET = "simplylouie-backups"
+DATABASE = "simplylouie"
+PSQL = f"runuser -u postgres -- psql -X -At -v ON_ERROR_STOP=1 -d {DATABASE}"
+
+
+def sql(deployed, query: str, database: str = DATABASE) -> str:
+    psql = f"runuser -u postgres -- psql -X -At -v ON_ERROR_STOP=1 -d {database}"
+    return root(deployed, f"{psql} -c {shlex.quote(query)}").stdout.strip()
+
+
+def s3(testbed: Testbed):
+    """The controller's view of the TLS S3 stand-in, by address, the certificate checked against its CA."""
+    return boto3.client(
+        "s3",
+        endpoint_url=peers.s3_tls_endpoint_url(testbed.peer_address, by_name=False),
+        region_name="us-east-1",
+        aws_access_key_id=testbed.env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=testbed.env["AWS_SECRET_ACCESS_KEY"],
+        verify=str(testbed.listener_ca),
+        config=Config(retries={"max_attempts": 2}),
+    )
+
+
+def with_pitr(testbed: Testbed) -> None:
+    """The test server's inventory with backup_pitr on (the inventory is the user's file to edit)."""
+    [(address, data)] = runpy.run_path(str(testbed.inventory_path))["testbed"]
+    data = {**data, "backup_pitr": True}
+    testbed.inventory_path.write_text(f"testbed = [({address!r}, {data!r})]\n")
+
+
+@pytest.fixture(scope="module")
+def pitr(tmp_path_factory):
+    with Testbed(name="pitr", release="bookworm") as testbed:
+        s3(testbed).create_bucket(Bucket=BUCKET)  # the deploy makes the dumps' bucket on the other endpoint
+        with_pitr(testbed)
+        first = run_deploy(testbed, "-y")
+        if first.returncode != 0:
+            pytest.fail("first deploy with backup_pitr failed: " + first.explain(), pytrace=False)
+        yield testbed, first
+
+
+def start_writer(deployed, name: str, table: str = "orders") -> None:
+    """Insert a row every 100 ms into ``table``, each in its own transaction, until stopped; the rows committed
+    (id and time) go to a log."""
+    loop = (
+        f"while :; do {PSQL} -c 'INSERT INTO {table} DEFAULT VALUES RETURNING id, extract(epoch FROM at)' "
+        f">> /root/{name}.log "
+        "|| break; sleep 0.1; done"
+    )
+    root(deployed, f"nohup sh -c {shlex.quote(loop)} >/dev/null 2>&1 & echo $! > /root/{name}.pid")
+
+
+def stop_writer(deployed, name: str) -> None:
+    root(deployed, f"kill $(cat /root/{name}.pid) 2>/dev/null; sleep 0.3", check=False)
+
+
+def test_the_second_deploy_changes_nothing_and_the_archive_runs(pitr):
+    testbed, first = pitr
+    deployed = ServerOnly(testbed)
+    assert "Create the pgBackRest stanza and take its first full backup" in first.stdout
+    again = run_deploy(testbed, "-y")
+    assert again.returncode == 0 and again.changed_operations == [], again.changed_operations
+    mode = root(deployed, "stat -c '%U %a' /etc/pgbackrest/pgbackrest.conf").stdout.split()
+    assert mode == ["postgres", "600"]
+    assert sql(deployed, "SHOW archive_mode") == "on"
+    check = root(deployed, "runuser -u postgres -- pgbackrest --stanza=main check", check=False)
+    assert check.returncode == 0, check.stderr
+
+
+def test_a_dropped_table_comes_back_as_it_was_at_the_chosen_moment(pitr, figure):
+    testbed, _ = pitr
+    deployed = ServerOnly(testbed)
+    sql(deployed, "CREATE TABLE orders (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())")
+    start_writer(deployed, "writer")
+    try:
+        wait_for(lambda: int(sql(deployed, "SELECT count(*) FROM orders")) >= 30, 60, "30 rows written")
+        # T: the moment row k was inserted; rows before it were committed before T (one writer, one row per
+        # transaction), row k itself after it.
+        k, at_k = sql(deployed, "SELECT id, at FROM orders ORDER BY id DESC LIMIT 1").split("|")
+        time.sleep(10)
+    finally:
+        stop_writer(deployed, "writer")
+    everything = [
+        (int(i), a)
+        for i, a in (line.split("|") for line in sql(deployed, "SELECT id, at FROM orders ORDER BY id").splitlines())
+    ]
+    expected = [i for i, _ in everything if i < int(k)]
+    assert len(everything) > len(expected) + 20, "the writer went on after T: the test could not tell"
+    sql(deployed, "DROP TABLE orders")
+
+    restored = root(deployed, f'louie-restore-db --to "{at_k}" --into orders_at_t --yes', check=False)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert "recoverable: from " in restored.stdout and "into the new database orders_at_t" in restored.stdout
+    back = [int(i) for i in sql(deployed, "SELECT id FROM orders ORDER BY id", database="orders_at_t").splitlines()]
+    assert back == expected
+    assert sql(deployed, "SELECT to_regclass('orders') IS NULL") == "t", "the live database was changed"
+    figure(
+        f"point in time: {len(back)} rows back of {len(everything)} written, none after T "
+        f"({restored.stdout.splitlines()[-1]})"
+    )
+
+
+def test_bad_input_is_refused_with_one_line_and_changes_nothing(pitr):
+    testbed, _ = pitr
+    deployed = ServerOnly(testbed)
+    before = sql(deployed, "SELECT datname FROM pg_database ORDER BY 1")
+    cases = {
+        '--to "2000-01-01 00:00:00+00" --yes': "outside the recoverable range",
+        '--to "2026-12-05 10:31:00" --yes': "has no time zone",
+        '--to "yesterday" --yes': "is not a time",
+        f"--latest --into {DATABASE} --yes": f"database {DATABASE} exists already",
+    }
+    for arguments, needle in cases.items():
+        done = root(deployed, f"louie-restore-db {arguments}", check=False)
+        assert done.returncode == 2, (arguments, done.stdout, done.stderr)
+        assert needle in done.stderr and len(done.stderr.strip().splitlines()) == 1, (arguments, done.stderr)
+    assert sql(deployed, "SELECT datname FROM pg_database ORDER BY 1") == before
+
+
+def test_the_objects_in_the_bucket_are_encrypted(pitr):
+    testbed, _ = pitr
+    client = s3(testbed)
+    keys = [
+        o["Key"]
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="pgbackrest/")
+        for o in page.get("Contents", [])
+    ]
+    archived = [k for k in keys if "/archive/" in k and k.endswith((".gz", ".lz4", ".zst"))]
+    assert archived and any("/backup/" in k for k in keys), keys[:20]
+    for key in keys:
+        head = client.get_object(Bucket=BUCKET, Key=key, Range="bytes=0-7")["Body"].read()
+        assert head == b"Salted__", f"{key} starts with {head!r}: not encrypted"  # OpenSSL's aes-256-cbc header
+
+
+def test_a_lost_data_directory_comes_back_from_the_bucket_alone(pitr, figure):
+    testbed, _ = pitr
+    deployed = ServerOnly(testbed)
+    sql(
+        deployed, "CREATE TABLE crash_orders (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())"
+    )
+    start_writer(deployed, "crash", table="crash_orders")
+    try:
+        wait_for(lambda: int(sql(deployed, "SELECT count(*) FROM crash_orders")) >= 100, 60, "100 rows written")
+        root(deployed, "pkill -KILL -u postgres -x postgres; sleep 1; rm -rf /var/lib/postgresql/15/main")
+    finally:
+        stop_writer(deployed, "crash")
+    committed = {
+        int(i): float(at)
+        for i, at in (line.split("|") for line in root(deployed, "cat /root/crash.log").stdout.split())
+    }
+    root(deployed, "systemctl stop postgresql@15-main", check=False)  # systemd saw it die: keep it down
+
+    restored = root(deployed, "louie-restore-db --latest --force --yes", check=False)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    back = [int(i) for i in sql(deployed, "SELECT id FROM crash_orders ORDER BY id").splitlines()]
+    last = max(committed)
+    assert back and back == list(range(1, back[-1] + 1)) and back[-1] <= last, (back[-3:], last)
+    seconds = committed[last] - committed[back[-1]]
+    figure(
+        f"recovery point after SIGKILL and a lost data directory: {last - back[-1]} of {len(committed)} committed "
+        f"rows lost, the last {seconds:.1f} s"
+    )
+    assert seconds <= 75, f"{seconds:.1f} s of committed rows lost: more than archive_timeout (60 s) behind"
+    assert sql(deployed, "SELECT pg_is_in_recovery()") == "f"

@@ -1,0 +1,206 @@
+"""Point-in-time recovery (backup_pitr) without a server: the settings it refuses, the pgBackRest configuration
+and PostgreSQL archive settings it writes, what the deploy plans with it on and off, and louie-restore-db's
+reading of times and of pgBackRest's info. (The archive, the restores and the bucket: tests/e2e/test_pitr.py.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+import runpy
+
+import jinja2
+import pytest
+
+from louieops import layout, resources, topology
+from louieops.facts.backup import PitrStanzaStatus
+from louieops.resources import TEMPLATES, file
+from louieops.settings import SettingsError
+from tasks import pitr, postgresql
+from tests.unit.helpers import default_settings, fact_key, load_script
+from tests.unit.planning import cluster, plan
+
+SECRETS = {
+    "AWS_ACCESS_KEY_ID": "AKIDTEST",
+    "AWS_SECRET_ACCESS_KEY": "secret/key",
+    "LOUIE_BACKUP_PASSPHRASE": "a long passphrase",
+    "LOUIE_DB_PASSWORD": "pencil",
+    "LOUIE_ADMIN_TOKEN": "token",
+    "LOUIE_CLUSTER_SECRET": "a cluster secret of enough length",
+    "SLACK_WEBHOOK_CRITICAL": "https://hooks.invalid/c",
+    "SLACK_WEBHOOK_HIGH": "https://hooks.invalid/h",
+    "SLACK_WEBHOOK_GENERAL": "https://hooks.invalid/g",
+}
+DEPLOY = str(resources.REPO_ROOT / "deploy.py")
+
+
+@pytest.fixture(autouse=True)
+def secrets(monkeypatch):
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    for name in ("UPTIMEROBOT_API_KEY", "SENTRY_AUTH_TOKEN", "PAPERTRAIL_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="module")
+def tool():
+    return load_script(file("backup/louie-restore-db"), "louie_restore_db")
+
+
+# --- settings ------------------------------------------------------------------------------------------
+
+
+def test_pitr_without_a_bucket_is_refused_naming_the_setting():
+    with pytest.raises(SettingsError, match=r"backup_pitr = True .*backup_s3_bucket"):
+        default_settings(backup_pitr=True, backup_s3_bucket=None)
+
+
+@pytest.mark.parametrize(
+    "overrides, key",
+    [
+        ({"backup_s3_endpoint_url": "http://minio.internal:9000"}, "backup_s3_endpoint_url"),
+        (
+            {"backup_s3_endpoint_url": "https://s3.example", "backup_pitr_s3_endpoint_url": "http://other:9000"},
+            "backup_pitr_s3_endpoint_url",
+        ),
+    ],
+)
+def test_pitr_over_plain_http_is_refused_naming_the_endpoint_it_would_use(overrides, key):
+    with pytest.raises(SettingsError, match=rf"setting {key} = .* expected an https:// URL"):
+        default_settings(backup_pitr=True, **overrides)
+
+
+def test_an_http_store_for_the_dumps_is_fine_with_an_https_one_for_pgbackrest():
+    s = default_settings(
+        backup_pitr=True,
+        backup_s3_endpoint_url="http://minio.internal:9000",
+        backup_pitr_s3_endpoint_url="https://minio.internal:9443",
+    )
+    assert pitr.s3_endpoint(s) == {"endpoint": "minio.internal", "port": 9443, "uri_style": "path"}
+
+
+# --- what is written ------------------------------------------------------------------------------------
+
+
+def conf_of(text: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
+
+
+def test_the_pgbackrest_conf_encrypts_the_repository_with_the_passphrase_and_keeps_it_apart_from_the_dumps():
+    s = default_settings(backup_pitr=True, cluster_name="prod")
+    conf = conf_of(pitr.pgbackrest_conf(s, 15))
+    assert conf["repo1-cipher-type"] == "aes-256-cbc"
+    assert conf["repo1-cipher-pass"] == SECRETS["LOUIE_BACKUP_PASSPHRASE"]
+    assert conf["repo1-s3-key-secret"] == SECRETS["AWS_SECRET_ACCESS_KEY"]
+    # the lifecycle rules expire db/, uploads/, logs/: the WAL archive must not be under them
+    assert conf["repo1-path"] == "/pgbackrest/prod"
+    assert conf["repo1-s3-endpoint"] == "s3.us-east-1.amazonaws.com" and conf["repo1-s3-uri-style"] == "host"
+    assert conf["archive-async"] == "y" and conf["pg1-path"] == "/var/lib/postgresql/15/main"
+    assert conf["repo1-retention-full"] == str(s.backup_pitr_retention_full)
+
+
+def test_a_missing_passphrase_names_the_secret(monkeypatch):
+    monkeypatch.delenv("LOUIE_BACKUP_PASSPHRASE")
+    with pytest.raises(RuntimeError, match="LOUIE_BACKUP_PASSPHRASE is not set"):
+        pitr.pgbackrest_conf(default_settings(backup_pitr=True), 15)
+
+
+def test_a_passphrase_with_a_line_break_is_refused(monkeypatch):
+    monkeypatch.setenv("LOUIE_BACKUP_PASSPHRASE", "two\nlines")
+    with pytest.raises(ValueError, match="passphrase for pgBackRest contains a line break"):
+        pitr.pgbackrest_conf(default_settings(backup_pitr=True), 15)
+
+
+def render_postgresql_conf(s) -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined)
+    topo = topology.from_groups([("server", None)], {})
+    variables = postgresql.conf_variables(s, topo, topo.members[0], 2048)
+    return env.get_template("postgresql/louieops.conf.j2").render(managed="test", **variables)
+
+
+def test_postgresql_archives_to_pgbackrest_only_with_pitr_on():
+    on = render_postgresql_conf(default_settings(backup_pitr=True, backup_pitr_archive_timeout=30))
+    assert "archive_mode = on" in on and "archive_timeout = 30" in on
+    assert f"archive_command = '{layout.PITR_ARCHIVE_COMMAND}'" in on
+    assert "archive_mode" not in render_postgresql_conf(default_settings())
+
+
+# --- what is planned ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def no_bucket_calls(monkeypatch):
+    """The bucket's lifecycle rules are read from S3 while planning (tests/integration covers that against the
+    S3 stand-in); these plans never reach for a bucket."""
+    from tasks import backups
+
+    monkeypatch.setattr(backups.s3, "bucket_lifecycle", lambda **kwargs: None)
+
+
+def deploy_plan(facts=None, on=None, **settings):
+    return plan(lambda: runpy.run_path(DEPLOY), facts, on=on, backup_s3_bucket="louie-backups", **settings)
+
+
+def test_with_pitr_on_the_database_host_gets_pgbackrest_its_stanza_and_its_schedule():
+    planned = deploy_plan(backup_pitr=True)
+    steps = [op for op, step in zip(planned.operations, planned.steps, strict=True) if step == "Point-in-time recovery"]
+    assert "Install pgbackrest" in steps
+    assert f"Upload {layout.PITR_CONFIG}" in steps and f"Upload {layout.PITR_CRON}" in steps
+    assert "Create the pgBackRest stanza and take its first full backup" in steps
+    commands = planned.commands["Create the pgBackRest stanza and take its first full backup"]
+    assert commands == [
+        "runuser -u postgres -- pgbackrest --stanza=main stanza-create",
+        "runuser -u postgres -- pgbackrest --stanza=main --type=full backup",
+    ]
+
+
+def test_a_stanza_that_is_ok_is_left_alone():
+    key = fact_key(PitrStanzaStatus, {"stanza": layout.PITR_STANZA, "config": layout.PITR_CONFIG})
+    facts = {key: {"code": 0, "backups": 2, "message": "ok"}}
+    planned = deploy_plan(facts, backup_pitr=True)
+    assert "Create the pgBackRest stanza and take its first full backup" not in planned.operations
+
+
+def test_with_pitr_off_only_its_schedule_is_removed():
+    planned = deploy_plan()
+    steps = [op for op, step in zip(planned.operations, planned.steps, strict=True) if step == "Point-in-time recovery"]
+    assert steps == [f"Remove {layout.PITR_CRON}"]
+
+
+def test_only_the_database_primary_archives_in_a_cluster():
+    for me, wanted in (("db", True), ("app1", False), ("standby", False), ("lb", False)):
+        planned = deploy_plan(on=cluster(me), backup_pitr=True, cluster_name="prod")
+        assert ("Install pgbackrest" in planned.operations) is wanted, me
+
+
+# --- louie-restore-db -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, wanted",
+    [
+        ("2026-12-05 10:31:00+00", dt.datetime(2026, 12, 5, 10, 31, tzinfo=dt.UTC)),
+        ("2026-12-05T10:31:00Z", dt.datetime(2026, 12, 5, 10, 31, tzinfo=dt.UTC)),
+        ("2026-12-05 11:31:00.250+01:00", dt.datetime(2026, 12, 5, 10, 31, 0, 250000, tzinfo=dt.UTC)),
+    ],
+)
+def test_restore_times_are_read_with_their_zone(tool, text, wanted):
+    assert tool.parse_time(text) == wanted
+
+
+@pytest.mark.parametrize("text, message", [("2026-12-05 10:31:00", "has no time zone"), ("yesterday", "is not a time")])
+def test_restore_times_without_a_zone_or_not_times_are_refused(tool, text, message):
+    with pytest.raises(tool.Refused, match=message):
+        tool.parse_time(text)
+
+
+def test_the_restore_target_is_given_to_pgbackrest_in_utc(tool):
+    moment = tool.parse_time("2026-12-05 11:31:00.5+01")
+    assert tool.target_options(moment) == ["--type=time", "--target=2026-12-05 10:31:00.500000+00"]
+    assert tool.target_options(None) == ["--type=default"]
+
+
+def test_the_stanza_fact_reads_pgbackrest_info():
+    fact = PitrStanzaStatus()
+    output = ['[{"name":"main","status":{"code":2,"message":"no valid backups"},"backup":[]}]']
+    assert fact.process(output) == {"code": 2, "backups": 0, "message": "no valid backups"}
+    assert fact.process([]) == PitrStanzaStatus.default()
+    assert "runuser -u postgres -- pgbackrest" in fact.command(stanza="main", config=layout.PITR_CONFIG).get_raw_value()
