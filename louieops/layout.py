@@ -39,6 +39,8 @@ BACKUP_S3_CREDENTIALS = f"{CONFIG_DIR}/backup-s3-credentials"
 PITR_CONFIG = "/etc/pgbackrest/pgbackrest.conf"
 #: The point-in-time restore's settings (the database, its owner, the port a restored copy starts on).
 PITR_RESTORE_CONFIG = f"{CONFIG_DIR}/restore-db.json"
+#: The last good pgBackRest backup (time, type), written by louie-pitr-backup, read by the health check.
+PITR_STATUS = f"{BACKUP_STATUS_DIR}/pitr.json"
 #: Where the scheduled jobs check in to Sentry Crons (holds the DSN's public key: root:<alert_group> 0640).
 CHECKIN_CONFIG = f"{CONFIG_DIR}/cron-checkin.json"
 #: The daily uptime report's UptimeRobot read-only key and levels (root:<health_user> 0640).

@@ -84,8 +84,18 @@ def health_config(s: Settings, placement: Placement = SINGLE) -> dict:
         "send_alert": layout.send_alert(s),
         "last_result": layout.HEALTH_LAST,
         "websocket": websocket_check(s, placement),
+        "pitr": pitr_check(s, placement),
         "run_as": s.health_user,
     }
+
+
+def pitr_check(s: Settings, placement: Placement = SINGLE) -> dict | None:
+    """What the health check reads of point-in-time recovery (None: backup_pitr off, or not the primary):
+    PostgreSQL's archiver statistics (pg_stat_archiver, readable by any role) and the last good pgBackRest
+    backup, which louie-pitr-backup records in the backup status directory."""
+    if not (s.backup_pitr and placement.has(topology.DB)):
+        return None
+    return {"status": layout.PITR_STATUS}
 
 
 def websocket_check(s: Settings, placement: Placement = SINGLE) -> dict | None:

@@ -38,6 +38,8 @@ from louieops.resources import put_file, put_template
 from louieops.settings import Settings, for_host
 from louieops.settings.sections.backups import pitr_endpoint
 
+#: One pgBackRest backup (full|diff|incr) with its alert and status record; cron and the first deploy run it.
+PITR_BACKUP = "/usr/local/bin/louie-pitr-backup"
 #: The port a restored copy of the database starts on beside the live one (louie-restore-db), loopback only.
 SCRATCH_PORT = 5499
 
@@ -71,8 +73,8 @@ def install_pitr():
         group="postgres",
         mode="0600",
     )
-    for script in ("louie-restore-db", "louie-pitr-backup"):
-        put_file(f"backup/{script}", f"/usr/local/bin/{script}", mode="0755")
+    put_file("backup/louie-restore-db", layout.PITR_RESTORE_COMMAND, mode="0755")
+    put_file("backup/louie-pitr-backup", PITR_BACKUP, mode="0755")
     files.put(
         name=f"Upload {layout.PITR_RESTORE_CONFIG}",
         src=StringIO(json.dumps(restore_config(s, version), indent=2) + "\n"),
@@ -91,10 +93,12 @@ def install_pitr():
     # when planning, so the plan shows it
     status = host.get_fact(PitrStanzaStatus, stanza=layout.PITR_STANZA, config=layout.PITR_CONFIG, _sudo=True)
     if status["code"] != 0:
-        stanza = f"runuser -u postgres -- pgbackrest --stanza={layout.PITR_STANZA}"
         server.shell(
             name="Create the pgBackRest stanza and take its first full backup",
-            commands=[f"{stanza} stanza-create", f"{stanza} --type=full backup"],
+            commands=[
+                f"runuser -u postgres -- pgbackrest --stanza={layout.PITR_STANZA} stanza-create",
+                f"{PITR_BACKUP} full",
+            ],
         )
 
 

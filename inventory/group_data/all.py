@@ -287,6 +287,10 @@ kpi_thresholds = {
     "websocket_connections": {"target": None, "warning": 1000, "critical": 5000},
     "disk_pct": {"target": 70, "warning": 80, "critical": 90},
     "cert_expiry_days": {"target": 30, "warning": 14, "critical": 7},
+    # backup_pitr only: minutes WAL archiving has been failing (0 while it works); hours since the last good
+    # pgBackRest backup (the defaults suit differentials every 6 hours)
+    "wal_archive_failing_minutes": {"target": 0, "warning": 5, "critical": 15},
+    "pitr_backup_age_hours": {"target": 6, "warning": 7, "critical": 13},
 }
 # Alert tier of each health check (seed §4: P1 site down ... P4 warnings): the up/down checks (api, database)
 # have only a critical tier, every KPI a warning and a critical one. uptime_pct is checked by the daily
@@ -303,6 +307,8 @@ health_tiers = {
     "cpu_pct": {"warning": "P4", "critical": "P3"},
     "cert_expiry_days": {"warning": "P3", "critical": "P2"},
     "websocket_connections": {"warning": "P4", "critical": "P3"},
+    "wal_archive_failing_minutes": {"warning": "P3", "critical": "P2"},
+    "pitr_backup_age_hours": {"warning": "P3", "critical": "P2"},
     "uptime_pct": {"warning": "P3", "critical": "P2"},
 }
 # Cron schedule of the health check.

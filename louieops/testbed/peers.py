@@ -29,7 +29,7 @@ PEBBLE_MANAGEMENT_PORT = 15100
 CHALLTESTSRV_DNS_PORT = 8153
 CHALLTESTSRV_MANAGEMENT_PORT = 8155
 MOTO_PORT = 5100
-#: The same S3 stand-in over TLS (its own store): pgBackRest speaks S3 over https only.
+#: The same S3 stand-in (one store) over TLS, by louieops.testbed.tls_proxy: pgBackRest speaks S3 over https only.
 MOTO_TLS_PORT = 5101
 RECORDER_PORT = 9180
 UPTIMEROBOT_PORT = 9300
@@ -130,26 +130,21 @@ def default_peers(peer: str, instance_dir: Path, cert: Path, key: Path) -> list[
             peer,
             {"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0"},
         ),
-        PeerSpec("moto", (sys.executable, "-m", "moto.server", "-H", peer, "-p", str(MOTO_PORT)), MOTO_PORT, peer),
         PeerSpec(
-            "moto-tls",
-            (
-                sys.executable,
-                "-m",
-                "moto.server",
-                "-H",
-                peer,
-                "-p",
-                str(MOTO_TLS_PORT),
-                "-c",
-                str(cert),
-                "-k",
-                str(key),
-            ),
-            MOTO_TLS_PORT,
+            "moto",
+            (sys.executable, "-m", "moto.server", "-H", peer, "-p", str(MOTO_PORT)),
+            MOTO_PORT,
             peer,
-            # pgBackRest sends Host without the port; moto would read "peer" in peer.testbed.test as a bucket
+            # reached by name through s3-tls too: pgBackRest sends Host without the port, and moto would read
+            # "peer" in peer.testbed.test as a bucket (virtual-host style) unless the name is a custom endpoint
             {"MOTO_S3_CUSTOM_ENDPOINTS": s3_tls_endpoint_url(peer)},
+        ),
+        PeerSpec.python_module(
+            "s3-tls",
+            "louieops.testbed.tls_proxy",
+            peer,
+            MOTO_TLS_PORT,
+            *("--cert", str(cert), "--key", str(key), "--upstream", f"{peer}:{MOTO_PORT}"),
         ),
         PeerSpec.python_module(
             "recorder",

@@ -36,7 +36,7 @@ def sql(deployed, query: str, database: str = DATABASE) -> str:
 
 
 def s3(testbed: Testbed):
-    """The controller's view of the TLS S3 stand-in, by address, the certificate checked against its CA."""
+    """The S3 stand-in over TLS as pgBackRest reaches it (by address here), its certificate checked."""
     return boto3.client(
         "s3",
         endpoint_url=peers.s3_tls_endpoint_url(testbed.peer_address, by_name=False),
@@ -58,7 +58,6 @@ def with_pitr(testbed: Testbed) -> None:
 @pytest.fixture(scope="module")
 def pitr(tmp_path_factory):
     with Testbed(name="pitr", release="bookworm") as testbed:
-        s3(testbed).create_bucket(Bucket=BUCKET)  # the deploy makes the dumps' bucket on the other endpoint
         with_pitr(testbed)
         first = run_deploy(testbed, "-y")
         if first.returncode != 0:
@@ -131,6 +130,10 @@ def test_bad_input_is_refused_with_one_line_and_changes_nothing(pitr):
     testbed, _ = pitr
     deployed = ServerOnly(testbed)
     before = sql(deployed, "SELECT datname FROM pg_database ORDER BY 1")
+    shown = testbed.ssh("sudo louie-restore-db --range", check=False)  # docs/backups.md, as written
+    assert shown.returncode == 0 and shown.stdout.startswith("recoverable: from 20"), shown.stdout + shown.stderr
+    asked = testbed.ssh("sudo louie-restore-db --latest --into orders_latest", check=False)
+    assert asked.returncode == 2 and "add --yes" in asked.stderr, asked.stderr  # no terminal: refused, not guessed
     cases = {
         '--to "2000-01-01 00:00:00+00" --yes': "outside the recoverable range",
         '--to "2026-12-05 10:31:00" --yes': "has no time zone",

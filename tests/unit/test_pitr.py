@@ -148,7 +148,7 @@ def test_with_pitr_on_the_database_host_gets_pgbackrest_its_stanza_and_its_sched
     commands = planned.commands["Create the pgBackRest stanza and take its first full backup"]
     assert commands == [
         "runuser -u postgres -- pgbackrest --stanza=main stanza-create",
-        "runuser -u postgres -- pgbackrest --stanza=main --type=full backup",
+        "/usr/local/bin/louie-pitr-backup full",
     ]
 
 

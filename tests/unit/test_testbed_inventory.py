@@ -128,7 +128,7 @@ def test_default_peers_bind_to_the_peer_address(tmp_path):
         "challtestsrv",
         "pebble",
         "moto",
-        "moto-tls",
+        "s3-tls",
         "recorder",
         "uptimerobot",
         "sentry",

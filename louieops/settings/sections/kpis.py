@@ -38,6 +38,8 @@ HEALTH_CHECKS = (
     "cpu_pct",
     "cert_expiry_days",
     "websocket_connections",
+    "wal_archive_failing_minutes",
+    "pitr_backup_age_hours",
     "uptime_pct",
 )
 
