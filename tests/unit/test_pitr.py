@@ -194,7 +194,11 @@ def test_restore_times_without_a_zone_or_not_times_are_refused(tool, text, messa
 
 def test_the_restore_target_is_given_to_pgbackrest_in_utc(tool):
     moment = tool.parse_time("2026-12-05 11:31:00.5+01")
-    assert tool.target_options(moment) == ["--type=time", "--target=2026-12-05 10:31:00.500000+00"]
+    assert tool.target_options(moment) == [
+        "--type=time",
+        "--target-action=promote",
+        "--target=2026-12-05 10:31:00.500000+00",
+    ]
     assert tool.target_options(None) == ["--type=default"]
 
 
