@@ -7,7 +7,7 @@ on the server (aes-256-cbc, LOUIE_BACKUP_PASSPHRASE) before anything leaves it. 
 to a moment (``--to``) or to the end of the archive (``--latest``), into a new database or in place.
 
 Settings read: backup_pitr, backup_pitr_archive_timeout, backup_pitr_full_schedule, backup_pitr_diff_schedule,
-backup_pitr_retention_full, backup_pitr_s3_ca_file, backup_s3_bucket, backup_s3_region, cluster_name,
+backup_pitr_verify_schedule, backup_pitr_retention_full, backup_pitr_s3_ca_file, backup_s3_bucket, backup_s3_region, cluster_name,
 postgresql_database, postgresql_role.
 The S3 endpoint comes from settings.sections.backups.pitr_endpoint (its own setting, else the dumps' one).
 Secrets read (only with backup_pitr): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, LOUIE_BACKUP_PASSPHRASE.
@@ -87,6 +87,7 @@ def install_pitr():
         name=f"Upload {layout.PITR_CRON}",
         full=s.backup_pitr_full_schedule,
         diff=s.backup_pitr_diff_schedule,
+        verify=s.backup_pitr_verify_schedule,
     )
 
     # activate: the stanza and its first full backup, once (a restore needs a backup to start from); decided

@@ -12,7 +12,7 @@ is lost (docs/RUNBOOK.md).
 
 Settings read: postgresql_database, postgresql_role, postgresql_shared_buffers_ratio,
 postgresql_work_mem_mb, postgresql_max_connections, base_locale, cluster_name, app_name, backup_pitr,
-backup_pitr_archive_timeout.
+backup_pitr_archive_timeout, standby_apply_delay_minutes.
 Secrets: LOUIE_DB_PASSWORD; LOUIE_CLUSTER_SECRET with several servers.
 """
 
@@ -88,6 +88,7 @@ def conf_variables(s: Settings, topo: topology.Topology, me: topology.Member, ra
         variables["standby"] = {
             "conninfo": primary_conninfo(topo, me),
             "slot": topo.replication_slot(me),
+            "apply_delay_minutes": s.standby_apply_delay_minutes,
         }
     return variables
 

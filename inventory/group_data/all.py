@@ -173,6 +173,8 @@ backup_pitr_archive_timeout = 60
 backup_pitr_full_schedule = "30 1 * * 0"
 # Cron schedule of the differential pgBackRest backup (every 6 hours).
 backup_pitr_diff_schedule = "0 */6 * * *"
+# Cron schedule of `pgbackrest verify`, which reads back every backup and WAL file of the repository (weekly).
+backup_pitr_verify_schedule = "30 4 * * 6"
 # Full backups kept (with their differentials and the WAL to replay them); the recoverable range starts at
 # the oldest one.
 backup_pitr_retention_full = 4
@@ -492,3 +494,6 @@ private_address = None
 # Name of this cluster in places several clusters may share: backups go to s3://<bucket>/<kind>/<cluster_name>/
 # (required with several servers and a bucket); None: one cluster per bucket (s3://<bucket>/<kind>/).
 cluster_name = None
+# Minutes the hot standby waits before it applies what the primary wrote (recovery_min_apply_delay): time to
+# stop a destructive statement before the standby has it too (promote-db ends the wait). 0: at once.
+standby_apply_delay_minutes = 0

@@ -177,6 +177,7 @@ class Settings:
     backup_pitr_archive_timeout: int
     backup_pitr_full_schedule: str
     backup_pitr_diff_schedule: str
+    backup_pitr_verify_schedule: str
     backup_pitr_retention_full: int
     backup_pitr_s3_endpoint_url: str | None
     backup_pitr_s3_ca_file: str | None
@@ -269,6 +270,7 @@ class Settings:
     # --- Several servers (roles)
     private_address: str | None
     cluster_name: str | None
+    standby_apply_delay_minutes: int
 
     def replace(self, **changes) -> Settings:
         """A copy with some settings changed (not validated again: for tests and derived views)."""

@@ -8,6 +8,7 @@ archive_timeout of committed rows (printed; the test server's archive_timeout is
 
 from __future__ import annotations
 
+import json
 import os
 import runpy
 import shlex
@@ -94,6 +95,11 @@ def test_the_second_deploy_changes_nothing_and_the_archive_runs(pitr):
     assert sql(deployed, "SHOW archive_mode") == "on"
     check = root(deployed, "runuser -u postgres -- pgbackrest --stanza=main check", check=False)
     assert check.returncode == 0, check.stderr
+    verify = root(deployed, "louie-pitr-backup verify", check=False)  # the weekly job, as cron runs it
+    assert verify.returncode == 0 and "verify): done" in verify.stdout, verify.stdout + verify.stderr
+    checked = json.loads(root(deployed, "/opt/scripts/health-check --no-alert --json", check=False).stdout)
+    levels = {r["key"]: r["level"] for r in checked["results"]}
+    assert levels["wal_archive_failing_minutes"] == "ok" and levels["pitr_backup_age_hours"] == "ok", levels
 
 
 def test_a_dropped_table_comes_back_as_it_was_at_the_chosen_moment(pitr, figure):

@@ -208,3 +208,37 @@ def test_the_stanza_fact_reads_pgbackrest_info():
     assert fact.process(output) == {"code": 2, "backups": 0, "message": "no valid backups"}
     assert fact.process([]) == PitrStanzaStatus.default()
     assert "runuser -u postgres -- pgbackrest" in fact.command(stanza="main", config=layout.PITR_CONFIG).get_raw_value()
+
+
+def test_the_schedule_runs_full_diff_and_verify_as_root_through_louie_pitr_backup():
+    s = default_settings(backup_pitr=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined)
+    text = env.get_template("backup/louieops-pitr.j2").render(
+        managed="test",
+        full=s.backup_pitr_full_schedule,
+        diff=s.backup_pitr_diff_schedule,
+        verify=s.backup_pitr_verify_schedule,
+    )
+    jobs = [line for line in text.splitlines() if line and not line.startswith("#") and "=" not in line]
+    assert [(line.split()[5], line.split()[-6]) for line in jobs] == [
+        ("root", "full"),
+        ("root", "diff"),
+        ("root", "verify"),
+    ]
+    assert jobs[2].startswith(s.backup_pitr_verify_schedule + " ")
+
+
+def test_a_standby_can_be_told_to_apply_with_a_delay():
+    from tests.unit.planning import FIVE, FIVE_GROUPS
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined)
+    topo = topology.from_groups([(name, None) for name in FIVE], {k: list(v) for k, v in FIVE_GROUPS.items()})
+    standby = next(m for m in topo.members if m.has(topology.STANDBY))
+
+    def conf(**overrides):
+        s = default_settings(cluster_name="prod", backup_s3_bucket=None, **overrides)
+        variables = postgresql.conf_variables(s, topo, standby, 2048)
+        return env.get_template("postgresql/louieops.conf.j2").render(managed="test", **variables)
+
+    assert "recovery_min_apply_delay = '30min'" in conf(standby_apply_delay_minutes=30)
+    assert "recovery_min_apply_delay" not in conf()

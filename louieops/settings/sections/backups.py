@@ -37,6 +37,7 @@ RULES = {
     "backup_pitr_archive_timeout": integer(10, 3600),
     "backup_pitr_full_schedule": cron_schedule,
     "backup_pitr_diff_schedule": cron_schedule,
+    "backup_pitr_verify_schedule": cron_schedule,
     "backup_pitr_retention_full": integer(1, 100),
     "backup_pitr_s3_endpoint_url": optional(url),
     "backup_pitr_s3_ca_file": optional(absolute_path),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ..rules import Invalid, optional, string
+from ..rules import Invalid, integer, optional, string
 
 HEADING = "Several servers (roles)"
 
@@ -22,4 +22,5 @@ RULES = {
     "cluster_name": optional(
         string(r"[a-z0-9][a-z0-9-]{0,39}", "a lower-case name of letters, digits and '-' (max 40)")
     ),
+    "standby_apply_delay_minutes": integer(0, 1440),
 }
