@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import admin, deploy, rollback, statuspage
+from . import admin, deploy, restore, rollback, statuspage
 
 
 def _admin_options(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +53,18 @@ def parser() -> argparse.ArgumentParser:
     back = commands.add_parser("rollback", help="roll the app back on the inventory's hosts, through pyinfra")
     back.add_argument("inventory", help="the pyinfra inventory, e.g. inventory/production.py")
     back.add_argument("release", nargs="?", help="the release to go back to (default: the previous good one)")
+    restore_db = commands.add_parser(
+        "restore-db", help="restore the database to a point in time on its host (backup_pitr), through pyinfra"
+    )
+    restore_db.add_argument("inventory", help="the pyinfra inventory, e.g. inventory/production.py")
+    restore_db.add_argument("--host", help="the host to restore on (default: the db group, or the one server)")
+    which = restore_db.add_mutually_exclusive_group(required=True)
+    which.add_argument("--to", help='a moment with its time zone, "2026-12-05 10:31:00+00"')
+    which.add_argument("--latest", action="store_true", help="as of the newest archived WAL")
+    which.add_argument("--range", action="store_true", help="print the recoverable range and exit")
+    restore_db.add_argument("--into", help="name of the new database (default <db>_at_<time>)")
+    restore_db.add_argument("--force", action="store_true", help="restore the whole cluster in place")
+    restore_db.add_argument("--yes", action="store_true", help="do not ask")
     statuspage.register(commands)
     for name, text in (("plan", "what a deploy would change (exit 0 none, 2 some, 1 error)"), ("apply", "deploy")):
         step = commands.add_parser(name, help=text)
@@ -67,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "rollback":
             return rollback.run(args.inventory, args.release)
+        if args.command == "restore-db":
+            return restore.run(
+                args.inventory, args.host, args.to, args.latest, args.into, args.force, args.yes, args.range
+            )
         if args.command == "statuspage":
             return statuspage.run(args)
         if args.command in ("plan", "apply"):

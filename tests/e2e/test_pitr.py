@@ -12,14 +12,16 @@ import json
 import os
 import runpy
 import shlex
+import subprocess
 import time
+from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config
 
 from louieops.testbed import Testbed, peers
-from tests.e2e.conftest import run_deploy
+from tests.e2e.conftest import PYINFRA, run_deploy
 from tests.e2e.helpers import ServerOnly, root, wait_for
 
 pytestmark = [
@@ -141,6 +143,11 @@ def test_bad_input_is_refused_with_one_line_and_changes_nothing(pitr):
     before = sql(deployed, "SELECT datname FROM pg_database ORDER BY 1")
     shown = testbed.ssh("sudo louie-restore-db --range", check=False)  # docs/backups.md, as written
     assert shown.returncode == 0 and shown.stdout.startswith("recoverable: from 20"), shown.stdout + shown.stderr
+    # the same from the controller, through pyinfra (docs/backups.md)
+    louieops = str(Path(PYINFRA).with_name("louieops"))
+    inventory = str(testbed.inventory_path)
+    remote = subprocess.run([louieops, "restore-db", inventory, "--range"], capture_output=True, text=True, timeout=300)
+    assert remote.returncode == 0 and "recoverable: from 20" in remote.stdout, remote.stdout + remote.stderr
     asked = testbed.ssh("sudo louie-restore-db --latest --into orders_latest", check=False)
     assert asked.returncode == 2 and "add --yes" in asked.stderr, asked.stderr  # no terminal: refused, not guessed
     cases = {

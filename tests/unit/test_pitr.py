@@ -242,3 +242,27 @@ def test_a_standby_can_be_told_to_apply_with_a_delay():
 
     assert "recovery_min_apply_delay = '30min'" in conf(standby_apply_delay_minutes=30)
     assert "recovery_min_apply_delay" not in conf()
+
+
+# --- from the controller ----------------------------------------------------------------------------------
+
+
+def test_the_controllers_restore_runs_on_the_db_host_with_the_servers_own_command(tmp_path):
+    from louieops.cli import restore
+
+    single = tmp_path / "single.py"
+    single.write_text("hosts = ['203.0.113.7']\n")
+    several = tmp_path / "several.py"
+    several.write_text("db = ['10.0.0.4']\napp = ['10.0.0.2']\n")
+    line = restore.command(str(several), None, restore.server_arguments("2026-12-05 10:31:00+00", False, None, False))
+    assert line[1:4] == ["-y", "--limit", "db"]
+    assert line[-6:] == ["exec", "--", "sudo", "/usr/local/bin/louie-restore-db", "--to", "2026-12-05 10:31:00+00"]
+    assert "--limit" not in restore.command(str(single), None, ["--range"])
+    assert restore.command(str(several), "10.0.0.5", ["--latest"])[2:4] == ["--limit", "10.0.0.5"]
+    assert restore.server_arguments(None, True, "copy", True) == ["--latest", "--into", "copy", "--force"]
+
+
+def test_the_controllers_restore_refuses_a_missing_inventory_with_one_line():
+    from louieops.cli import main
+
+    assert main(["restore-db", "/nonexistent/inventory.py", "--latest"]) == 2
