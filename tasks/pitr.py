@@ -7,8 +7,8 @@ on the server (aes-256-cbc, LOUIE_BACKUP_PASSPHRASE) before anything leaves it. 
 to a moment (``--to``) or to the end of the archive (``--latest``), into a new database or in place.
 
 Settings read: backup_pitr, backup_pitr_archive_timeout, backup_pitr_full_schedule, backup_pitr_diff_schedule,
-backup_pitr_verify_schedule, backup_pitr_retention_full, backup_pitr_s3_ca_file, backup_s3_bucket, backup_s3_region, cluster_name,
-postgresql_database, postgresql_role.
+backup_pitr_verify_schedule, backup_pitr_retention_full, backup_pitr_s3_ca_file, backup_s3_bucket,
+backup_s3_region, cluster_name, postgresql_database, postgresql_role.
 The S3 endpoint comes from settings.sections.backups.pitr_endpoint (its own setting, else the dumps' one).
 Secrets read (only with backup_pitr): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, LOUIE_BACKUP_PASSPHRASE.
 
@@ -23,7 +23,6 @@ The archive settings themselves are in PostgreSQL's conf.d file (tasks/postgresq
 
 from __future__ import annotations
 
-import json
 from io import StringIO
 from urllib.parse import urlsplit
 
@@ -35,6 +34,7 @@ from louieops import layout, placement, secrets, topology
 from louieops.facts.backup import PitrStanzaStatus
 from louieops.pgversion import postgresql_version
 from louieops.resources import put_file, put_template
+from louieops.server_scripts import put_config
 from louieops.settings import Settings, for_host
 from louieops.settings.sections.backups import pitr_endpoint
 
@@ -75,12 +75,7 @@ def install_pitr():
     )
     put_file("backup/louie-restore-db", layout.PITR_RESTORE_COMMAND, mode="0755")
     put_file("backup/louie-pitr-backup", PITR_BACKUP, mode="0755")
-    files.put(
-        name=f"Upload {layout.PITR_RESTORE_CONFIG}",
-        src=StringIO(json.dumps(restore_config(s, version), indent=2) + "\n"),
-        dest=layout.PITR_RESTORE_CONFIG,
-        mode="0644",
-    )
+    put_config(layout.PITR_RESTORE_CONFIG, restore_config(s, version))
     put_template(
         "backup/louieops-pitr.j2",
         layout.PITR_CRON,

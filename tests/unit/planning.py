@@ -59,6 +59,16 @@ class Cluster:
         return Inventory((list(self.hosts), dict(data)), **groups)
 
 
+#: The secrets a whole deploy.py plan needs (tests set them in the environment).
+DEPLOY_SECRETS = {
+    "LOUIE_DB_PASSWORD": "pencil",
+    "LOUIE_ADMIN_TOKEN": "token",
+    "LOUIE_CLUSTER_SECRET": "a cluster secret of enough length",
+    "SLACK_WEBHOOK_CRITICAL": "https://hooks.invalid/c",
+    "SLACK_WEBHOOK_HIGH": "https://hooks.invalid/h",
+    "SLACK_WEBHOOK_GENERAL": "https://hooks.invalid/g",
+}
+
 #: lb, two app hosts, a database primary and its standby (the e2e's cluster, in inventory order).
 FIVE = ("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5")
 FIVE_GROUPS = {"lb": (FIVE[0],), "app": FIVE[1:3], "db": (FIVE[3],), "db_standby": (FIVE[4],)}

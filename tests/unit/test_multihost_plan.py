@@ -18,17 +18,10 @@ from louieops.layout import app_paths
 from louieops.settings import defaults, for_host
 from tasks import nginx, postgresql, release
 from tests.unit.helpers import fact_key
-from tests.unit.planning import FIVE, Cluster, cluster, plan
+from tests.unit.planning import DEPLOY_SECRETS, FIVE, Cluster, cluster, plan
 
 LB, APP1, APP2, DB, STANDBY = FIVE
-SECRETS = {
-    "LOUIE_DB_PASSWORD": "pencil",
-    "LOUIE_ADMIN_TOKEN": "token",
-    "LOUIE_CLUSTER_SECRET": "a cluster secret of enough length",
-    "SLACK_WEBHOOK_CRITICAL": "https://hooks.invalid/c",
-    "SLACK_WEBHOOK_HIGH": "https://hooks.invalid/h",
-    "SLACK_WEBHOOK_GENERAL": "https://hooks.invalid/g",
-}
+SECRETS = DEPLOY_SECRETS
 DEPLOY = str(resources.REPO_ROOT / "deploy.py")
 SETTINGS = {"backup_s3_bucket": None, "cluster_name": "prod"}
 

@@ -16,18 +16,13 @@ from louieops.resources import TEMPLATES, file
 from louieops.settings import SettingsError
 from tasks import pitr, postgresql
 from tests.unit.helpers import default_settings, fact_key, load_script
-from tests.unit.planning import cluster, plan
+from tests.unit.planning import DEPLOY_SECRETS, cluster, plan
 
 SECRETS = {
+    **DEPLOY_SECRETS,
     "AWS_ACCESS_KEY_ID": "AKIDTEST",
     "AWS_SECRET_ACCESS_KEY": "secret/key",
     "LOUIE_BACKUP_PASSPHRASE": "a long passphrase",
-    "LOUIE_DB_PASSWORD": "pencil",
-    "LOUIE_ADMIN_TOKEN": "token",
-    "LOUIE_CLUSTER_SECRET": "a cluster secret of enough length",
-    "SLACK_WEBHOOK_CRITICAL": "https://hooks.invalid/c",
-    "SLACK_WEBHOOK_HIGH": "https://hooks.invalid/h",
-    "SLACK_WEBHOOK_GENERAL": "https://hooks.invalid/g",
 }
 DEPLOY = str(resources.REPO_ROOT / "deploy.py")
 
