@@ -76,6 +76,8 @@ RELEASE_COMMAND = "/usr/local/bin/louie-release"
 BACKUP_KINDS = ("db", "uploads", "logs")
 #: Restore the database to a point in time from the pgBackRest repository (backup_pitr).
 PITR_RESTORE_COMMAND = "/usr/local/bin/louie-restore-db"
+#: One pgBackRest backup (full|diff|incr) or verify, with its alert and status record (cron, the first deploy).
+PITR_BACKUP_COMMAND = "/usr/local/bin/louie-pitr-backup"
 #: The pgBackRest stanza: one PostgreSQL cluster per inventory (its repository path carries cluster_name).
 PITR_STANZA = "main"
 #: PostgreSQL's archive_command with backup_pitr: the segment to pgBackRest (asynchronous, from its spool).

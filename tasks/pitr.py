@@ -38,9 +38,7 @@ from louieops.server_scripts import put_config
 from louieops.settings import Settings, for_host
 from louieops.settings.sections.backups import pitr_endpoint
 
-#: One pgBackRest backup (full|diff|incr) with its alert and status record; cron and the first deploy run it.
-PITR_BACKUP = "/usr/local/bin/louie-pitr-backup"
-#: The port a restored copy of the database starts on beside the live one (louie-restore-db), loopback only.
+#: The port a restored copy of the database starts on beside the live one (louie-restore-db; its socket only).
 SCRATCH_PORT = 5499
 
 
@@ -74,7 +72,7 @@ def install_pitr():
         mode="0600",
     )
     put_file("backup/louie-restore-db", layout.PITR_RESTORE_COMMAND, mode="0755")
-    put_file("backup/louie-pitr-backup", PITR_BACKUP, mode="0755")
+    put_file("backup/louie-pitr-backup", layout.PITR_BACKUP_COMMAND, mode="0755")
     put_config(layout.PITR_RESTORE_CONFIG, restore_config(s, version))
     put_template(
         "backup/louieops-pitr.j2",
@@ -93,7 +91,7 @@ def install_pitr():
             name="Create the pgBackRest stanza and take its first full backup",
             commands=[
                 f"runuser -u postgres -- pgbackrest --stanza={layout.PITR_STANZA} stanza-create",
-                f"{PITR_BACKUP} full",
+                f"{layout.PITR_BACKUP_COMMAND} full",
             ],
         )
 
@@ -174,4 +172,5 @@ def restore_config(s: Settings, version: int) -> dict:
         "scratch_dir": f"/var/lib/postgresql/{version}/louie-restore",
         "archive_timeout": s.backup_pitr_archive_timeout,
         "send_alert": layout.script(s, "send-alert"),
+        "status": layout.PITR_STATUS,
     }
