@@ -24,9 +24,10 @@ database CA).
 Settings read: app_user, app_git_url, app_git_ref, app_entry, app_instances, app_max_memory_restart,
 app_drain_seconds,
 app_log_dir, app_node_env, app_port, app_sentry_traces_sample_rate, app_root, postgresql_role,
-postgresql_database, domain_admin, sentry_environment, cluster_name, app_name.
+postgresql_database, domain_admin, sentry_environment, cluster_name, app_name, sentry_api_url, sentry_org,
+sentry_project.
 Secrets: LOUIE_DB_PASSWORD, LOUIE_ADMIN_TOKEN, SENTRY_DSN (optional); LOUIE_CLUSTER_SECRET (database on
-another host).
+another host); SENTRY_AUTH_TOKEN (optional: each new release is marked in Sentry, a release and a deploy).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from louieops import dbtls, layout, placement, rollout, secrets, topology
 from louieops.facts.release import AppReleases, GitRemoteCommit
 from louieops.facts.system import NftTableExists
 from louieops.layout import AppPaths, app_paths, pm2_process
-from louieops.operations import pm2
+from louieops.operations import pm2, saas
 from louieops.placement import SINGLE, Placement
 from louieops.resources import FILES, managed, put_file, put_template
 from louieops.server_scripts import put_config, release_config
@@ -98,14 +99,22 @@ def deploy_app():
     serial = rollout.arguments(host)
     command = release_command(s, p)
     if command is not None:
-        rollout.track(
-            host,
-            server.shell(
-                name=f"Deploy {describe_source(s)} as a new release, behind the health gate",
-                commands=[command],
-                **serial,
-            ),
+        released = server.shell(
+            name=f"Deploy {describe_source(s)} as a new release, behind the health gate",
+            commands=[command],
+            **serial,
         )
+        rollout.track(host, released)
+        if secrets.get("SENTRY_AUTH_TOKEN"):  # errors tied to the release that caused them
+            saas.sentry_deploy_marker(
+                name="Mark the new release in Sentry (release and deploy)",
+                environment=s.sentry_environment or "production",
+                release_command=layout.RELEASE_COMMAND,
+                api_url=s.sentry_api_url,
+                org=s.sentry_org,
+                project=s.sentry_project,
+                _if=released.did_change,
+            )
     else:
         changed = [ecosystem, env_file, *sources, *([ca] if ca else [])]
         rollout.track(

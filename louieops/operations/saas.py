@@ -290,3 +290,41 @@ def papertrail_searches(
         return
     for action in plan.actions:
         yield FunctionCommand(_apply, (reconciler.apply, action), {})
+
+
+def _mark_release(state, host, client, environment: str, release_command: str) -> bool:
+    """Read the live release off the server (louie-release list --json), then create its Sentry release and
+    a deploy. A Sentry that does not answer is a warning, not a failed deploy: the release itself is live."""
+    import json
+
+    done, output = host.run_shell_command(f"{release_command} list --json", _sudo=True)
+    try:
+        listing = json.loads("\n".join(output.stdout_lines))
+        live = next(r for r in listing["releases"] if r["id"] == listing["live"])
+    except (ValueError, KeyError, StopIteration, TypeError):
+        host.log_styled("Warning: no live release to mark in Sentry", fg="yellow", log_func=logger.warning)
+        return True
+    try:
+        client.create_release(live["commit"], ref=live.get("ref"))
+        client.create_deploy(live["commit"], environment, name=f"{live['id']} on {host.name}")
+    except ApiError as exc:
+        _explain(exc, state)
+        host.log_styled(f"Warning: Sentry deploy marker not recorded: {exc}", fg="yellow", log_func=logger.warning)
+        return True
+    host.log(f"Sentry: release {live['commit'][:12]} deployed to {environment}")
+    return True
+
+
+@operation(is_idempotent=False)
+def sentry_deploy_marker(*, environment: str, release_command: str, api_url: str, org: str, project: str):
+    """
+    Mark the release that just went live on this host in Sentry: a release named by its commit (errors are
+    tied to it) and a deploy to ``environment``; the token is SENTRY_AUTH_TOKEN. Run it only when a release
+    changed (``_if``): every run records a deploy.
+
+    + environment: the Sentry environment (sentry_environment, else production)
+    + release_command: louie-release on the server, which lists the live release
+    + api_url, org, project: the Sentry API and the slugs of the organization and the project
+    """
+    client = sentry.make_client(api_url, secrets.require("SENTRY_AUTH_TOKEN"), org, project)
+    yield FunctionCommand(_mark_release, (client, environment, release_command), {})

@@ -18,6 +18,7 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+import requests
 import websocket
 
 from tests.e2e.helpers import HealthPoller, https_pool, root, wait_for
@@ -210,6 +211,27 @@ def test_a_release_switch_drops_no_request(deployed, pebble_root, instances, fig
     jlist = root(deployed, f"runuser -u {s.app_user} -- env PM2_HOME=/home/{s.app_user}/.pm2 pm2 jlist").stdout
     workers = [p for p in json.loads(jlist[jlist.index("[") :]) if p["name"] == f"{s.app_name}-api"]
     assert len(workers) == instances and {w["pm2_env"]["status"] for w in workers} == {"online"}
+
+
+def test_each_new_release_is_marked_in_sentry_with_a_deploy(deployed, pebble_root):
+    """A release named by its commit and a deploy to the environment, so Sentry ties errors to the release
+    that caused them; a deploy that changes no release records none."""
+    s = deployed.settings
+    new = commit_app(deployed, "a release Sentry hears of")
+    deploy_ok(deployed)
+    base = f"{s.sentry_api_url}/api/0/organizations/{s.sentry_org}/releases"
+    headers = {"Authorization": f"Bearer {deployed.env['SENTRY_AUTH_TOKEN']}"}
+
+    def deploys() -> list[dict]:
+        answer = requests.get(f"{base}/{new}/deploys/", headers=headers, timeout=10)
+        answer.raise_for_status()
+        return answer.json()
+
+    [marker] = deploys()
+    assert marker["environment"] == (s.sentry_environment or "production")
+    assert marker["name"].startswith(release_of(deployed, new)["id"])
+    deploy_ok(deployed)  # the same commit: no new release, no new marker
+    assert len(deploys()) == 1
 
 
 def test_sentry_in_the_app_reports_errors_with_the_release(deployed, pebble_root):

@@ -1,5 +1,6 @@
 """Sentry API stand-in: workflows ("Alerts") and detectors ("Monitors"), cron monitors and their check-ins
-(``sentry_crons``), and the legacy ``/rules/`` and ``/alert-rules/`` endpoints (``sentry_legacy``),
+(``sentry_crons``), releases and deploys (``sentry_releases``), and the legacy ``/rules/`` and
+``/alert-rules/`` endpoints (``sentry_legacy``),
 answering as the official OpenAPI document allows and, where it is silent, in the least convenient legal
 way.
 
@@ -25,6 +26,7 @@ from urllib.parse import urlencode
 from .base import Reply, StandIn, main
 from .sentry_crons import CRON_ROUTES, CronsMixin
 from .sentry_legacy import LEGACY_ROUTES, LegacyMixin
+from .sentry_releases import RELEASE_ROUTES, ReleasesMixin
 
 ORG, PROJECT, PROJECT_ID = "simplylouie", "simplylouie-api", "4501"
 NOW = "2026-11-26T12:00:00.000000Z"
@@ -39,7 +41,7 @@ def camel(value):
     return value
 
 
-class SentryStandIn(CronsMixin, LegacyMixin, StandIn):
+class SentryStandIn(CronsMixin, LegacyMixin, ReleasesMixin, StandIn):
     ROUTES = {
         ("GET", ORG_PATH + "/workflows/"): "list_workflows",
         ("POST", ORG_PATH + "/workflows/"): "create_workflow",
@@ -53,6 +55,7 @@ class SentryStandIn(CronsMixin, LegacyMixin, StandIn):
         ("DELETE", ORG_PATH + "/detectors/{detector_id}/"): "delete_detector",
         **CRON_ROUTES,
         **LEGACY_ROUTES,
+        **RELEASE_ROUTES,
     }
 
     def __init__(self, *args, mode: str = "workflows", cron_detectors: bool = True, **kwargs):
@@ -63,6 +66,7 @@ class SentryStandIn(CronsMixin, LegacyMixin, StandIn):
         self._next = 100
         self.init_legacy()
         self.init_crons()
+        self.init_releases()
         for name, kind in (("Error Monitor", "error"), ("Issue Stream", "issue_stream")):
             self._store(
                 self.detectors,
@@ -72,7 +76,7 @@ class SentryStandIn(CronsMixin, LegacyMixin, StandIn):
     # --- routing by mode --------------------------------------------------------------------------
 
     def gate(self, handler):
-        if self.mode in ("legacy", "gone") and handler not in self.LEGACY | self.CRONS:
+        if self.mode in ("legacy", "gone") and handler not in self.LEGACY | self.CRONS | self.RELEASES:
             return Reply(404, {"detail": "The requested resource does not exist"})
         if self.mode == "gone" and handler in self.LEGACY:
             return Reply(

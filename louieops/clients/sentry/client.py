@@ -9,6 +9,7 @@ background: then the caller lists again instead of trusting the answer); deletes
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from ..http import ApiError, HttpClient
 
@@ -91,6 +92,19 @@ class SentryClient:
 
     def delete_alert_rule(self, rule_id: str) -> None:
         self._delete(f"/api/0/organizations/{self.org}/alert-rules/{rule_id}/")
+
+    # --- releases and their deploys (deploy markers) ----------------------------------------------------
+
+    def create_release(self, version: str, ref: str | None = None) -> dict:
+        """Create the release of this project (201), or get the one that exists (Sentry answers 208 then)."""
+        body = {"version": version, "projects": [self.project], **({"ref": ref} if ref else {})}
+        return self.http.json("POST", f"/api/0/organizations/{self.org}/releases/", json_body=body)
+
+    def create_deploy(self, version: str, environment: str, name: str | None = None) -> dict:
+        """Record that ``version`` went live in ``environment`` now (a deploy marker)."""
+        body = {"environment": environment, **({"name": name} if name else {})}
+        path = f"/api/0/organizations/{self.org}/releases/{quote(version, safe='')}/deploys/"
+        return self.http.json("POST", path, json_body=body)
 
     # --- helpers ----------------------------------------------------------------------------------
 
