@@ -53,6 +53,13 @@ def parser() -> argparse.ArgumentParser:
     back = commands.add_parser("rollback", help="roll the app back on the inventory's hosts, through pyinfra")
     back.add_argument("inventory", help="the pyinfra inventory, e.g. inventory/production.py")
     back.add_argument("release", nargs="?", help="the release to go back to (default: the previous good one)")
+    for name, text in (
+        ("releases", "the app's releases on every app host (louie-release list), through pyinfra"),
+        ("details", "the status screen of every host (louie-status), through pyinfra"),
+    ):
+        view = commands.add_parser(name, help=text)
+        view.add_argument("inventory", help="the pyinfra inventory, e.g. inventory/production.py")
+        view.add_argument("--host", help="only this host of the inventory")
     restore_db = commands.add_parser(
         "restore-db", help="restore the database to a point in time on its host (backup_pitr), through pyinfra"
     )
@@ -79,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "rollback":
             return rollback.run(args.inventory, args.release)
+        if args.command == "releases":
+            return rollback.releases(args.inventory, args.host)
+        if args.command == "details":
+            return rollback.details(args.inventory, args.host)
         if args.command == "restore-db":
             return restore.run(
                 args.inventory, args.host, args.to, args.latest, args.into, args.force, args.yes, args.range

@@ -5,32 +5,19 @@ the recoverable range, unless ``--yes``."""
 
 from __future__ import annotations
 
-import runpy
 import shlex
-import shutil
-import subprocess
 import sys
-from pathlib import Path
 
+from .. import layout
+from . import remote
 from .admin import AdminError
 
-LOUIE_RESTORE_DB = "/usr/local/bin/louie-restore-db"
-
-
-def target(inventory: str, host: str | None) -> list[str]:
-    """pyinfra's --limit: the chosen host, else the db group where the inventory has one (one server: all)."""
-    if host:
-        return ["--limit", host]
-    return ["--limit", "db"] if "db" in runpy.run_path(inventory) else []
-
-
-def remote(arguments: list[str]) -> list[str]:
-    return ["sudo", LOUIE_RESTORE_DB, *arguments]
+LOUIE_RESTORE_DB = layout.PITR_RESTORE_COMMAND
 
 
 def command(inventory: str, host: str | None, arguments: list[str]) -> list[str]:
-    pyinfra = shutil.which("pyinfra") or str(Path(sys.executable).with_name("pyinfra"))
-    return [pyinfra, "-y", *target(inventory, host), inventory, "exec", "--", *remote(arguments)]
+    """pyinfra's command line: on ``host``, else the db group where the inventory has one (one server: all)."""
+    return remote.command(inventory, [LOUIE_RESTORE_DB, *arguments], only=remote.limit(inventory, "db", host))
 
 
 def server_arguments(to: str | None, latest: bool, into: str | None, force: bool) -> list[str]:
@@ -48,17 +35,15 @@ def run(
     yes: bool,
     show_range: bool,
 ) -> int:
-    if not Path(inventory).is_file():
-        raise AdminError(f"inventory {inventory} does not exist", 2)
-    shown = subprocess.run(command(inventory, host, ["--range"])).returncode
+    shown = remote.run(command(inventory, host, ["--range"]))
     if shown != 0 or show_range:
         return shown
     arguments = server_arguments(to, latest, into, force)
     if not yes:
         if not sys.stdin.isatty():
             raise AdminError("not asked on a terminal: add --yes to restore without a question", 2)
-        what = " ".join(shlex.quote(a) for a in remote(arguments))
+        what = " ".join(shlex.quote(a) for a in ["sudo", LOUIE_RESTORE_DB, *arguments])
         if input(f"run `{what}` there? [y/N] ").strip().lower() not in ("y", "yes"):
             print("nothing done")
             return 2
-    return subprocess.run(command(inventory, host, [*arguments, "--yes"])).returncode
+    return remote.run(command(inventory, host, [*arguments, "--yes"]))

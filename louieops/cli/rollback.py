@@ -1,20 +1,18 @@
 """Roll the app back from the controller, when the deploy's SSH access is all you have: pyinfra runs
 ``louie-release rollback`` on every host of the inventory, so the health gate and the alerts are the same
 as on the server. With several servers, on the ``app`` group only and one host at a time (each leaves the load
-balancer's rotation while its gate runs)."""
+balancer's rotation while its gate runs). The same way, ``releases`` lists each app host's releases and
+``details`` shows each host's status screen."""
 
 from __future__ import annotations
 
 import re
-import runpy
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
+from .. import layout
+from . import remote
 from .admin import AdminError
 
-LOUIE_RELEASE = "/usr/local/bin/louie-release"
+LOUIE_RELEASE = layout.RELEASE_COMMAND
 _RELEASE_ID = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{7,40}")
 
 
@@ -24,18 +22,26 @@ def command(inventory: str, release: str | None, app_group: bool = False) -> lis
         raise AdminError(
             f"release {release!r}: expected an id as `louie-release list` shows it (20260101T120000Z-abc1234)", 2
         )
-    pyinfra = shutil.which("pyinfra") or str(Path(sys.executable).with_name("pyinfra"))
-    remote = ["sudo", LOUIE_RELEASE, "rollback"] + ([release] if release else [])
-    several = ["--limit", "app", "--serial"] if app_group else []
-    return [pyinfra, "-y", *several, inventory, "exec", "--", *remote]
+    several = ["--limit", "app"] if app_group else []
+    return remote.command(
+        inventory, [LOUIE_RELEASE, "rollback", *([release] if release else [])], only=several, serial=app_group
+    )
 
 
 def has_app_group(inventory: str) -> bool:
     """Whether the inventory file defines the ``app`` group (pyinfra reads it the same way)."""
-    return "app" in runpy.run_path(inventory)
+    return "app" in remote.groups(inventory)
 
 
 def run(inventory: str, release: str | None) -> int:
-    if not Path(inventory).is_file():
-        raise AdminError(f"inventory {inventory} does not exist", 2)
-    return subprocess.run(command(inventory, release, has_app_group(inventory))).returncode
+    return remote.run(command(inventory, release, has_app_group(inventory)))
+
+
+def releases(inventory: str, host: str | None) -> int:
+    """`louie-release list` of every app host (or ``host``): live, previous and failed releases, when, by whom."""
+    return remote.run(remote.command(inventory, [LOUIE_RELEASE, "list"], only=remote.limit(inventory, "app", host)))
+
+
+def details(inventory: str, host: str | None) -> int:
+    """`louie-status` of every host (or ``host``): services, pm2, the live release, disk, backups, open alerts."""
+    return remote.run(remote.command(inventory, [layout.STATUS_COMMAND], only=remote.limit(inventory, None, host)))

@@ -305,22 +305,23 @@ def _mark_release(state, host, client, environment: str, release_command: str) -
         host.log_styled("Warning: no live release to mark in Sentry", fg="yellow", log_func=logger.warning)
         return True
     try:
-        client.create_release(live["commit"], ref=live.get("ref"))
-        client.create_deploy(live["commit"], environment, name=f"{live['id']} on {host.name}")
+        # the version the app reports its errors with (APP_RELEASE: the release id), the commit as its ref
+        client.create_release(live["id"], ref=live["commit"])
+        client.create_deploy(live["id"], environment, name=host.name)
     except ApiError as exc:
         _explain(exc, state)
         host.log_styled(f"Warning: Sentry deploy marker not recorded: {exc}", fg="yellow", log_func=logger.warning)
         return True
-    host.log(f"Sentry: release {live['commit'][:12]} deployed to {environment}")
+    host.log(f"Sentry: release {live['id']} deployed to {environment}")
     return True
 
 
 @operation(is_idempotent=False)
 def sentry_deploy_marker(*, environment: str, release_command: str, api_url: str, org: str, project: str):
     """
-    Mark the release that just went live on this host in Sentry: a release named by its commit (errors are
-    tied to it) and a deploy to ``environment``; the token is SENTRY_AUTH_TOKEN. Run it only when a release
-    changed (``_if``): every run records a deploy.
+    Mark the release that just went live on this host in Sentry: a release of its id, the version the app
+    reports errors with (they are tied to it), with its commit as ref, and a deploy to ``environment``; the
+    token is SENTRY_AUTH_TOKEN. Run it only when a release changed (``_if``): every run records a deploy.
 
     + environment: the Sentry environment (sentry_environment, else production)
     + release_command: louie-release on the server, which lists the live release

@@ -214,24 +214,36 @@ def test_a_release_switch_drops_no_request(deployed, pebble_root, instances, fig
 
 
 def test_each_new_release_is_marked_in_sentry_with_a_deploy(deployed, pebble_root):
-    """A release named by its commit and a deploy to the environment, so Sentry ties errors to the release
-    that caused them; a deploy that changes no release records none."""
+    """A Sentry release of the release id (what the app reports errors with: Sentry ties them to it), its
+    commit as ref, and a deploy to the environment named by the host; a deploy that changes no release records
+    none."""
     s = deployed.settings
     new = commit_app(deployed, "a release Sentry hears of")
     deploy_ok(deployed)
     base = f"{s.sentry_api_url}/api/0/organizations/{s.sentry_org}/releases"
     headers = {"Authorization": f"Bearer {deployed.env['SENTRY_AUTH_TOKEN']}"}
 
+    release = release_of(deployed, new)["id"]
+
     def deploys() -> list[dict]:
-        answer = requests.get(f"{base}/{new}/deploys/", headers=headers, timeout=10)
+        answer = requests.get(f"{base}/{release}/deploys/", headers=headers, timeout=10)
         answer.raise_for_status()
         return answer.json()
 
     [marker] = deploys()
     assert marker["environment"] == (s.sentry_environment or "production")
-    assert marker["name"].startswith(release_of(deployed, new)["id"])
+    assert marker["name"] == deployed.testbed.address  # the inventory's host name
+    listed = requests.get(f"{base}/", headers=headers, timeout=10).json()
+    assert {"version": release, "ref": new} in [{"version": r["version"], "ref": r["ref"]} for r in listed]
     deploy_ok(deployed)  # the same commit: no new release, no new marker
     assert len(deploys()) == 1
+
+    # the views from the controller, through pyinfra (docs/releases.md)
+    louieops = str(Path(sys.executable).parent / "louieops")
+    inventory = str(deployed.testbed.inventory_path)
+    for view, needle in (("releases", release), ("details", "pm2")):
+        shown = subprocess.run([louieops, view, inventory], capture_output=True, text=True, timeout=300)
+        assert shown.returncode == 0 and needle in shown.stdout, (view, shown.stdout[-2000:], shown.stderr[-2000:])
 
 
 def test_sentry_in_the_app_reports_errors_with_the_release(deployed, pebble_root):

@@ -76,3 +76,20 @@ def test_the_controllers_rollback_runs_on_the_app_hosts_one_at_a_time_with_sever
         "rollback",
     ]
     assert "--limit" not in rollback.command(single, None)
+
+
+def test_the_controllers_views_run_the_servers_own_commands_on_the_right_hosts(monkeypatch):
+    from louieops import layout
+    from louieops.cli import remote, rollback
+    from louieops.resources import REPO_ROOT
+
+    several = str(REPO_ROOT / "inventory" / "multihost.py")
+    single = str(REPO_ROOT / "inventory" / "production.py")
+    ran = []
+    monkeypatch.setattr(remote, "run", lambda line: ran.append(line) or 0)
+    rollback.releases(several, None)
+    rollback.details(several, "10.0.0.5")
+    rollback.releases(single, None)
+    assert ran[0][2:4] == ["--limit", "app"] and ran[0][-3:] == ["sudo", layout.RELEASE_COMMAND, "list"]
+    assert ran[1][2:4] == ["--limit", "10.0.0.5"] and ran[1][-2:] == ["sudo", layout.STATUS_COMMAND]
+    assert "--limit" not in ran[2]
