@@ -18,6 +18,7 @@ from the environment and are never printed.
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 from collections.abc import Mapping, Sequence
@@ -295,9 +296,7 @@ def papertrail_searches(
 def _mark_release(state, host, client, environment: str, release_command: str) -> bool:
     """Read the live release off the server (louie-release list --json), then create its Sentry release and
     a deploy. A Sentry that does not answer is a warning, not a failed deploy: the release itself is live."""
-    import json
-
-    done, output = host.run_shell_command(f"{release_command} list --json", _sudo=True)
+    _, output = host.run_shell_command(f"{release_command} list --json", _sudo=True)
     try:
         listing = json.loads("\n".join(output.stdout_lines))
         live = next(r for r in listing["releases"] if r["id"] == listing["live"])

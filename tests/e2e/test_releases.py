@@ -243,7 +243,8 @@ def test_each_new_release_is_marked_in_sentry_with_a_deploy(deployed, pebble_roo
     inventory = str(deployed.testbed.inventory_path)
     for view, needle in (("releases", release), ("details", "pm2")):
         shown = subprocess.run([louieops, view, inventory], capture_output=True, text=True, timeout=300)
-        assert shown.returncode == 0 and needle in shown.stdout, (view, shown.stdout[-2000:], shown.stderr[-2000:])
+        # pyinfra prints each host's output on stderr, prefixed by the host
+        assert shown.returncode == 0 and needle in shown.stderr, (view, shown.stdout[-2000:], shown.stderr[-2000:])
 
 
 def test_sentry_in_the_app_reports_errors_with_the_release(deployed, pebble_root):
