@@ -84,3 +84,9 @@ def check(host) -> None:
             'cluster_name is None: set cluster_name (a name for this cluster, e.g. "production") in the inventory\'s '
             "group data, so its backups do not mix with another cluster's in the bucket"
         )
+
+
+def archives_wal(settings, where) -> bool:
+    """Whether a host archives its WAL for point-in-time recovery (tasks/pitr.py): the database primary, with
+    backup_pitr on. ``where``: a Placement or a topology.Member (both answer ``has``)."""
+    return settings.backup_pitr and where.has(topology.DB)

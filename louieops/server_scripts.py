@@ -14,7 +14,7 @@ from pyinfra.operations import files
 
 from . import checkins, layout, topology
 from .cron import cron_max_gap_minutes
-from .placement import SINGLE, Placement
+from .placement import SINGLE, Placement, archives_wal
 from .resources import managed
 from .settings import Settings
 from .settings.sections.kpis import HEALTH_CHECKS, LOWER_IS_WORSE, UP_DOWN_CHECKS
@@ -93,7 +93,7 @@ def pitr_check(s: Settings, placement: Placement = SINGLE) -> dict | None:
     """What the health check reads of point-in-time recovery (None: backup_pitr off, or not the primary):
     PostgreSQL's archiver statistics (pg_stat_archiver, readable by any role) and the last good pgBackRest
     backup, which louie-pitr-backup records in the backup status directory."""
-    if not (s.backup_pitr and placement.has(topology.DB)):
+    if not archives_wal(s, placement):
         return None
     return {"status": layout.PITR_STATUS}
 

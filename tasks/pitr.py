@@ -6,10 +6,11 @@ lost with the server. Full and differential backups run from cron; the repositor
 on the server (aes-256-cbc, LOUIE_BACKUP_PASSPHRASE) before anything leaves it. ``louie-restore-db`` restores
 to a moment (``--to``) or to the end of the archive (``--latest``), into a new database or in place.
 
-Settings read: backup_pitr, backup_pitr_archive_timeout, backup_pitr_full_schedule, backup_pitr_diff_schedule,
+Settings read: backup_pitr_archive_timeout, backup_pitr_full_schedule, backup_pitr_diff_schedule,
 backup_pitr_verify_schedule, backup_pitr_retention_full, backup_pitr_s3_ca_file, backup_s3_bucket,
 backup_s3_region, cluster_name, postgresql_database, postgresql_role.
-The S3 endpoint comes from settings.sections.backups.pitr_endpoint (its own setting, else the dumps' one).
+Whether it runs here comes from louieops.placement.archives_wal (backup_pitr, the primary); the S3 endpoint
+from settings.sections.backups.pitr_endpoint (its own setting, else the dumps' one).
 Secrets read (only with backup_pitr): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, LOUIE_BACKUP_PASSPHRASE.
 
 On the database primary:
@@ -30,7 +31,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import apt, files, server
 
-from louieops import layout, placement, secrets, topology
+from louieops import layout, placement, secrets
 from louieops.facts.backup import PitrStanzaStatus
 from louieops.pgversion import postgresql_version
 from louieops.resources import put_file, put_template
@@ -42,15 +43,10 @@ from louieops.settings.sections.backups import pitr_endpoint
 SCRATCH_PORT = 5499
 
 
-def enabled(s: Settings, where: placement.Placement) -> bool:
-    """Whether this host archives its WAL: the database primary, with backup_pitr on."""
-    return s.backup_pitr and where.has(topology.DB)
-
-
 @deploy("Point-in-time recovery")
 def install_pitr():
     s = for_host(host)
-    if not enabled(s, placement.of(host)):
+    if not placement.archives_wal(s, placement.of(host)):
         # Off: no more scheduled backups; the repository in the bucket and the tools stay for a restore.
         files.file(name=f"Remove {layout.PITR_CRON}", path=layout.PITR_CRON, present=False)
         return

@@ -11,8 +11,8 @@ configuration (its password in ~postgres/.pgpass). ``{scripts_dir}/promote-db`` 
 is lost (docs/RUNBOOK.md).
 
 Settings read: postgresql_database, postgresql_role, postgresql_shared_buffers_ratio,
-postgresql_work_mem_mb, postgresql_max_connections, base_locale, cluster_name, app_name, backup_pitr,
-backup_pitr_archive_timeout, standby_apply_delay_minutes.
+postgresql_work_mem_mb, postgresql_max_connections, base_locale, cluster_name, app_name,
+backup_pitr_archive_timeout, standby_apply_delay_minutes. WAL archiving: louieops.placement.archives_wal.
 Secrets: LOUIE_DB_PASSWORD; LOUIE_CLUSTER_SECRET with several servers.
 """
 
@@ -27,7 +27,7 @@ from pyinfra.api.exceptions import DeployError
 from pyinfra.operations import apt, files, postgres, server, systemd
 from pyinfra.operations.util import any_changed
 
-from louieops import dbtls, layout, secrets, topology
+from louieops import dbtls, layout, placement, secrets, topology
 from louieops.facts.postgresql import PostgresClusterState
 from louieops.facts.system import MemTotalMb
 from louieops.operations import order, postgresql
@@ -95,7 +95,7 @@ def conf_variables(s: Settings, topo: topology.Topology, me: topology.Member, ra
 
 def archive_variables(s: Settings, me: topology.Member) -> dict | None:
     """WAL archiving to pgBackRest's repository (tasks/pitr.py), on the primary with backup_pitr on."""
-    if not (s.backup_pitr and me.has(topology.DB)):
+    if not placement.archives_wal(s, me):
         return None
     return {"command": layout.PITR_ARCHIVE_COMMAND, "timeout": s.backup_pitr_archive_timeout}
 
