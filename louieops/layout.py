@@ -73,6 +73,10 @@ KPIS_LIBRARY = "louieops_kpis.py"
 SENDMAIL = "/usr/sbin/sendmail"
 STATUS_COMMAND = "/usr/local/bin/louie-status"
 RELEASE_COMMAND = "/usr/local/bin/louie-release"
+#: nginx's 503 page for planned work (files/scripts/louie-maintenance-mode), on the host serving the public names.
+MAINTENANCE_MODE_COMMAND = "/usr/local/bin/louie-maintenance-mode"
+#: Where it writes the snippets the closed locations include (the deploy makes the directory, never its files).
+MAINTENANCE_MODE_DIR = "/etc/nginx/louieops-maintenance"
 BACKUP_KINDS = ("db", "uploads", "logs")
 #: Restore the database to a point in time from the pgBackRest repository (backup_pitr).
 PITR_RESTORE_COMMAND = "/usr/local/bin/louie-restore-db"

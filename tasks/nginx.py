@@ -16,7 +16,11 @@ it, and it marks 5xx answers (http_5xx) and requests slower than kpi_thresholds.
 Settings read: app_name, app_port, certbot_enabled, nginx_api_rate_limit, nginx_api_rate_burst,
 nginx_proxy_read_timeout, nginx_hsts_max_age, nginx_client_max_body_size, nginx_upstream_max_fails,
 nginx_upstream_fail_timeout, kpi_thresholds, domain_admin, security_admin_login_paths.
-The last two make conf.d/louieops-admin-logins.conf: the log of admin logins.
+domain_admin and security_admin_login_paths make conf.d/louieops-admin-logins.conf: the log of admin logins.
+
+Maintenance mode: louie-maintenance-mode (in scripts_dir, linked into /usr/local/bin) writes the snippets
+that the homepage's, the API's (but /health and /admin/) and the websocket's locations include, and reloads
+nginx; the deploy makes their directory and never touches what is in it.
 """
 
 from __future__ import annotations
@@ -31,12 +35,13 @@ from pyinfra.facts.files import File
 from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
-from louieops import resources, topology
+from louieops import layout, resources, topology
 from louieops.layout import ACME_WEBROOT, ADMIN_LOGIN_LOG, NGINX_ACCESS_LOG, sites
-from louieops.resources import put_template
+from louieops.resources import put_file, put_template
 from louieops.settings import Settings, for_host
 
 PROXY_SNIPPET = "/etc/nginx/snippets/louieops-proxy.conf"
+HEADERS_SNIPPET = "/etc/nginx/snippets/louieops-headers.conf"
 ADMIN_LOGINS = "/etc/nginx/conf.d/louieops-admin-logins.conf"
 UPSTREAMS = "/etc/nginx/conf.d/louieops-upstreams.conf"
 APP_UPSTREAM, WEBSOCKET_UPSTREAM = "louieops_app", "louieops_websocket"
@@ -74,6 +79,7 @@ def site_variables(s: Settings, tls: bool, upstreams: list[str] | None = None) -
         "tls": tls,
         "cert_name": s.app_name,
         "acme_webroot": ACME_WEBROOT,
+        "maintenance_dir": layout.MAINTENANCE_MODE_DIR,
         "nginx_hsts_max_age": s.nginx_hsts_max_age,
         "nginx_api_rate_burst": s.nginx_api_rate_burst,
         "nginx_proxy_read_timeout": s.nginx_proxy_read_timeout,
@@ -148,6 +154,13 @@ def provision_nginx():
             slow_request_seconds=slow_request_seconds(s),
         ),
         put_template("nginx/louieops-proxy.conf.j2", PROXY_SNIPPET, name=f"Upload {PROXY_SNIPPET}"),
+        put_template(
+            "nginx/louieops-headers.conf.j2",
+            HEADERS_SNIPPET,
+            name=f"Upload {HEADERS_SNIPPET}",
+            tls=s.certbot_enabled,
+            nginx_hsts_max_age=s.nginx_hsts_max_age,
+        ),
         files.link(name="Disable the Debian default site", path="/etc/nginx/sites-enabled/default", present=False),
         put_template(
             "nginx/louieops-admin-logins.conf.j2",
@@ -164,6 +177,7 @@ def provision_nginx():
     files.directory(
         name=f"Create the ACME webroot {ACME_WEBROOT}", path=ACME_WEBROOT, user="root", group="root", mode="0755"
     )
+    _maintenance_mode(s)
     changes += site(s, "http", tls=s.certbot_enabled, upstreams=upstreams)
     if https_site_in_place(s):
         changes += site(s, "https", tls=True, upstreams=upstreams)
@@ -171,6 +185,21 @@ def provision_nginx():
     # activate
     systemd.service(name="Enable and start nginx", service="nginx.service", running=True, enabled=True)
     check_and_reload("Check the nginx configuration and reload nginx", changes)
+
+
+def _maintenance_mode(s: Settings) -> None:
+    """louie-maintenance-mode and the directory of its snippets: made here, their content never touched (a
+    deploy during planned work keeps the 503 page on)."""
+    files.directory(
+        name=f"Create {layout.MAINTENANCE_MODE_DIR}",
+        path=layout.MAINTENANCE_MODE_DIR,
+        user="root",
+        group="root",
+        mode="0755",
+    )
+    script = layout.script(s, "louie-maintenance-mode")
+    put_file("scripts/louie-maintenance-mode", script, mode="0755")
+    files.link(name=f"Link {layout.MAINTENANCE_MODE_COMMAND}", path=layout.MAINTENANCE_MODE_COMMAND, target=script)
 
 
 @deploy("nginx HTTPS sites")

@@ -62,10 +62,20 @@ def percentile(values, pct):
     return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
 
 
+def maintenance_page(entry):
+    """A 503 that never reached the app: louie-maintenance-mode's planned page, not the API's traffic."""
+    return entry["status"] == 503 and entry["upstream"] == "-"
+
+
 def api_stats(lines, host, skip_agent):
     """{"requests", "p50_ms", "p99_ms", "error_rate_pct"} of the requests to ``host`` among ``lines`` (not
-    those of ``skip_agent``: this server's own probes are not the API's traffic); None values without one."""
-    entries = [e for e in map(parse_access, lines) if e and e["host"] == host and e["agent"] != skip_agent]
+    those of ``skip_agent``: this server's own probes are not the API's traffic, nor the maintenance page); None
+    values without one."""
+    entries = [
+        e
+        for e in map(parse_access, lines)
+        if e and e["host"] == host and e["agent"] != skip_agent and not maintenance_page(e)
+    ]
     if not entries:
         return {"requests": 0, "p50_ms": None, "p99_ms": None, "error_rate_pct": None}
     millis = [e["seconds"] * 1000 for e in entries]

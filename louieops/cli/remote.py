@@ -5,6 +5,7 @@ the deploy's SSH access, and print each host's answer prefixed by the host."""
 from __future__ import annotations
 
 import runpy
+import shlex
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,10 @@ def limit(inventory: str, group: str | None, host: str | None = None) -> list[st
 
 
 def command(inventory: str, remote: list[str], *, only: list[str] = (), serial: bool = False) -> list[str]:
-    return [pyinfra(), "-y", *only, *(["--serial"] if serial else []), inventory, "exec", "--", "sudo", *remote]
+    """pyinfra's command line. `pyinfra exec` joins its words with spaces into one shell command, so each
+    word of ``remote`` is quoted here (a `--to "2026-12-05 10:31:00+00"` or a message stays one argument)."""
+    words = [shlex.quote(word) for word in ["sudo", *remote]]
+    return [pyinfra(), "-y", *only, *(["--serial"] if serial else []), inventory, "exec", "--", *words]
 
 
 def run(line: list[str]) -> int:

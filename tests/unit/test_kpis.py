@@ -96,6 +96,7 @@ def test_api_stats_take_percentiles_and_the_5xx_share_of_the_apis_own_traffic(kp
     lines = [access_line(seconds=s / 1000) for s in range(1, 101)]  # 1 ... 100 ms
     lines += [access_line(status=503, seconds=0.001), access_line(host="simplylouie.com", seconds=9)]
     lines += [access_line(agent=PROBE, seconds=9)]
+    lines += [access_line(status=503, seconds=0.0, upstream="-")] * 50  # maintenance mode's page, planned
     stats = kpis.api_stats(lines, API, PROBE)
     assert stats == {"requests": 101, "p50_ms": 50, "p99_ms": 99, "error_rate_pct": 0.99}
     assert kpis.api_stats([], API, PROBE)["p50_ms"] is None

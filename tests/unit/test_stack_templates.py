@@ -58,13 +58,39 @@ def test_https_site_has_tls_hsts_dotfile_denial_and_per_role_locations():
     for block in blocks.values():
         assert "listen 443 ssl http2;" in block
         assert "ssl_certificate /etc/letsencrypt/live/louie/fullchain.pem;" in block
-        assert 'add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;' in block
+        assert "include snippets/louieops-headers.conf;" in block
         assert "location ~ /\\. {\n\t\treturn 404;" in block
         assert "location ^~ /.well-known/acme-challenge/ {" in block
-    assert blocks["api.louie.test"].count("limit_req zone=api burst=20 nodelay;") == 1
+    assert blocks["api.louie.test"].count("limit_req zone=api burst=20 nodelay;") == 2  # / and /admin/
     assert "location = /health {" in blocks["api.louie.test"]
     assert "limit_req" not in blocks["louie.test"] + blocks["ws.louie.test"] + blocks["admin.test"]
     assert "proxy_read_timeout 3600s;" in blocks["ws.louie.test"]
+
+
+def test_the_headers_snippet_sends_hsts_only_with_tls():
+    with_tls = render("nginx/louieops-headers.conf.j2", tls=True, nginx_hsts_max_age=63072000)
+    assert 'add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;' in with_tls
+    assert 'add_header X-Content-Type-Options "nosniff" always;' in with_tls
+    plain = render("nginx/louieops-headers.conf.j2", tls=False, nginx_hsts_max_age=63072000)
+    assert "Strict-Transport-Security" not in plain and "nosniff" in plain
+
+
+def locations(block: str) -> dict[str, str]:
+    """Each `location X {...}` of a server block by X (locations here do not nest)."""
+    return {m.group(1): m.group(2) for m in re.finditer(r"location ([^{]+?) \{(.*?)\n\t\}", block, re.S)}
+
+
+def test_maintenance_mode_closes_the_public_locations_but_not_health_admin_or_acme():
+    maintenance = layout.MAINTENANCE_MODE_DIR
+    blocks = server_blocks(site(True, "https"))
+    api = locations(blocks["api.louie.test"])
+    assert f"include {maintenance}/json*.conf;" in api["/"]
+    for open_location in ("= /health", "^~ /admin/", "^~ /.well-known/acme-challenge/"):
+        assert maintenance not in api[open_location], open_location
+    assert "limit_req zone=api" in api["^~ /admin/"]
+    assert f"include {maintenance}/json*.conf;" in locations(blocks["ws.louie.test"])["/"]
+    assert f"include {maintenance}/html*.conf;" in locations(blocks["louie.test"])["/"]
+    assert maintenance not in blocks["admin.test"]
 
 
 def test_port_80_site_redirects_when_tls_is_on_and_proxies_when_it_is_off():
