@@ -410,6 +410,10 @@ uptimerobot_monitors = [
 uptimerobot_maintenance_windows = [
     {"name": "Monthly maintenance", "schedule": "0 5 1 * *", "duration_minutes": 60},
 ]
+# Time zone of your UptimeRobot account (its settings page): the windows' times are read in it.
+uptimerobot_timezone = "UTC"
+# Minutes of the UptimeRobot window `louieops maintenance on` opens without --until (`off` closes it earlier).
+uptimerobot_maintenance_mode_minutes = 60
 # Public status page showing the monitors (seed §7 "Update status page"); None keeps no page. monitors
 # (names) defaults to all of the above; {domain_*} placeholders in name and homepage_link are filled in.
 # Post incident updates on it with `louieops statuspage` (README).

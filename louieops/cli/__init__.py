@@ -5,6 +5,7 @@
     louieops killswitch TARGET --reason WHY   stop a feature at once (alerts P2); --enable lifts it
     louieops rollback INVENTORY [RELEASE]     roll the app back through pyinfra (same health gate as on the server)
     louieops statuspage post|update|resolve|list   incident announcements on the public status page
+    louieops maintenance on|off|status        planned work: 503 page, UptimeRobot window, announcement
     louieops plan INVENTORY [--report FILE]   what a deploy would change: exit 0 none, 2 some, 1 error (CI)
     louieops apply INVENTORY [--report FILE]  deploy: exit 0 only when every host converged
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import admin, deploy, restore, rollback, statuspage
+from . import admin, deploy, maintenance, restore, rollback, statuspage
 
 
 def _admin_options(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +74,7 @@ def parser() -> argparse.ArgumentParser:
     restore_db.add_argument("--force", action="store_true", help="restore the whole cluster in place")
     restore_db.add_argument("--yes", action="store_true", help="do not ask")
     statuspage.register(commands)
+    maintenance.register(commands)
     for name, text in (("plan", "what a deploy would change (exit 0 none, 2 some, 1 error)"), ("apply", "deploy")):
         step = commands.add_parser(name, help=text)
         step.add_argument("inventory", help="the pyinfra inventory, e.g. inventory/production.py")
@@ -96,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         if args.command == "statuspage":
             return statuspage.run(args)
+        if args.command == "maintenance":
+            return maintenance.run(args)
         if args.command in ("plan", "apply"):
             return deploy.run(args.command, args.inventory, args.report, args.verbose)
         return _admin(args)

@@ -246,6 +246,8 @@ class Settings:
     uptimerobot_alert_contacts: dict[str, AlertContact]
     uptimerobot_monitors: list[UptimeMonitor]
     uptimerobot_maintenance_windows: list[MaintenanceWindow]
+    uptimerobot_timezone: str
+    uptimerobot_maintenance_mode_minutes: int
     uptimerobot_status_page: StatusPage | None
     # --- Sentry
     sentry_api_url: str

@@ -1,10 +1,11 @@
 """Helpers the e2e modules share: root commands on the server, polling, one task re-run with setting overrides,
 the health check and the Slack posts it caused, HTTPS to the server's own address with the certificate
-checked against pebble's root, and a /health poller for measuring gaps."""
+checked against pebble's root, a /health poller for measuring gaps, and the operator's commands on the controller."""
 
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import threading
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import urllib3
+
+from tests.e2e.conftest import REPO_ROOT
 
 
 class ServerOnly:
@@ -173,3 +176,19 @@ class HealthPoller:
                 runs += 1
             failing = answer[1] != 200
         return runs
+
+
+def controller(deployed, pebble_root: str, line: str) -> subprocess.CompletedProcess:
+    """A controller command as the operator types it, with the environment the runbook says to export."""
+    s = deployed.settings
+    env = {
+        **os.environ,
+        **deployed.env,
+        "LOUIE_API_URL": f"https://{s.domain_api}",
+        "LOUIE_API_RESOLVE": f"{s.domain_api}:{deployed.address}",
+        "REQUESTS_CA_BUNDLE": pebble_root,
+        "INVENTORY": str(deployed.testbed.inventory_path),
+        "PATH": f"{REPO_ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+        "PYTHONPATH": str(REPO_ROOT),  # this checkout's louieops, also when the venv is another checkout's
+    }
+    return subprocess.run(["bash", "-c", line], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
 
 import pytest
 
-from tests.e2e.conftest import REPO_ROOT
-from tests.e2e.helpers import root, wait_for
+from tests.e2e.helpers import controller, root, wait_for
 from tests.runbook import runbook_commands
 
 pytestmark = [
@@ -64,22 +62,6 @@ def test_a_reading_command_works_and_alerts_nobody(with_a_backup, line):
 def test_an_interactive_command_starts_and_keeps_running(deployed, line):
     done = root(deployed, f"TERM=xterm timeout 4 script -qec {shlex.quote(line)} /dev/null", check=False)
     assert done.returncode == 124, f"{line} ended by itself (exit {done.returncode}): {done.stdout[-500:]}"
-
-
-def controller(deployed, pebble_root: str, line: str) -> subprocess.CompletedProcess:
-    """A controller command as the operator types it, with the environment the runbook says to export."""
-    s = deployed.settings
-    env = {
-        **os.environ,
-        **deployed.env,
-        "LOUIE_API_URL": f"https://{s.domain_api}",
-        "LOUIE_API_RESOLVE": f"{s.domain_api}:{deployed.address}",
-        "REQUESTS_CA_BUNDLE": pebble_root,
-        "INVENTORY": str(deployed.testbed.inventory_path),
-        "PATH": f"{REPO_ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
-        "PYTHONPATH": str(REPO_ROOT),  # this checkout's louieops, also when the venv is another checkout's
-    }
-    return subprocess.run(["bash", "-c", line], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")

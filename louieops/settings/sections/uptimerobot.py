@@ -26,6 +26,7 @@ from ..rules import (
     string,
     url,
 )
+from .base import timezone
 
 HEADING = "UptimeRobot"
 
@@ -143,6 +144,8 @@ RULES = {
     "uptimerobot_alert_contacts": mapping_of(identifier, _contact),
     "uptimerobot_monitors": list_of(_monitor),
     "uptimerobot_maintenance_windows": list_of(_WINDOW),
+    "uptimerobot_timezone": timezone,
+    "uptimerobot_maintenance_mode_minutes": integer(1, 1440),
     "uptimerobot_status_page": optional(_STATUS_PAGE),
 }
 
