@@ -68,9 +68,7 @@ def louieops(deployed, pebble_root, arguments: str):
     return done
 
 
-def test_the_page_is_up_while_health_and_the_admin_api_answer_and_a_deploy_keeps_it(
-    deployed, pebble_root, maintenance
-):
+def test_the_page_is_up_while_health_and_the_admin_api_answer_and_a_deploy_keeps_it(deployed, pebble_root, maintenance):
     s = deployed.settings
     until = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)).replace(microsecond=0)
     with HealthPoller(https_pool(deployed, pebble_root, s.domain_api), s.domain_api) as poller:
