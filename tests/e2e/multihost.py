@@ -148,3 +148,27 @@ class LbPoller:
 
     def hosts(self, since: float = 0.0) -> set[str]:
         return {a[2] for a in self.since(since) if a[1] == 200}
+
+
+# --- releases on the app hosts ------------------------------------------------------------------------
+
+
+def release_list(cluster, member: str) -> dict:
+    return json.loads(cluster.root(member, "louie-release list --json").stdout)
+
+
+def live_commit(cluster, member: str) -> str:
+    listing = release_list(cluster, member)
+    return next(r["commit"] for r in listing["releases"] if r["id"] == listing["live"])
+
+
+def app_source(marker: str, healthy: bool = True) -> dict[str, str]:
+    """The reference app with a marker in it (a new commit), answering /health unhealthy when not ``healthy``."""
+    source = (REPO_ROOT / "files" / "app" / "server.js").read_text()
+    if not healthy:
+        broken = source.replace(
+            "return sendJson(res, 200, { status: 'healthy',", "return sendJson(res, 503, { status: 'unhealthy',"
+        )
+        assert broken != source
+        source = broken
+    return {"backend/server.js": source + f"// {marker}\n"}

@@ -2,13 +2,15 @@
 address, reaching each other through the controller, deployed together from one inventory (roles from its
 groups). The deploy is lean per role, the API is served through the lb from both app hosts, the app reaches
 PostgreSQL over verified TLS, the database refuses every host but the app hosts, and stopping one app host's pm2
-loses no request. The standby, the promotion and the rolling releases are in test_multihost_standby.py."""
+loses no request, and a release rolls out one app host at a time without a failed request. The standby, the
+promotion and a release that fails its gate on several servers are in test_multihost_standby.py."""
 
 from __future__ import annotations
 
 import json
 import os
 import shlex
+import sys
 import time
 import uuid
 
@@ -16,7 +18,7 @@ import pytest
 
 from louieops.testbed.cluster import MEMBERS
 from tests.e2e.helpers import wait_for
-from tests.e2e.multihost import LbPoller, deployed_cluster
+from tests.e2e.multihost import LbPoller, app_source, deployed_cluster, live_commit, release_list
 
 pytestmark = [
     pytest.mark.e2e,
@@ -199,3 +201,24 @@ def test_the_lb_rate_limits_the_api(cluster):
     with ThreadPoolExecutor(max_workers=20) as pool:
         statuses = list(pool.map(lambda _: cluster.request("GET", "/api/claude/status")[0], range(60)))
     assert statuses.count(429) > 0 and statuses.count(200) >= 10, statuses
+
+
+def test_a_good_release_rolls_out_one_app_host_at_a_time_without_a_failed_request_through_the_lb(cluster):
+    """The release story on several servers in `make test` (the failing release, too, is in the nightly
+    test_multihost_standby.py): each app host is taken out of the lb, gated, switched and put back in turn."""
+    repo = cluster.cluster["lb"].app_repo
+    commit = repo.commit("a new release", app_source(uuid.uuid4().hex))
+    with LbPoller(cluster, interval=0.05) as poller:
+        run = cluster.deploy("-y")
+    assert run.returncode == 0, run.explain()
+    assert [live_commit(cluster, m) for m in ("app1", "app2")] == [commit, commit]
+    built = sorted(
+        (r["created"], member)
+        for member in ("app1", "app2")
+        for r in release_list(cluster, member)["releases"]
+        if r["commit"] == commit
+    )
+    first, second = (time.mktime(time.strptime(created, "%Y-%m-%dT%H:%M:%SZ")) for created, _ in built)
+    assert second - first >= 15, built  # serial: the second host only after the first passed and rejoined
+    assert len(poller.answers) > 100 and poller.failures == [], poller.failures[:10]
+    print(f"\nrolling release through the lb: {len(poller.answers)} requests, 0 failed", file=sys.stderr)

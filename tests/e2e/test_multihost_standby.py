@@ -8,7 +8,6 @@ which runs the four-server test_multihost.py. Deselected from `make test` by the
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import time
@@ -19,7 +18,7 @@ import pytest
 from louieops.testbed.cluster import MEMBERS
 from tests.e2e.conftest import REPO_ROOT
 from tests.e2e.helpers import wait_for
-from tests.e2e.multihost import LbPoller, deployed_cluster, run_deploy
+from tests.e2e.multihost import LbPoller, app_source, deployed_cluster, live_commit, release_list, run_deploy
 from tests.runbook import runbook_commands
 
 pytestmark = [
@@ -76,27 +75,6 @@ def test_the_runbooks_replication_commands_work_as_written(cluster, kind, member
         assert done.returncode == 0, f"{line}\n{done.stdout}{done.stderr}"
     if kind == "primary":
         assert "streaming" in cluster.root("db", runbook("primary")[0]).stdout
-
-
-def release_list(cluster, member: str) -> dict:
-    return json.loads(cluster.root(member, "louie-release list --json").stdout)
-
-
-def live_commit(cluster, member: str) -> str:
-    listing = release_list(cluster, member)
-    return next(r["commit"] for r in listing["releases"] if r["id"] == listing["live"])
-
-
-def app_source(marker: str, healthy: bool = True) -> dict[str, str]:
-    """The reference app with a marker in it (a new commit), answering /health unhealthy when not ``healthy``."""
-    source = (REPO_ROOT / "files" / "app" / "server.js").read_text()
-    if not healthy:
-        broken = source.replace(
-            "return sendJson(res, 200, { status: 'healthy',", "return sendJson(res, 503, { status: 'unhealthy',"
-        )
-        assert broken != source
-        source = broken
-    return {"backend/server.js": source + f"// {marker}\n"}
 
 
 def test_a_release_rolls_out_one_app_host_at_a_time_without_a_failed_request(cluster):
