@@ -32,6 +32,8 @@ ALERTS_SECRETS = f"{CONFIG_DIR}/alerts-secrets.json"
 HEALTH_CONFIG = f"{CONFIG_DIR}/health.json"
 MAINTENANCE_CONFIG = f"{CONFIG_DIR}/maintenance.json"
 STATUS_CONFIG = f"{CONFIG_DIR}/status.json"
+#: Which log files `louie-logs` reads on this host (the ones of its roles).
+LOGS_CONFIG = f"{CONFIG_DIR}/logs.json"
 RELEASE_CONFIG = f"{CONFIG_DIR}/release.json"
 BACKUP_CONFIG = f"{CONFIG_DIR}/backup.conf"
 BACKUP_S3_CREDENTIALS = f"{CONFIG_DIR}/backup-s3-credentials"
@@ -73,6 +75,8 @@ KPIS_LIBRARY = "louieops_kpis.py"
 SENDMAIL = "/usr/sbin/sendmail"
 STATUS_COMMAND = "/usr/local/bin/louie-status"
 RELEASE_COMMAND = "/usr/local/bin/louie-release"
+#: This host's logs in one stream (files/scripts/louie-logs); `louieops logs` runs it on every host of a role.
+LOGS_COMMAND = "/usr/local/bin/louie-logs"
 #: nginx's 503 page for planned work (files/scripts/louie-maintenance-mode), on the host serving the public names.
 MAINTENANCE_MODE_COMMAND = "/usr/local/bin/louie-maintenance-mode"
 #: Where it writes the snippets the closed locations include (the deploy makes the directory, never its files).
@@ -100,9 +104,8 @@ PITR_CRON = "/etc/cron.d/louieops-pitr"
 
 ACME_WEBROOT = "/var/www/letsencrypt"
 
-# --- logs the security monitoring reads (nginx writes them: templates/nginx/) ---------------------------
+# --- logs the security monitoring reads (nginx writes them: templates/nginx/; the access log above) ------
 
-NGINX_ACCESS_LOG = "/var/log/nginx/access.log"
 #: limit_req rejections ("limiting requests, excess: ... client: <ip>") land here.
 NGINX_ERROR_LOG = "/var/log/nginx/error.log"
 #: One line per successful admin-dashboard login (templates/nginx/louieops-admin-logins.conf.j2).

@@ -229,6 +229,16 @@ def status_config(s: Settings, placement: Placement = SINGLE) -> dict:
     }
 
 
+def logs_config(s: Settings, placement: Placement = SINGLE) -> dict:
+    """/etc/louieops/logs.json: the log files `louie-logs` reads here (the journal is read on every host)."""
+    files: dict[str, list[str]] = {}
+    if placement.has(topology.APP):
+        files["app"] = [f"{s.app_log_dir}/out.log", f"{s.app_log_dir}/error.log"]  # templates/app/ecosystem
+    if placement.nginx_here:
+        files["nginx"] = [layout.NGINX_ACCESS_LOG, layout.NGINX_ERROR_LOG]
+    return {"files": files}
+
+
 def status_services(s: Settings, placement: Placement = SINGLE) -> list[str]:
     """The units `louie-status` reports on (the ones of this host's roles)."""
     units = [

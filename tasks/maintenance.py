@@ -20,9 +20,11 @@ Secret read (optional): UPTIMEROBOT_READ_API_KEY, a read-only UptimeRobot key fo
   security_admin_address_days (files/scripts/admin-logins, reading nginx's log of admin logins);
 - {scripts_dir}/status, linked as /usr/local/bin/louie-status: one screen of services, pm2, disk,
   memory, certificates, backup, health, alerts, log shipping and fail2ban;
+- {scripts_dir}/louie-logs, linked as /usr/local/bin/louie-logs: the app's, nginx's and the journal's lines in
+  one stream (--since, --grep, --follow), which `louieops logs` runs on every host of a role;
 - louieops-audit.path/.service: each change of the app's feature toggles and killswitches (the app's audit
   log) is sent as an alert, as soon as it is written.
-Their configs (/etc/louieops/maintenance.json, status.json) come from louieops/server_scripts.py.
+Their configs (/etc/louieops/maintenance.json, status.json, logs.json) come from louieops/server_scripts.py.
 With several servers each host gets the jobs of its roles: the app's log, npm and audit jobs where the app runs,
 the exposure scan and the certificate report on the lb, and the app-login jail only where the app runs behind
 its own nginx (a ban acts on the host's own firewall, which clients of an app host behind an lb never reach).
@@ -40,6 +42,7 @@ from louieops.placement import Placement
 from louieops.resources import put_file, put_template
 from louieops.server_scripts import (
     admin_logins_config,
+    logs_config,
     maintenance_config,
     put_config,
     status_config,
@@ -89,6 +92,7 @@ def install_maintenance_jobs():
     if where.nginx_here:  # it watches nginx's log of admin logins
         _admin_logins(s)
     _status(s, where)
+    _logs(s, where)
 
 
 def _fail2ban(s: Settings, where: Placement) -> None:
@@ -208,3 +212,10 @@ def _status(s: Settings, where: Placement) -> None:
     put_file("scripts/status", script, mode="0755")
     put_config(layout.STATUS_CONFIG, status_config(s, where))
     files.link(name=f"Link {layout.STATUS_COMMAND}", path=layout.STATUS_COMMAND, target=script)
+
+
+def _logs(s: Settings, where: Placement) -> None:
+    script = layout.script(s, "louie-logs")
+    put_file("scripts/louie-logs", script, mode="0755")
+    put_config(layout.LOGS_CONFIG, logs_config(s, where))
+    files.link(name=f"Link {layout.LOGS_COMMAND}", path=layout.LOGS_COMMAND, target=script)
