@@ -1,4 +1,5 @@
-"""The repository's templates/ and files/ folders, and the two ways the tasks upload from them.
+"""The repository's templates/ and files/ folders, the two ways the tasks upload from them, and the server
+scripts as modules for the controller.
 
 Every uploaded file carries the "managed by" header: templates render it from ``managed``, static files
 under files/ have it written in (a test checks both).
@@ -6,6 +7,9 @@ under files/ have it written in (a test checks both).
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
+import sys
 from pathlib import Path
 
 from pyinfra.operations import files
@@ -58,3 +62,18 @@ def _existing(path: Path) -> str:
     if not path.exists():
         raise FileNotFoundError(f"missing resource {path.relative_to(REPO_ROOT)}")
     return str(path)
+
+
+def server_script(name: str):
+    """files/scripts/<name> as a module, so the controller checks input by the server's own rules before it
+    connects (the scripts are standard library only; no bytecode is written into files/)."""
+    path = FILES / "scripts" / name
+    loader = importlib.machinery.SourceFileLoader(name.replace("-", "_"), str(path))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    module = importlib.util.module_from_spec(spec)
+    previous, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = previous
+    return module

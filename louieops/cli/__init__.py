@@ -4,6 +4,7 @@
     louieops toggle FEATURE on|off            switch a feature (alerts P3 on the server)
     louieops killswitch TARGET --reason WHY   stop a feature at once (alerts P2); --enable lifts it
     louieops rollback INVENTORY [RELEASE]     roll the app back through pyinfra (same health gate as on the server)
+    louieops releases|details|logs INVENTORY  what every host says: releases, status screen, logs (through pyinfra)
     louieops statuspage post|update|resolve|list   incident announcements on the public status page
     louieops maintenance on|off|status        planned work: 503 page, UptimeRobot window, announcement
     louieops plan INVENTORY [--report FILE]   what a deploy would change: exit 0 none, 2 some, 1 error (CI)
@@ -18,7 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import admin, deploy, maintenance, restore, rollback, statuspage
+from . import admin, deploy, logs, maintenance, restore, rollback, statuspage
 
 
 def _admin_options(parser: argparse.ArgumentParser) -> None:
@@ -61,6 +62,15 @@ def parser() -> argparse.ArgumentParser:
         view = commands.add_parser(name, help=text)
         view.add_argument("inventory", help="the pyinfra inventory, e.g. inventory/production.py")
         view.add_argument("--host", help="only this host of the inventory")
+    log = commands.add_parser("logs", help="every host's app, nginx and system logs (louie-logs), through pyinfra")
+    log.add_argument("inventory", help="the pyinfra inventory, e.g. inventory/production.py")
+    log.add_argument("--role", choices=logs.ROLES, help="only the hosts of this role (default: every host)")
+    log.add_argument("--host", help="only this host of the inventory")
+    log.add_argument("--source", action="append", choices=("app", "nginx", "system"), help="default: all three")
+    log.add_argument("--since", help="from this moment: 2026-12-06T18:00:00+00:00, or 30m, 2h, 1d ago")
+    log.add_argument("--grep", help="only lines matching this regular expression")
+    log.add_argument("--lines", type=int, default=200, help="the newest N lines of each host (default 200)")
+    log.add_argument("--follow", "-f", action="store_true", help="then print new lines until interrupted")
     restore_db = commands.add_parser(
         "restore-db", help="restore the database to a point in time on its host (backup_pitr), through pyinfra"
     )
@@ -92,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
             return rollback.releases(args.inventory, args.host)
         if args.command == "details":
             return rollback.details(args.inventory, args.host)
+        if args.command == "logs":
+            return logs.run(
+                args.inventory, args.role, args.host, args.source, args.since, args.grep, args.lines, args.follow
+            )
         if args.command == "restore-db":
             return restore.run(
                 args.inventory, args.host, args.to, args.latest, args.into, args.force, args.yes, args.range

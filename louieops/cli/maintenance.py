@@ -28,7 +28,7 @@ import sys
 import types
 import zoneinfo
 
-from .. import layout, secrets
+from .. import layout, resources, secrets
 from ..clients import uptimerobot
 from ..clients.http import ApiError
 from ..clients.plan import Action, PlanError, Settle, match_by_name, write_with_relist
@@ -99,18 +99,13 @@ def checked_message(text: str) -> str:
 
 
 def checked_until(text: str | None, now: datetime.datetime) -> datetime.datetime | None:
-    """The same rule as the server's louie-maintenance-mode, checked here before anything is opened."""
+    """--until by the server's own rule (louie-maintenance-mode), checked here before anything is opened."""
     if text is None:
         return None
     try:
-        until = datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise MaintenanceError(f"--until {text!r}: expected a time such as 2026-12-06T18:00:00+00:00", 2) from None
-    if until.tzinfo is None:
-        raise MaintenanceError(f"--until {text!r} has no UTC offset: add one, e.g. {text.strip()}+00:00", 2)
-    if until <= now:
-        raise MaintenanceError(f"--until {text!r} is not in the future (now: {now.isoformat(timespec='seconds')})", 2)
-    return until.astimezone(datetime.UTC)
+        return resources.server_script("louie-maintenance-mode").parse_until(text, now)
+    except ValueError as exc:
+        raise MaintenanceError(str(exc), 2) from None
 
 
 def _settings(inventory: str, host: str | None) -> Settings:

@@ -25,9 +25,23 @@ def groups(inventory: str) -> set[str]:
     return {name for name in runpy.run_path(inventory) if not name.startswith("_")}
 
 
+def hosts(inventory: str) -> list[str]:
+    """The inventory's host names, in order (an entry is a name or a (name, data) pair)."""
+    if not Path(inventory).is_file():
+        raise AdminError(f"inventory {inventory} does not exist", 2)
+    names = []
+    for name, value in runpy.run_path(inventory).items():
+        if isinstance(value, list) and not name.startswith("_"):
+            names += [entry[0] if isinstance(entry, tuple) else entry for entry in value]
+    return list(dict.fromkeys(names))
+
+
 def limit(inventory: str, group: str | None, host: str | None = None) -> list[str]:
     """pyinfra's --limit: the chosen host, else ``group`` where the inventory has it (one server: all)."""
     if host:
+        known = hosts(inventory)
+        if host not in known:
+            raise AdminError(f"inventory {inventory} has no host {host!r} (its hosts: {', '.join(known)})", 2)
         return ["--limit", host]
     return ["--limit", group] if group and group in groups(inventory) else []
 

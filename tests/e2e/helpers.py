@@ -178,10 +178,10 @@ class HealthPoller:
         return runs
 
 
-def controller(deployed, pebble_root: str, line: str) -> subprocess.CompletedProcess:
-    """A controller command as the operator types it, with the environment the runbook says to export."""
+def controller_env(deployed, pebble_root: str) -> dict[str, str]:
+    """The environment the runbook tells an operator to export on the controller."""
     s = deployed.settings
-    env = {
+    return {
         **os.environ,
         **deployed.env,
         "LOUIE_API_URL": f"https://{s.domain_api}",
@@ -191,4 +191,9 @@ def controller(deployed, pebble_root: str, line: str) -> subprocess.CompletedPro
         "PATH": f"{REPO_ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
         "PYTHONPATH": str(REPO_ROOT),  # this checkout's louieops, also when the venv is another checkout's
     }
+
+
+def controller(deployed, pebble_root: str, line: str) -> subprocess.CompletedProcess:
+    """A controller command as the operator types it, with the environment the runbook says to export."""
+    env = controller_env(deployed, pebble_root)
     return subprocess.run(["bash", "-c", line], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)

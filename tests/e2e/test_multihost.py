@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import sys
 import time
@@ -195,12 +196,30 @@ def test_a_clients_websockets_stay_on_one_app_host(cluster):
             ws.close()
 
 
-def test_the_lb_rate_limits_the_api(cluster):
+def test_the_lb_rate_limits_the_api_and_bans_a_client_that_keeps_exceeding_it(cluster):
+    """More 429s than fail2ban_rate_limit_maxretry (30) ban the client on the lb; the test unbans it again so
+    the tests after it (run in this module's order) still reach the lb."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        statuses = list(pool.map(lambda _: cluster.request("GET", "/api/claude/status")[0], range(60)))
-    assert statuses.count(429) > 0 and statuses.count(200) >= 10, statuses
+    def status(_) -> int:
+        try:
+            return cluster.request("GET", "/api/claude/status")[0]
+        except Exception:  # noqa: BLE001 - once banned, the lb refuses the connection: counted as 0
+            return 0
+
+    jail = "louieops-rate-limit"
+    try:
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            statuses = list(pool.map(status, range(120)))
+        assert statuses.count(429) > 0 and statuses.count(200) >= 10, statuses
+        wait_for(
+            lambda: re.search(r"Currently banned:\s+1\b", cluster.root("lb", f"fail2ban-client status {jail}").stdout),
+            60,
+            f"the lb's {jail} jail to ban the client",
+        )
+    finally:
+        cluster.root("lb", "fail2ban-client unban --all", check=False)
+    assert cluster.request("GET", "/health")[0] == 200
 
 
 def test_a_good_release_rolls_out_one_app_host_at_a_time_without_a_failed_request_through_the_lb(cluster):

@@ -257,7 +257,7 @@ def test_the_controllers_restore_runs_on_the_db_host_with_the_servers_own_comman
     restore_db = ["sudo", "/usr/local/bin/louie-restore-db", "--to", "2026-12-05 10:31:00+00"]
     assert shlex.split(" ".join(line[-4:])) == restore_db
     assert "--limit" not in restore.command(str(single), None, ["--range"])
-    assert restore.command(str(several), "10.0.0.5", ["--latest"])[2:4] == ["--limit", "10.0.0.5"]
+    assert restore.command(str(several), "10.0.0.2", ["--latest"])[2:4] == ["--limit", "10.0.0.2"]
     assert restore.server_arguments(None, True, "copy", True) == ["--latest", "--into", "copy", "--force"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pyinfra.api import Config, State
 from pyinfra.api.operation import OperationMeta
 
@@ -88,8 +89,11 @@ def test_the_controllers_views_run_the_servers_own_commands_on_the_right_hosts(m
     ran = []
     monkeypatch.setattr(remote, "run", lambda line: ran.append(line) or 0)
     rollback.releases(several, None)
-    rollback.details(several, "10.0.0.5")
+    rollback.details(several, "203.0.113.12")
     rollback.releases(single, None)
     assert ran[0][2:4] == ["--limit", "app"] and ran[0][-3:] == ["sudo", layout.RELEASE_COMMAND, "list"]
-    assert ran[1][2:4] == ["--limit", "10.0.0.5"] and ran[1][-2:] == ["sudo", layout.STATUS_COMMAND]
+    assert ran[1][2:4] == ["--limit", "203.0.113.12"] and ran[1][-2:] == ["sudo", layout.STATUS_COMMAND]
     assert "--limit" not in ran[2]
+    with pytest.raises(remote.AdminError, match=r"has no host '10.0.0.5' \(its hosts: 203.0.113.10, "):
+        rollback.details(several, "10.0.0.5")  # a host the inventory does not have: one line, nothing run
+    assert len(ran) == 3
