@@ -37,6 +37,8 @@ LOGS_CONFIG = f"{CONFIG_DIR}/logs.json"
 RELEASE_CONFIG = f"{CONFIG_DIR}/release.json"
 BACKUP_CONFIG = f"{CONFIG_DIR}/backup.conf"
 BACKUP_S3_CREDENTIALS = f"{CONFIG_DIR}/backup-s3-credentials"
+# LOUIE_BACKUP_PASSPHRASE for the uploads and log archives sent to S3 (0600, the backup user)
+BACKUP_PASSPHRASE = f"{CONFIG_DIR}/backup-passphrase"
 #: pgBackRest's configuration: the S3 repository, its keys and cipher passphrase (postgres 0600).
 PITR_CONFIG = "/etc/pgbackrest/pgbackrest.conf"
 #: The point-in-time restore's settings (the database, its owner, the port a restored copy starts on).

@@ -17,9 +17,9 @@ SECRETS = {
     "SENTRY_DSN": "DSN the app reports errors to and the scheduled jobs check in with (optional; empty disables both)",
     "AWS_ACCESS_KEY_ID": "S3 access key for backups (required when backup_s3_bucket is set)",
     "AWS_SECRET_ACCESS_KEY": "S3 secret key for backups (required when backup_s3_bucket is set)",
-    "LOUIE_BACKUP_PASSPHRASE": "passphrase that encrypts the database's point-in-time repository (pgBackRest) "
-    "before it leaves the server (required when backup_pitr is on). Keep a copy off the server: without it "
-    "the repository cannot be read",
+    "LOUIE_BACKUP_PASSPHRASE": "passphrase that encrypts the uploads and log archives and the database's "
+    "point-in-time repository (pgBackRest) before they leave the server (required when backup_s3_bucket is "
+    "set). Keep a copy off the server: without it those backups cannot be read",
     "SLACK_WEBHOOK_CRITICAL": "Slack incoming-webhook URL of #alerts-critical (see alert_slack_webhooks)",
     "SLACK_WEBHOOK_HIGH": "Slack incoming-webhook URL of #alerts-high",
     "SLACK_WEBHOOK_GENERAL": "Slack incoming-webhook URL of #alerts-general",

@@ -6,7 +6,8 @@ Settings read: backup_dir, backup_user, backup_db_schedule, backup_uploads_sched
 backup_verify_schedule, backup_restore_drill_schedule, backup_local_retention_days, backup_s3_bucket,
 backup_s3_endpoint_url, backup_s3_region, backup_s3_retention_days, app_name, app_user, app_uploads_dir,
 app_log_dir, scripts_dir, postgresql_database, alert_group, cluster_name.
-Secrets read (only when backup_s3_bucket is set): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY.
+Secrets read (only when backup_s3_bucket is set): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+LOUIE_BACKUP_PASSPHRASE (the uploads and log archives are encrypted with it before they leave the server).
 
 On the server:
 - the backup user (system user, no login shell), in the groups that can read the uploads (the app
@@ -18,7 +19,8 @@ On the server:
   read the backups); the directory is owned by the backup user, 0755;
 - {scripts_dir}/backup-db, backup-files, backup-s3, backup-verify, restore-db, restore-files, restore-drill
   (+ backup-lib.sh);
-- /etc/louieops/backup.conf (0644, no secrets) and /etc/louieops/backup-s3-credentials (0600, backup user);
+- /etc/louieops/backup.conf (0644, no secrets), /etc/louieops/backup-s3-credentials and
+  /etc/louieops/backup-passphrase (0600, backup user);
 - /etc/cron.d/louieops-backup.
 On the controller (boto3): the bucket and its lifecycle rules (created when missing).
 
@@ -120,8 +122,17 @@ def install_backups():
             group=s.backup_user,
             mode="0600",
         )
+        files.put(
+            name=f"Upload {layout.BACKUP_PASSPHRASE}",
+            src=StringIO(passphrase_file_content()),
+            dest=layout.BACKUP_PASSPHRASE,
+            user=s.backup_user,
+            group=s.backup_user,
+            mode="0600",
+        )
     else:
-        files.file(name=f"Remove {credentials}", path=credentials, present=False)
+        for path in (credentials, layout.BACKUP_PASSPHRASE):
+            files.file(name=f"Remove {path}", path=path, present=False)
     put_template(
         "backup/louieops-backup.j2",
         layout.BACKUP_CRON,
@@ -172,6 +183,15 @@ def credentials_file_content() -> str:
     return f"[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n"
 
 
+def passphrase_file_content() -> str:
+    """LOUIE_BACKUP_PASSPHRASE, which encrypts the uploads and log archives before they go to S3 (openssl reads
+    the file's first line)."""
+    passphrase = secrets.require("LOUIE_BACKUP_PASSPHRASE")
+    if any(c in passphrase for c in "\r\n"):
+        raise ValueError("LOUIE_BACKUP_PASSPHRASE contains a line break")
+    return passphrase + "\n"
+
+
 def s3_scopes(s: Settings, where: Placement, host_name: str) -> dict:
     """Where in the bucket each kind of backup of this host goes, below <kind>/ ("" with one server)."""
     if where.single_server:
@@ -198,6 +218,7 @@ def conf_variables(s: Settings, where: Placement = placement.SINGLE, host_name: 
         "backup_s3_endpoint_url": s.backup_s3_endpoint_url,
         "backup_s3_region": s.backup_s3_region,
         "s3_credentials_file": layout.BACKUP_S3_CREDENTIALS,
+        "passphrase_file": layout.BACKUP_PASSPHRASE,
         "status_dir": layout.BACKUP_STATUS_DIR,
         "max_age_minutes": max_age_minutes(s),
     }

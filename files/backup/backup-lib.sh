@@ -62,6 +62,21 @@ lock() {
     flock --nonblock 9 || fail "another run still holds the lock on $1; this run was skipped"
 }
 
+# The uploads and log archives are encrypted before they leave the server: aes-256-cbc (the cipher of the
+# database's pgBackRest repository), its key derived by PBKDF2 from LOUIE_BACKUP_PASSPHRASE, which the deploy
+# keeps in BACKUP_PASSPHRASE_FILE (0600, the backup user). Such an archive's name ends in $ENCRYPTED; by hand:
+#   openssl enc -d -aes-256-cbc -pbkdf2 -iter 600000 -md sha256 -pass file:PASSFILE -in X.tar.zst.enc | zstd -d | tar -t
+# shellcheck disable=SC2034 # read by the scripts that source this file
+ENCRYPTED=.enc
+CIPHER=(-aes-256-cbc -pbkdf2 -iter 600000 -md sha256)
+passphrase_file() {
+    if [ -z "${BACKUP_PASSPHRASE_FILE:-}" ] || [ ! -r "$BACKUP_PASSPHRASE_FILE" ]; then
+        fail "cannot read the passphrase file BACKUP_PASSPHRASE_FILE (${BACKUP_PASSPHRASE_FILE:-unset in $BACKUP_CONF}): run the deploy with LOUIE_BACKUP_PASSPHRASE exported"
+    fi
+}
+encrypt() { openssl enc -e "${CIPHER[@]}" -salt -pass "file:$BACKUP_PASSPHRASE_FILE" -in "$1" -out "$2"; }
+decrypt() { openssl enc -d "${CIPHER[@]}" -pass "file:$BACKUP_PASSPHRASE_FILE" -in "$1"; }
+
 # checksum_file FILE NAME: write the sha256 of FILE, in sha256sum format under NAME, to
 # .NAME.sha256.partial next to FILE; print the hash. publish_checksum FILE NAME renames it into place.
 checksum_file() {

@@ -271,6 +271,26 @@ def test_freshness_check_passes_after_fresh_backups(deployed, good_backup):
     as_backup_user(deployed, f"{s.scripts_dir}/backup-verify")
 
 
+def test_the_uploads_and_log_archives_in_s3_are_encrypted_on_the_server(deployed):
+    """Read raw from the bucket: openssl's salted header, no zstd frame, not the directory's name that every
+    tar header in the archive starts with; with the deploy's passphrase they decrypt to the archive
+    (tests/integration/test_backup_files_encrypted.py has the restore and the failures)."""
+    s = deployed.settings
+    for kind, source in (("uploads", s.app_uploads_dir), ("logs", s.app_log_dir)):
+        top = os.path.basename(source).encode() + b"/"
+        as_backup_user(deployed, f"{s.scripts_dir}/backup-files {kind}")
+        key = max(k for k in s3_objects(deployed, f"{kind}/") if k.endswith(".tar.zst.enc"))
+        raw = s3_client(deployed).get_object(Bucket=s.backup_s3_bucket, Key=key)["Body"].read()
+        assert raw.startswith(b"Salted__") and bytes.fromhex("28b52ffd") not in raw[:64], key
+        assert top not in raw, key
+        listing = subprocess.run(
+            "openssl enc -d -aes-256-cbc -pbkdf2 -iter 600000 -md sha256 -pass env:PASSPHRASE | zstd -d | tar -t",
+            shell=True, input=raw, capture_output=True, timeout=60,
+            env={**os.environ, "PASSPHRASE": deployed.env["LOUIE_BACKUP_PASSPHRASE"]},
+        )  # fmt: skip
+        assert listing.returncode == 0 and listing.stdout.startswith(top), listing.stderr
+
+
 def test_a_good_backup_is_recorded_where_the_monitor_user_can_read_it(deployed, good_backup):
     """The daily summary and `status` cannot read the dumps: they read the status file of the last good run."""
     s = deployed.settings
@@ -299,9 +319,9 @@ def test_bucket_lifecycle_rules_match_the_settings(deployed):
 
 def test_backup_files_and_credentials_are_private(deployed):
     s = deployed.settings
-    out = root(deployed, f"stat -c '%U %a' /etc/louieops/backup-s3-credentials {s.backup_dir}/db").stdout.split("\n")
-    assert out[0] == f"{s.backup_user} 600"
-    assert out[1] == f"{s.backup_user} 750"
+    private = "/etc/louieops/backup-s3-credentials /etc/louieops/backup-passphrase"
+    out = root(deployed, f"stat -c '%U %a' {private} {s.backup_dir}/db").stdout.split("\n")
+    assert out[:3] == [f"{s.backup_user} 600", f"{s.backup_user} 600", f"{s.backup_user} 750"]
     # the backup role reads everything and writes nothing
     denied = root(
         deployed,
