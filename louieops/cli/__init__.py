@@ -83,6 +83,9 @@ def parser() -> argparse.ArgumentParser:
     restore_db.add_argument("--into", help="name of the new database (default <db>_at_<time>)")
     restore_db.add_argument("--force", action="store_true", help="restore the whole cluster in place")
     restore_db.add_argument("--yes", action="store_true", help="do not ask")
+    restore_db.add_argument(
+        "--no-maintenance", action="store_true", help="with --force: restore without maintenance mode around it"
+    )
     statuspage.register(commands)
     maintenance.register(commands)
     for name, text in (("plan", "what a deploy would change (exit 0 none, 2 some, 1 error)"), ("apply", "deploy")):
@@ -108,7 +111,15 @@ def main(argv: list[str] | None = None) -> int:
             )
         if args.command == "restore-db":
             return restore.run(
-                args.inventory, args.host, args.to, args.latest, args.into, args.force, args.yes, args.range
+                args.inventory,
+                args.host,
+                args.to,
+                args.latest,
+                args.into,
+                args.force,
+                args.yes,
+                args.range,
+                with_maintenance=not args.no_maintenance,
             )
         if args.command == "statuspage":
             return statuspage.run(args)

@@ -1,7 +1,12 @@
 """Restore the database to a point in time from the controller (backup_pitr; docs/backups.md): pyinfra runs
 ``louie-restore-db`` on the database host (the ``db`` group with several servers, or ``--host``), so the
 checks, the printed range and the refusals are the server's own. It asks here, once the server has printed
-the recoverable range, unless ``--yes``."""
+the recoverable range, unless ``--yes``.
+
+An in-place restore (``--force``) stops PostgreSQL, so it runs in maintenance mode (``louieops maintenance``:
+the UptimeRobot window, the announcement, the 503 page on the host serving the public names) and leaves it
+once the restore is done; a failed restore leaves maintenance mode on and says how to end it.
+``--no-maintenance`` skips it (no UPTIMEROBOT_API_KEY at hand, or the operator has it on already)."""
 
 from __future__ import annotations
 
@@ -9,10 +14,11 @@ import shlex
 import sys
 
 from .. import layout
-from . import remote
+from . import maintenance, remote
 from .admin import AdminError
 
 LOUIE_RESTORE_DB = layout.PITR_RESTORE_COMMAND
+MAINTENANCE_MESSAGE = "Restoring the database: the service is back in a few minutes."
 
 
 def command(inventory: str, host: str | None, arguments: list[str]) -> list[str]:
@@ -34,6 +40,7 @@ def run(
     force: bool,
     yes: bool,
     show_range: bool,
+    with_maintenance: bool = True,
 ) -> int:
     shown = remote.run(command(inventory, host, ["--range"]))
     if shown != 0 or show_range:
@@ -46,4 +53,22 @@ def run(
         if input(f"run `{what}` there? [y/N] ").strip().lower() not in ("y", "yes"):
             print("nothing done")
             return 2
-    return remote.run(command(inventory, host, [*arguments, "--yes"]))
+    if not (force and with_maintenance):
+        return remote.run(command(inventory, host, [*arguments, "--yes"]))
+    try:
+        print(maintenance.turn_on(inventory, None, MAINTENANCE_MESSAGE, None))
+    except maintenance.MaintenanceError as exc:
+        raise AdminError(f"{exc}; nothing restored (--no-maintenance restores without it)", exc.status) from exc
+    restored = remote.run(command(inventory, host, [*arguments, "--yes"]))
+    if restored != 0:
+        print(
+            "louieops restore-db: the restore failed (its line is above); maintenance mode stays on. Once the "
+            f"database serves again: .venv/bin/louieops maintenance off --inventory {shlex.quote(inventory)}",
+            file=sys.stderr,
+        )
+        return restored
+    try:
+        print(maintenance.turn_off(inventory, None, maintenance.BACK_MESSAGE))
+    except maintenance.MaintenanceError as exc:
+        raise AdminError(f"the database is restored, but maintenance off failed: {exc}", exc.status) from exc
+    return 0

@@ -179,3 +179,54 @@ def test_several_servers_put_the_page_up_on_the_lb(tmp_path, standin, deployed, 
     path.write_text(f"db = [('10.0.0.4', {data!r})]\napp = [('10.0.0.2', {data!r})]\nlb = [('10.0.0.1', {data!r})]\n")
     line = maintenance.server_command(str(path), None, ["status"])
     assert line[1:4] == ["-y", "--limit", "lb"]
+
+
+# --- an in-place restore runs in maintenance mode ----------------------------------------------------------
+
+
+class RestoreFails(Server):
+    """The server's louie-restore-db fails; every other command works."""
+
+    def __call__(self, line: list[str]) -> int:
+        super().__call__(line)
+        return 1 if "/usr/local/bin/louie-restore-db" in self.calls[-1][0] and "--yes" in self.calls[-1][0] else 0
+
+
+def test_an_in_place_restore_runs_between_maintenance_on_and_off(inventory, standin, deployed, server, capsys):
+    assert louieops(["restore-db", inventory, "--latest", "--force", "--yes"]) == 0
+    commands = [words[1:3] for words, _ in server.calls]
+    assert commands == [
+        ["/usr/local/bin/louie-restore-db", "--range"],
+        ["/usr/local/bin/louie-maintenance-mode", "on"],
+        ["/usr/local/bin/louie-restore-db", "--latest"],
+        ["/usr/local/bin/louie-maintenance-mode", "off"],
+    ]
+    assert server.calls[2][0][-2:] == ["--force", "--yes"]
+    assert len(server.calls[2][1]) == 1  # the monitors' window was open while the database was restored
+    assert once_windows(standin) == []  # and closed after
+    assert "maintenance mode off" in capsys.readouterr().out
+
+
+def test_a_failed_in_place_restore_leaves_maintenance_on_and_says_how_to_end_it(
+    inventory, standin, deployed, monkeypatch, capsys
+):
+    recorder = RestoreFails(standin)
+    monkeypatch.setattr(remote, "run", recorder)
+    assert louieops(["restore-db", inventory, "--latest", "--force", "--yes"]) == 1
+    assert [words[2] for words, _ in recorder.calls][-1] == "--latest"  # no "off" after it
+    assert len(once_windows(standin)) == 1
+    assert f"louieops maintenance off --inventory {inventory}" in capsys.readouterr().err
+
+
+def test_without_the_uptimerobot_key_an_in_place_restore_is_refused_unless_told_to_skip_maintenance(
+    inventory, standin, deployed, server, monkeypatch, capsys
+):
+    monkeypatch.delenv("UPTIMEROBOT_API_KEY")
+    assert louieops(["restore-db", inventory, "--latest", "--force", "--yes"]) == 2
+    assert "--no-maintenance" in capsys.readouterr().err
+    assert [words[2] for words, _ in server.calls] == ["--range"]  # nothing restored
+    assert louieops(["restore-db", inventory, "--latest", "--force", "--yes", "--no-maintenance"]) == 0
+    assert [words[1] for words, _ in server.calls][-1] == "/usr/local/bin/louie-restore-db"
+    # into a new database the live one keeps serving: no maintenance mode either
+    assert louieops(["restore-db", inventory, "--latest", "--yes"]) == 0
+    assert not any("louie-maintenance-mode" in words[1] for words, _ in server.calls)
