@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,3 +173,24 @@ def app_source(marker: str, healthy: bool = True) -> dict[str, str]:
         assert broken != source
         source = broken
     return {"backend/server.js": source + f"// {marker}\n"}
+
+
+def roll_out_a_good_release(deployment: ClusterDeployment, interval: float) -> LbPoller:
+    """Commit a good release, deploy it with a client polling through the lb every ``interval`` seconds, and
+    check both app hosts went live on it one after the other: the second built only after the first passed its
+    gate (5 s settle) and rejoined the lb (10 s). The poller, for the caller's verdict on the requests."""
+    repo = deployment.cluster["lb"].app_repo
+    commit = repo.commit("a new release", app_source(uuid.uuid4().hex))
+    with LbPoller(deployment, interval=interval) as poller:
+        run = deployment.deploy("-y")
+    assert run.returncode == 0, run.explain()
+    assert [live_commit(deployment, m) for m in ("app1", "app2")] == [commit, commit]
+    built = sorted(
+        (r["created"], member)
+        for member in ("app1", "app2")
+        for r in release_list(deployment, member)["releases"]
+        if r["commit"] == commit
+    )
+    first, second = (time.mktime(time.strptime(created, "%Y-%m-%dT%H:%M:%SZ")) for created, _ in built)
+    assert second - first >= 15, built
+    return poller

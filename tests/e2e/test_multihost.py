@@ -19,7 +19,11 @@ import pytest
 
 from louieops.testbed.cluster import MEMBERS
 from tests.e2e.helpers import wait_for
-from tests.e2e.multihost import LbPoller, app_source, deployed_cluster, live_commit, release_list
+from tests.e2e.multihost import (
+    LbPoller,
+    deployed_cluster,
+    roll_out_a_good_release,
+)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -225,19 +229,6 @@ def test_the_lb_rate_limits_the_api_and_bans_a_client_that_keeps_exceeding_it(cl
 def test_a_good_release_rolls_out_one_app_host_at_a_time_without_a_failed_request_through_the_lb(cluster):
     """The release story on several servers in `make test` (the failing release, too, is in the nightly
     test_multihost_standby.py): each app host is taken out of the lb, gated, switched and put back in turn."""
-    repo = cluster.cluster["lb"].app_repo
-    commit = repo.commit("a new release", app_source(uuid.uuid4().hex))
-    with LbPoller(cluster, interval=0.05) as poller:
-        run = cluster.deploy("-y")
-    assert run.returncode == 0, run.explain()
-    assert [live_commit(cluster, m) for m in ("app1", "app2")] == [commit, commit]
-    built = sorted(
-        (r["created"], member)
-        for member in ("app1", "app2")
-        for r in release_list(cluster, member)["releases"]
-        if r["commit"] == commit
-    )
-    first, second = (time.mktime(time.strptime(created, "%Y-%m-%dT%H:%M:%SZ")) for created, _ in built)
-    assert second - first >= 15, built  # serial: the second host only after the first passed and rejoined
+    poller = roll_out_a_good_release(cluster, interval=0.05)
     assert len(poller.answers) > 100 and poller.failures == [], poller.failures[:10]
     print(f"\nrolling release through the lb: {len(poller.answers)} requests, 0 failed", file=sys.stderr)

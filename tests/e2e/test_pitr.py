@@ -13,6 +13,7 @@ import os
 import runpy
 import shlex
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from botocore.config import Config
 
 from louieops.testbed import Testbed, peers
 from tests.e2e.conftest import PYINFRA, run_deploy
-from tests.e2e.helpers import ServerOnly, root, wait_for
+from tests.e2e.helpers import ServerOnly, https_pool, root, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -209,3 +210,46 @@ def test_a_lost_data_directory_comes_back_from_the_bucket_alone(pitr, figure):
     bound = ARCHIVE_TIMEOUT + 15  # the timeout, then the asynchronous push
     assert seconds <= bound, f"{seconds:.1f} s of committed rows lost: more than archive_timeout ({ARCHIVE_TIMEOUT} s)"
     assert sql(deployed, "SELECT pg_is_in_recovery()") == "f"
+
+
+def test_an_in_place_restore_from_the_controller_is_done_in_maintenance_mode(pitr, tmp_path):
+    """`louieops restore-db INVENTORY --latest --force --yes` (docs/backups.md): a client polling the API
+    through nginx gets the 503 maintenance JSON while PostgreSQL is restored, never a 500 from an app without
+    its database, and the API again after; the server's maintenance mode is off at the end."""
+    testbed, _ = pitr
+    deployed = ServerOnly(testbed)
+    ca = tmp_path / "pebble.pem"
+    ca.write_text(testbed.pebble_root_pem())
+    domain = "api.simplylouie.test"
+    pool = https_pool(deployed, str(ca), domain)
+    answers: list[tuple[int, str]] = []
+    stop = threading.Event()
+
+    def poll() -> None:  # every 0.3 s: under the API's rate limit
+        while not stop.wait(0.3):
+            try:
+                response = pool.request("GET", "/api/claude/status", headers={"Host": domain})
+                answers.append((response.status, response.data[:200].decode(errors="replace")))
+            except Exception as exc:  # noqa: BLE001 - a failed request is the measurement
+                answers.append((0, type(exc).__name__))
+
+    louieops = str(Path(PYINFRA).with_name("louieops"))
+    line = [louieops, "restore-db", str(testbed.inventory_path), "--latest", "--force", "--yes"]
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        done = subprocess.run(line, capture_output=True, text=True, timeout=900, env={**os.environ, **testbed.env})
+    finally:
+        stop.set()
+        poller.join(timeout=30)
+        pool.close()
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert "maintenance mode on" in done.stdout and "maintenance mode off" in done.stdout, done.stdout
+    statuses = [status for status, _ in answers]
+    assert 503 in statuses and statuses[-1] == 200, answers
+    first, last = statuses.index(503), len(statuses) - 1 - statuses[::-1].index(503)
+    assert set(statuses[first : last + 1]) == {503}, answers  # nothing but the page while it restored
+    assert all('"maintenance"' in body for status, body in answers if status == 503), answers
+    assert set(statuses) <= {200, 503}, answers
+    status = root(deployed, "louie-maintenance-mode status", check=False)
+    assert status.stdout.strip() == "maintenance mode: off", status.stdout + status.stderr

@@ -8,29 +8,19 @@ from pathlib import Path
 import pytest
 
 from louieops.cli import statuspage
-from tests.standins.fixtures import SLACK_WEBHOOK_ENV, project_settings, run, uptimerobot_reconciler
-from tests.standins.uptimerobot import UptimeRobotStandIn
+from tests.standins.fixtures import project_settings, run, uptimerobot_reconciler
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def standin(monkeypatch):
-    """On real time: the command dates announcements with the wall clock."""
-    for name, value in SLACK_WEBHOOK_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("UPTIMEROBOT_API_KEY", UptimeRobotStandIn.TOKEN)
-    with UptimeRobotStandIn() as server:
-        yield server
+def standin(uptimerobot_standin):
+    return uptimerobot_standin
 
 
 @pytest.fixture
-def inventory(tmp_path, standin):
-    (tmp_path / "group_data").symlink_to(REPO / "inventory" / "group_data")
-    data = {"uptimerobot_api_url": standin.url, "uptimerobot_requests_per_minute": 1000}
-    path = tmp_path / "production.py"
-    path.write_text(f"web = [('203.0.113.10', {data!r})]\n")
-    return str(path)
+def inventory(uptimerobot_inventory):
+    return uptimerobot_inventory
 
 
 @pytest.fixture
