@@ -18,6 +18,7 @@ from . import maintenance, remote
 from .admin import AdminError
 
 LOUIE_RESTORE_DB = layout.PITR_RESTORE_COMMAND
+REFUSED = 2  # louie-restore-db's exit status for bad input: nothing was changed
 MAINTENANCE_MESSAGE = "Restoring the database: the service is back in a few minutes."
 
 
@@ -60,7 +61,7 @@ def run(
     except maintenance.MaintenanceError as exc:
         raise AdminError(f"{exc}; nothing restored (--no-maintenance restores without it)", exc.status) from exc
     restored = remote.run(command(inventory, host, [*arguments, "--yes"]))
-    if restored != 0:
+    if restored not in (0, REFUSED):
         print(
             "louieops restore-db: the restore failed (its line is above); maintenance mode stays on. Once the "
             f"database serves again: .venv/bin/louieops maintenance off --inventory {shlex.quote(inventory)}",
@@ -70,5 +71,6 @@ def run(
     try:
         print(maintenance.turn_off(inventory, None, maintenance.BACK_MESSAGE))
     except maintenance.MaintenanceError as exc:
-        raise AdminError(f"the database is restored, but maintenance off failed: {exc}", exc.status) from exc
-    return 0
+        outcome = "restored" if restored == 0 else "unchanged (the server refused)"
+        raise AdminError(f"the database is {outcome}, but maintenance off failed: {exc}", exc.status) from exc
+    return restored

@@ -176,11 +176,12 @@ def test_several_servers_put_the_page_up_on_the_lb(tmp_path, standin, deployed, 
 
 
 class RestoreFails(Server):
-    """The server's louie-restore-db fails; every other command works."""
+    """The server's louie-restore-db ends with ``status``; every other command works."""
 
     def __call__(self, line: list[str]) -> int:
         super().__call__(line)
-        return 1 if "/usr/local/bin/louie-restore-db" in self.calls[-1][0] and "--yes" in self.calls[-1][0] else 0
+        restoring = "/usr/local/bin/louie-restore-db" in self.calls[-1][0] and "--yes" in self.calls[-1][0]
+        return self.status if restoring else 0
 
 
 def test_an_in_place_restore_runs_between_maintenance_on_and_off(inventory, standin, deployed, server, capsys):
@@ -202,6 +203,7 @@ def test_a_failed_in_place_restore_leaves_maintenance_on_and_says_how_to_end_it(
     inventory, standin, deployed, monkeypatch, capsys
 ):
     recorder = RestoreFails(standin)
+    recorder.status = 1
     monkeypatch.setattr(remote, "run", recorder)
     assert louieops(["restore-db", inventory, "--latest", "--force", "--yes"]) == 1
     assert [words[2] for words, _ in recorder.calls][-1] == "--latest"  # no "off" after it
@@ -221,3 +223,12 @@ def test_without_the_uptimerobot_key_an_in_place_restore_is_refused_unless_told_
     # into a new database the live one keeps serving: no maintenance mode either
     assert louieops(["restore-db", inventory, "--latest", "--yes"]) == 0
     assert not any("louie-maintenance-mode" in words[1] for words, _ in server.calls)
+
+
+def test_a_restore_the_server_refuses_ends_maintenance_mode_again(inventory, standin, deployed, monkeypatch):
+    recorder = RestoreFails(standin)
+    recorder.status = 2  # e.g. --to outside the recoverable range: nothing changed
+    monkeypatch.setattr(remote, "run", recorder)
+    assert louieops(["restore-db", inventory, "--to", "2000-01-01 00:00:00+00", "--force", "--yes"]) == 2
+    assert [words[1:3] for words, _ in recorder.calls][-1] == ["/usr/local/bin/louie-maintenance-mode", "off"]
+    assert once_windows(standin) == []
