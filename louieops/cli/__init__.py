@@ -7,6 +7,8 @@
     louieops releases|details|logs INVENTORY  what every host says: releases, status screen, logs (through pyinfra)
     louieops statuspage post|update|resolve|list   incident announcements on the public status page
     louieops maintenance on|off|status        planned work: 503 page, UptimeRobot window, announcement
+    louieops restore-db INVENTORY ...         the point-in-time restore on the database host, through pyinfra
+    louieops rebuild INVENTORY --from-s3      a fresh server from the bucket alone (--drill: a copy beside it)
     louieops plan INVENTORY [--report FILE]   what a deploy would change: exit 0 none, 2 some, 1 error (CI)
     louieops apply INVENTORY [--report FILE]  deploy: exit 0 only when every host converged
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import admin, deploy, logs, maintenance, restore, rollback, statuspage
+from . import admin, deploy, logs, maintenance, rebuild, restore, rollback, statuspage
 
 
 def _admin_options(parser: argparse.ArgumentParser) -> None:
@@ -86,6 +88,13 @@ def parser() -> argparse.ArgumentParser:
     restore_db.add_argument(
         "--no-maintenance", action="store_true", help="with --force: restore without maintenance mode around it"
     )
+    build = commands.add_parser("rebuild", help="provision a fresh server and restore it from S3 alone, timed")
+    build.add_argument("inventory", help="the new server's inventory (the settings and bucket of the one it replaces)")
+    build.add_argument(
+        "--from-s3", action="store_true", required=True, help="restore from the bucket (the only source)"
+    )
+    build.add_argument("--drill", action="store_true", help="a copy beside the live server: it writes nothing to S3")
+    build.add_argument("--yes", action="store_true", help="do not ask")
     statuspage.register(commands)
     maintenance.register(commands)
     for name, text in (("plan", "what a deploy would change (exit 0 none, 2 some, 1 error)"), ("apply", "deploy")):
@@ -121,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
                 args.range,
                 with_maintenance=not args.no_maintenance,
             )
+        if args.command == "rebuild":
+            return rebuild.run(args.inventory, args.drill, args.yes)
         if args.command == "statuspage":
             return statuspage.run(args)
         if args.command == "maintenance":

@@ -206,12 +206,14 @@ def shipped_log(instance_dir: Path) -> Path:
 
 
 def add_dns_records(peer: str, domains: Iterable[str], address: str) -> None:
-    """Make pebble-challtestsrv answer A ``address`` for each domain (no AAAA: default answers are off)."""
+    """Make pebble-challtestsrv answer A ``address`` (alone) for each domain (no AAAA: default answers are
+    off). Its add-a adds to what a domain had: the old address is cleared first (a rebuilt server's names)."""
     for domain in domains:
-        body = json.dumps({"host": domain, "addresses": [address]}).encode()
-        req = urllib.request.Request(f"http://{peer}:{CHALLTESTSRV_MANAGEMENT_PORT}/add-a", data=body, method="POST")
-        with urllib.request.urlopen(req, timeout=5) as resp:
-            resp.read()
+        for action, body in (("clear-a", {"host": domain}), ("add-a", {"host": domain, "addresses": [address]})):
+            url = f"http://{peer}:{CHALLTESTSRV_MANAGEMENT_PORT}/{action}"
+            req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+            with urllib.request.urlopen(req, timeout=5) as resp:
+                resp.read()
 
 
 def pebble_root_pem(peer: str, listener_ca: Path, index: int = 0) -> str:

@@ -21,6 +21,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from louieops.settings.inventory import host_settings
 from louieops.testbed import Testbed, peers
 from tests.e2e.conftest import PYINFRA, run_deploy
 from tests.e2e.helpers import ServerOnly, https_pool, root, wait_for
@@ -253,3 +254,61 @@ def test_an_in_place_restore_from_the_controller_is_done_in_maintenance_mode(pit
     assert set(statuses) <= {200, 503}, answers
     status = root(deployed, "louie-maintenance-mode status", check=False)
     assert status.stdout.strip() == "maintenance mode: off", status.stdout + status.stderr
+
+
+def test_a_lost_server_is_rebuilt_on_a_freshly_booted_one_from_the_bucket_alone(pitr, figure, tmp_path):
+    """`louieops rebuild NEW_INVENTORY --from-s3 --yes` (docs/backups.md, "Rebuilding a lost server"): the
+    server is lost while a writer inserts rows (PostgreSQL killed, its data directory gone, nothing runs on it
+    any more); a freshly booted server with the same settings and secrets, the public names pointed at it,
+    is provisioned and restored from S3: the rows lost are those of the last ≤ archive_timeout seconds, the
+    uploads are back, /health answers through nginx, the database continues the stanza, and the deploy after
+    changes nothing. The time to recover is printed."""
+    testbed, _ = pitr
+    old = ServerOnly(testbed)
+    s = host_settings(str(testbed.inventory_path), None)
+    marker = f"{s.app_uploads_dir}/rebuild-marker.txt"
+    root(old, f"echo kept-through-the-rebuild > {marker} && chown --reference={s.app_uploads_dir} {marker}")
+    root(old, f"cd / && sudo -u {s.backup_user} {s.scripts_dir}/backup-files uploads")  # the daily job
+    sql(old, "CREATE TABLE lost_orders (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())")
+    root(old, "runuser -u postgres -- pgbackrest --stanza=main check")  # the empty table is archived
+    start_writer(old, "lost", table="lost_orders")
+    try:
+        time.sleep(ARCHIVE_TIMEOUT * 1.5 + 5)  # past at least one archive_timeout switch while writing
+        root(old, "pkill -KILL -u postgres -x postgres; sleep 1; rm -rf /var/lib/postgresql/15/main")
+    finally:
+        stop_writer(old, "lost")
+    log = root(old, "cat /root/lost.log").stdout
+    committed = {int(i): float(at) for i, at in (line.split("|") for line in log.splitlines() if "|" in line)}
+    root(old, "systemctl stop postgresql@15-main cron nginx", check=False)  # the lost server does nothing more
+
+    with Testbed(name="pitr-new", release="bookworm", peers_from=testbed.name) as new:
+        new.env_path.write_text(testbed.env_path.read_text())  # the secrets the operator kept off the server
+        with_pitr(new)
+        peers.add_dns_records(new.peer_address, new.domains, new.address)  # the public names now point here
+        louieops = str(Path(PYINFRA).with_name("louieops"))
+        line = [louieops, "rebuild", str(new.inventory_path), "--from-s3", "--yes"]
+        done = subprocess.run(line, capture_output=True, text=True, timeout=1800, env={**os.environ, **new.env})
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-3000:]
+        [recovered] = [text for text in done.stdout.splitlines() if "recovered from S3 in" in text]
+        figure(f"rebuild onto a freshly booted server: {recovered.split(': ', 1)[1]}")
+
+        fresh = ServerOnly(new)
+        back = [int(i) for i in sql(fresh, "SELECT id FROM lost_orders ORDER BY id").splitlines()]
+        last = max(committed)
+        assert back and back == list(range(1, back[-1] + 1)) and back[-1] <= last, (back[-3:], last)
+        seconds = committed[last] - committed[back[-1]]
+        figure(f"rows lost with the server: {last - back[-1]} of {len(committed)} committed, the last {seconds:.1f} s")
+        assert seconds <= ARCHIVE_TIMEOUT + 15, f"{seconds:.1f} s of committed rows lost: more than archive_timeout"
+        assert root(fresh, f"cat {marker}").stdout.strip() == "kept-through-the-rebuild"
+        assert root(fresh, "runuser -u postgres -- pgbackrest --stanza=main check", check=False).returncode == 0
+
+        ca = tmp_path / "pebble.pem"
+        ca.write_text(new.pebble_root_pem())
+        pool = https_pool(fresh, str(ca), s.domain_api)
+        try:
+            health = pool.request("GET", "/health", headers={"Host": s.domain_api})
+        finally:
+            pool.close()
+        assert health.status == 200 and json.loads(health.data)["status"] == "healthy", health.data[:300]
+        again = run_deploy(new, "-y")
+        assert again.returncode == 0 and again.changed_operations == [], again.changed_operations

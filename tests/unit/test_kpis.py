@@ -223,3 +223,10 @@ def test_the_point_in_time_checks_read_the_archiver_and_the_last_backup(health, 
     level, message = found["pitr_backup_age_hours"]
     assert level == "unknown" and "no record of a pgBackRest backup" in message  # never "all good"
     assert health.check_pitr(CONFIG) == []  # backup_pitr off: not checked
+
+
+def test_only_the_named_checks_run_and_an_unknown_name_is_refused(health, capsys):
+    results = health.run(CONFIG, send=False, only={"memory_pct"})
+    assert results and {r["check"] for r in results} == {"memory_pct"}
+    assert health.main(["--no-alert", "--only", "api,uptime"]) == health.LEVELS["unknown"]
+    assert "--only uptime: no such check" in capsys.readouterr().err

@@ -240,6 +240,40 @@ def test_a_standby_can_be_told_to_apply_with_a_delay():
     assert "recovery_min_apply_delay" not in conf()
 
 
+def test_the_repositorys_database_is_its_newest_db_entry(tool):
+    stanza = {"db": [{"id": 1, "system-id": 7001, "version": "15"}, {"id": 2, "system-id": 7002, "version": "17"}]}
+    assert tool.repository_system_id(stanza) == "7002"
+    assert tool.repository_system_id({"db": []}) is None
+
+
+@pytest.mark.parametrize(
+    "running, system_id, archive_mode, why",
+    [
+        (False, None, None, None),  # nothing runs: the restore has no safety copy to take
+        (True, "7002", "on", None),  # the repository's own database: the safety backup goes to the repository
+        (True, "9999", "on", "this server's own cluster (system 9999, not the repository's database 7002)"),
+        (True, "7002", "off", "a copy that archives no WAL (a drill's)"),
+    ],
+)
+def test_a_live_cluster_that_does_not_write_into_the_repository_is_told_apart(
+    tool, monkeypatch, running, system_id, archive_mode, why
+):
+    answers = {"SELECT system_identifier FROM pg_control_system()": system_id, "SHOW archive_mode": archive_mode}
+    monkeypatch.setattr(tool, "live_cluster_runs", lambda config: running)
+    monkeypatch.setattr(tool, "psql", lambda config, query, port: answers[query])
+    assert tool.not_archiving_here({}, {"db": [{"id": 1, "system-id": 7002}]}) == why
+
+
+def test_no_archive_without_force_is_refused_before_the_repository_is_read(tool, tmp_path, monkeypatch, capsys):
+    config = tmp_path / "restore-db.json"
+    config.write_text("{}")
+    monkeypatch.setattr(tool, "CONFIG", str(config))
+    monkeypatch.setattr(tool.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(tool, "repository", lambda config: pytest.fail("the repository was read"))
+    assert tool.main(["--latest", "--no-archive"]) == 2
+    assert "--no-archive goes with --force" in capsys.readouterr().err
+
+
 # --- from the controller ----------------------------------------------------------------------------------
 
 
