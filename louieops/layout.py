@@ -20,6 +20,9 @@ STATE_ROOT = "/var/lib/louieops"
 ALERT_STATE_DIR = f"{STATE_ROOT}/alerts"
 HEALTH_STATE_DIR = f"{STATE_ROOT}/health"
 MAINTENANCE_STATE_DIR = f"{STATE_ROOT}/maintenance"
+#: The monthly load tests' results, one JSON line per run (the newest LOAD_TEST_HISTORY_KEEP).
+LOAD_TEST_HISTORY = f"{MAINTENANCE_STATE_DIR}/load-test-history.jsonl"
+LOAD_TEST_HISTORY_KEEP = 36
 #: The last good run of each backup kind (<kind>.json), written by the backup jobs, read by the reports.
 BACKUP_STATUS_DIR = f"{STATE_ROOT}/backup-status"
 #: Home of the monitor user (health check, maintenance jobs): npm's cache for `npm audit` lives here.

@@ -125,6 +125,28 @@ def maintenance_config(s: Settings, placement: Placement = SINGLE) -> dict:
         "backup_kinds": backup_kinds(placement),
         "audit_log": layout.app_audit_log(s),
         "nginx_error_log": layout.NGINX_ERROR_LOG,
+        "load_test": load_test_config(s) if placement.has(topology.LB) else None,
+    }
+
+
+#: The KPIs the monthly load test measures and judges (louieops-maintenance load-test).
+LOAD_TEST_KPIS = ("api_p50_ms", "api_p99_ms", "error_rate_pct")
+
+
+def load_test_config(s: Settings) -> dict:
+    """The monthly load test of the API through nginx on the host serving the public names."""
+    return {
+        "domain": s.domain_api,
+        "scheme": layout.scheme(s),
+        "port": 443 if layout.scheme(s) == "https" else 80,
+        "path": s.maintenance_load_test_path,
+        "requests": s.maintenance_load_test_requests,
+        "concurrency": s.maintenance_load_test_concurrency,
+        "max_seconds": s.maintenance_load_test_max_seconds,
+        "thresholds": {kpi: s.kpi_thresholds[kpi] for kpi in LOAD_TEST_KPIS},
+        "tiers": {kpi: s.health_tiers[kpi] for kpi in LOAD_TEST_KPIS},
+        "history": layout.LOAD_TEST_HISTORY,
+        "keep": layout.LOAD_TEST_HISTORY_KEEP,
     }
 
 

@@ -2,16 +2,19 @@
 
 Settings read: maintenance_daily_summary_schedule, maintenance_log_check_schedule, maintenance_npm_audit_schedule,
 maintenance_exposure_scan_schedule, maintenance_cert_report_schedule, maintenance_quarterly_reminder_schedule,
+maintenance_load_test_schedule,
 fail2ban_maxretry, fail2ban_findtime, fail2ban_bantime, fail2ban_ignoreip, fail2ban_rate_limit_maxretry,
 security_rate_limit_alert_count, health_user, app_log_dir. The admin-login watch's config (louieops/server_scripts.py)
-reads security_admin_address_days. The uptime
+reads security_admin_address_days, the load test's (load_test_config) the other maintenance_load_test_* settings,
+domain_api, kpi_thresholds and health_tiers. The uptime
 report's config (louieops/server_scripts.py) reads uptimerobot_api_url, uptimerobot_managed_tag,
 maintenance_uptime_report_days, kpi_thresholds and health_tiers.
 Secret read (optional): UPTIMEROBOT_READ_API_KEY, a read-only UptimeRobot key for the daily uptime report.
 
 - {scripts_dir}/louieops-maintenance and /etc/cron.d/louieops-maintenance: the automatable items of §6
-  (daily summary, weekly log check, npm audit and exposure scan, monthly certificate report, quarterly
-  reminder), run as health_user, each reporting through send-alert;
+  (daily summary, weekly log check, npm audit and exposure scan, monthly certificate report and load test,
+  quarterly reminder), run as health_user, each reporting through send-alert; ApacheBench (apache2-utils)
+  for the load test where it runs;
 - fail2ban (seed §9): jails on sshd (journal), the app's "Login failed ... <ip>" lines, nginx's rate-limit
   rejections (a P3 to review after security_rate_limit_alert_count, a ban after fail2ban_rate_limit_maxretry)
   and injection probes in nginx's access log (a P2 and a ban on the first); every ban is reported through
@@ -76,6 +79,7 @@ def jobs(s: Settings, where: Placement = placement.SINGLE) -> list[tuple[str, st
             ("exposure-scan", s.maintenance_exposure_scan_schedule, lb),
             ("cert-report", s.maintenance_cert_report_schedule, lb),
             ("quarterly-reminder", s.maintenance_quarterly_reminder_schedule, lb),
+            ("load-test", s.maintenance_load_test_schedule, lb),
         )
         if wanted
     ]

@@ -139,8 +139,8 @@ def provision_nginx():
     s = for_host(host)
     upstreams = upstream_servers(topology.of(host))
 
-    # install
-    apt.packages(name="Install nginx", packages=["nginx"])
+    # install (ApacheBench from apache2-utils: the monthly load test through this nginx, tasks/maintenance.py)
+    apt.packages(name="Install nginx", packages=["nginx", "apache2-utils"])
 
     # configure
     changes = [

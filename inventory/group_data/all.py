@@ -111,7 +111,8 @@ pm2_version = "7.0.4"
 
 # --- nginx -------------------------------------------------------------------------------------
 
-# Sustained request rate allowed per client IP on the API (nginx limit_req rate).
+# Sustained request rate allowed per client IP on the API (nginx limit_req rate); requests from the host itself
+# (the monthly load test) are not limited.
 nginx_api_rate_limit = "10r/s"
 # Requests above the rate that are queued before nginx answers 429.
 nginx_api_rate_burst = 20
@@ -348,6 +349,18 @@ maintenance_quarterly_reminder_schedule = "0 9 1 1,4,7,10 *"
 # Days of UptimeRobot uptime the daily summary compares with kpi_thresholds.uptime_pct (1-90), per managed
 # monitor; needs UPTIMEROBOT_READ_API_KEY (a read-only key: the server never holds the main key).
 maintenance_uptime_report_days = 30
+# Cron schedule of the monthly load test of the API through nginx, from the host serving the public names (ApacheBench
+# against nginx on 127.0.0.1, which the API's rate limit leaves out); its p50, p99 and error rate are judged by
+# kpi_thresholds and health_tiers, posted to Slack and kept in the load-test history.
+maintenance_load_test_schedule = "30 4 1 * *"
+# The API path the load test requests (GET); it must answer 2xx without a login.
+maintenance_load_test_path = "/api/claude/status"
+# Requests of one load test (it stops earlier at maintenance_load_test_max_seconds).
+maintenance_load_test_requests = 2000
+# Requests the load test keeps in flight at once.
+maintenance_load_test_concurrency = 10
+# Seconds one load test may run at most (ApacheBench's -t).
+maintenance_load_test_max_seconds = 60
 # fail2ban: failures within fail2ban_findtime that ban an address (app logins, sshd, injection probes).
 fail2ban_maxretry = 5
 # fail2ban: nginx rate-limit rejections (429) within fail2ban_findtime that ban an address.

@@ -229,6 +229,11 @@ class Settings:
     maintenance_cert_report_schedule: str
     maintenance_quarterly_reminder_schedule: str
     maintenance_uptime_report_days: int
+    maintenance_load_test_schedule: str
+    maintenance_load_test_path: str
+    maintenance_load_test_requests: int
+    maintenance_load_test_concurrency: int
+    maintenance_load_test_max_seconds: int
     fail2ban_maxretry: int
     fail2ban_rate_limit_maxretry: int
     fail2ban_findtime: str

@@ -114,7 +114,11 @@ def test_nginx_conf_has_mozilla_intermediate_tls_websocket_map_and_429():
     )
     assert "ssl_protocols TLSv1.2 TLSv1.3;" in text and "ssl_prefer_server_ciphers off;" in text
     assert "map $http_upgrade $connection_upgrade" in text
-    assert "limit_req_zone $binary_remote_addr zone=api:10m rate=10r/s;" in text and "limit_req_status 429;" in text
+    assert (
+        "limit_req_zone $louieops_rate_limit_key zone=api:10m rate=10r/s;" in text and "limit_req_status 429;" in text
+    )
+    # every client address is limited but this host's own (the load test): an empty key is not counted
+    assert "default $binary_remote_addr;" in text and "127.0.0.1 0;" in text and "::1 0;" in text
     assert text.startswith("# Managed by louieops")
 
 
