@@ -93,6 +93,9 @@ PITR_RESTORE_COMMAND = "/usr/local/bin/louie-restore-db"
 PITR_BACKUP_COMMAND = "/usr/local/bin/louie-pitr-backup"
 #: The pgBackRest stanza: one PostgreSQL cluster per inventory (its repository path carries cluster_name).
 PITR_STANZA = "main"
+#: Set by `louieops rebuild` for its deploys: the bucket's repository belongs to the server being rebuilt, and
+#: the restore reads it next (tasks/pitr.py neither creates a stanza nor backs the fresh cluster up into it).
+REBUILD_ENV = "LOUIEOPS_REBUILD"
 #: PostgreSQL's archive_command with backup_pitr: the segment to pgBackRest (asynchronous, from its spool).
 PITR_ARCHIVE_COMMAND = f"pgbackrest --stanza={PITR_STANZA} archive-push %p"
 #: pgBackRest's spool (asynchronous archive-push queue) and logs.

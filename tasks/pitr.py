@@ -24,6 +24,8 @@ The archive settings themselves are in PostgreSQL's conf.d file (tasks/postgresq
 
 from __future__ import annotations
 
+import os
+import shlex
 from io import StringIO
 from urllib.parse import urlsplit
 
@@ -41,6 +43,16 @@ from louieops.settings.sections.backups import pitr_endpoint
 
 #: The port a restored copy of the database starts on beside the live one (louie-restore-db; its socket only).
 SCRATCH_PORT = 5499
+PGBACKREST = f"runuser -u postgres -- pgbackrest --stanza={layout.PITR_STANZA}"
+#: Exit 0 when pgBackRest's JSON info on stdin says the stanza is usable (it holds a backup).
+STANZA_OK = 'python3 -c \'import json, sys; sys.exit(json.load(sys.stdin)[0]["status"]["code"] != 0)\''
+ANOTHER_DATABASE = shlex.quote(
+    "the pgBackRest repository in the bucket belongs to another database: to build this server from it run "
+    "louieops rebuild INVENTORY --from-s3 (docs/backups.md); for a new database of its own set another cluster_name"
+)
+NOTHING_TO_REBUILD = shlex.quote(
+    "louieops rebuild: the bucket holds no usable pgBackRest repository for this cluster_name: nothing to rebuild from"
+)
 
 
 @deploy("Point-in-time recovery")
@@ -82,11 +94,18 @@ def install_pitr():
     # activate: the stanza and its first full backup, once (a restore needs a backup to start from); decided
     # when planning, so the plan shows it
     status = host.get_fact(PitrStanzaStatus, stanza=layout.PITR_STANZA, config=layout.PITR_CONFIG, _sudo=True)
-    if status["code"] != 0:
+    if status["code"] != 0 and os.environ.get(layout.REBUILD_ENV):
+        # `louieops rebuild`: the bucket's repository is what the restore reads next; this server's fresh cluster
+        # must neither create a stanza nor be backed up into it
+        server.shell(
+            name="Find the pgBackRest repository to rebuild from in the bucket",
+            commands=[f"{PGBACKREST} --output=json info | {STANZA_OK} || {{ echo {NOTHING_TO_REBUILD} >&2; exit 1; }}"],
+        )
+    elif status["code"] != 0:
         server.shell(
             name="Create the pgBackRest stanza and take its first full backup",
             commands=[
-                f"runuser -u postgres -- pgbackrest --stanza={layout.PITR_STANZA} stanza-create",
+                f"{PGBACKREST} stanza-create || {{ echo {ANOTHER_DATABASE} >&2; exit 1; }}",
                 f"{layout.PITR_BACKUP_COMMAND} full",
             ],
         )

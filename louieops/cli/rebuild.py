@@ -21,6 +21,7 @@ jobs are removed: it never writes into the bucket it was restored from. Tear the
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 import time
@@ -79,8 +80,16 @@ def run(inventory: str, drill: bool, yes: bool) -> int:
         if status != 0:
             raise AdminError(f"{name} failed (exit {status}; its lines are above); the steps before it stand", 1)
 
+    def rebuild_deploy() -> int:
+        """The deploy, keeping the bucket's repository for the restore (tasks/pitr.py reads REBUILD_ENV)."""
+        os.environ[layout.REBUILD_ENV] = "1"
+        try:
+            return deploy.run("apply", inventory, None)
+        finally:
+            del os.environ[layout.REBUILD_ENV]
+
     restore_db = ["--latest", "--force", *(["--no-archive"] if drill else [])]
-    step("deploy", lambda: deploy.run("apply", inventory, None))
+    step("deploy", rebuild_deploy)
     step(
         "restore the database (newest archived WAL)",
         lambda: remote.run(restore.command(inventory, None, [*restore_db, "--yes"])),
@@ -96,7 +105,7 @@ def run(inventory: str, drill: bool, yes: bool) -> int:
             "full backup of the rebuilt database",
             lambda: on(inventory, "db", [layout.PITR_BACKUP_COMMAND, "full"]),
         )
-        step("deploy again", lambda: deploy.run("apply", inventory, None))
+        step("deploy again", rebuild_deploy)
     step(
         "verify",
         lambda: on(inventory, None, [f"{scripts_dir}/health-check", "--no-alert", "--only", VERIFY_CHECKS]),

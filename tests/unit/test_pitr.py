@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import runpy
 import shlex
+import subprocess
 
 import jinja2
 import pytest
@@ -142,10 +143,22 @@ def test_with_pitr_on_the_database_host_gets_pgbackrest_its_stanza_and_its_sched
     assert f"Upload {layout.PITR_CONFIG}" in steps and f"Upload {layout.PITR_CRON}" in steps
     assert "Create the pgBackRest stanza and take its first full backup" in steps
     commands = planned.commands["Create the pgBackRest stanza and take its first full backup"]
-    assert commands == [
-        "runuser -u postgres -- pgbackrest --stanza=main stanza-create",
-        "/usr/local/bin/louie-pitr-backup full",
-    ]
+    assert commands[0].startswith("runuser -u postgres -- pgbackrest --stanza=main stanza-create || ")
+    assert "belongs to another database: to build this server from it run louieops rebuild" in commands[0]
+    assert commands[1:] == ["/usr/local/bin/louie-pitr-backup full"]
+
+
+def test_the_rebuilds_deploy_creates_no_stanza_and_fails_without_one_to_restore(monkeypatch, tmp_path):
+    monkeypatch.setenv(layout.REBUILD_ENV, "1")
+    planned = deploy_plan(backup_pitr=True)
+    assert "Create the pgBackRest stanza and take its first full backup" not in planned.operations
+    [command] = planned.commands["Find the pgBackRest repository to rebuild from in the bucket"]
+    assert "stanza-create" not in command and "louie-pitr-backup" not in command
+    # the check itself, on pgBackRest's JSON: a usable stanza passes, a missing one fails the deploy
+    check = command.split(" | ", 1)[1].split(" || ")[0]
+    for code, status in ((0, 0), (1, 1)):
+        info = f'[{{"name": "main", "status": {{"code": {code}, "message": "x"}}}}]'
+        assert subprocess.run(["sh", "-c", check], input=info, text=True).returncode == status
 
 
 def test_a_stanza_that_is_ok_is_left_alone():

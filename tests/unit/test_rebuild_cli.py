@@ -4,6 +4,7 @@ freshly booted server: tests/e2e/test_pitr.py."""
 
 from __future__ import annotations
 
+import os
 import shlex
 
 import pytest
@@ -30,6 +31,7 @@ def steps(monkeypatch):
     failing: set[str] = set()
 
     def deploy(command, path, report, verbose=False):
+        assert os.environ[layout.REBUILD_ENV] == "1"  # the deploy keeps the bucket's repository for the restore
         ran.append((command, path))
         return 1 if command in failing else 0
 
@@ -76,6 +78,7 @@ def test_the_rebuild_deploys_restores_backs_up_deploys_again_and_verifies(tmp_pa
         ("exec", "/opt/scripts/health-check --no-alert --only api,database"),
     ]
     assert "recovered from S3 in" in capsys.readouterr().out
+    assert layout.REBUILD_ENV not in os.environ  # only for the rebuild's own deploys
 
 
 def test_a_drill_archives_nothing_and_removes_the_backup_jobs_instead_of_taking_over(tmp_path, steps):
