@@ -47,8 +47,9 @@ PGBACKREST = f"runuser -u postgres -- pgbackrest --stanza={layout.PITR_STANZA}"
 #: Exit 0 when pgBackRest's JSON info on stdin says the stanza is usable (it holds a backup).
 STANZA_OK = 'python3 -c \'import json, sys; sys.exit(json.load(sys.stdin)[0]["status"]["code"] != 0)\''
 ANOTHER_DATABASE = shlex.quote(
-    "the pgBackRest repository in the bucket belongs to another database: to build this server from it run "
-    "louieops rebuild INVENTORY --from-s3 (docs/backups.md); for a new database of its own set another cluster_name"
+    "pgBackRest's stanza-create failed (its error above). When it says the repository in the bucket belongs to "
+    "another database: to build this server from it run louieops rebuild INVENTORY --from-s3 (docs/backups.md); "
+    "for a new database of its own set another cluster_name"
 )
 NOTHING_TO_REBUILD = shlex.quote(
     "louieops rebuild: the bucket holds no usable pgBackRest repository for this cluster_name: nothing to rebuild from"

@@ -88,6 +88,23 @@ def stop_writer(deployed, name: str) -> None:
     root(deployed, f"kill $(cat /root/{name}.pid) 2>/dev/null; sleep 0.3", check=False)
 
 
+def write_then_lose_the_data_directory(deployed, name: str) -> dict[int, float]:
+    """A new table <name>_orders written by a writer past at least one archive_timeout switch, then PostgreSQL
+    killed with SIGKILL, its data directory deleted and kept down; the rows psql saw committed (id: time)."""
+    table = f"{name}_orders"
+    sql(deployed, f"CREATE TABLE {table} (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())")
+    root(deployed, "runuser -u postgres -- pgbackrest --stanza=main check")  # the empty table is archived
+    start_writer(deployed, name, table=table)
+    try:
+        time.sleep(ARCHIVE_TIMEOUT * 1.5 + 5)
+        root(deployed, "pkill -KILL -u postgres -x postgres; sleep 1; rm -rf /var/lib/postgresql/15/main")
+    finally:
+        stop_writer(deployed, name)
+    log = root(deployed, f"cat /root/{name}.log").stdout  # "id|epoch" rows and psql's "INSERT 0 1" lines
+    root(deployed, "systemctl stop postgresql@15-main", check=False)  # systemd saw it die: keep it down
+    return {int(i): float(at) for i, at in (line.split("|") for line in log.splitlines() if "|" in line)}
+
+
 def test_the_second_deploy_changes_nothing_and_the_archive_runs(pitr):
     testbed, first = pitr
     deployed = ServerOnly(testbed)
@@ -184,19 +201,7 @@ def test_the_objects_in_the_bucket_are_encrypted(pitr):
 def test_a_lost_data_directory_comes_back_from_the_bucket_alone(pitr, figure):
     testbed, _ = pitr
     deployed = ServerOnly(testbed)
-    sql(
-        deployed, "CREATE TABLE crash_orders (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())"
-    )
-    root(deployed, "runuser -u postgres -- pgbackrest --stanza=main check")  # the empty table is archived
-    start_writer(deployed, "crash", table="crash_orders")
-    try:
-        time.sleep(ARCHIVE_TIMEOUT * 1.5 + 5)  # past at least one archive_timeout switch while writing
-        root(deployed, "pkill -KILL -u postgres -x postgres; sleep 1; rm -rf /var/lib/postgresql/15/main")
-    finally:
-        stop_writer(deployed, "crash")
-    log = root(deployed, "cat /root/crash.log").stdout  # "id|epoch" rows and psql's "INSERT 0 1" lines
-    committed = {int(i): float(at) for i, at in (line.split("|") for line in log.splitlines() if "|" in line)}
-    root(deployed, "systemctl stop postgresql@15-main", check=False)  # systemd saw it die: keep it down
+    committed = write_then_lose_the_data_directory(deployed, "crash")
 
     restored = root(deployed, "louie-restore-db --latest --force --yes", check=False)
     assert restored.returncode == 0, restored.stdout + restored.stderr
@@ -269,17 +274,8 @@ def test_a_lost_server_is_rebuilt_on_a_freshly_booted_one_from_the_bucket_alone(
     marker = f"{s.app_uploads_dir}/rebuild-marker.txt"
     root(old, f"echo kept-through-the-rebuild > {marker} && chown --reference={s.app_uploads_dir} {marker}")
     root(old, f"cd / && sudo -u {s.backup_user} {s.scripts_dir}/backup-files uploads")  # the daily job
-    sql(old, "CREATE TABLE lost_orders (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())")
-    root(old, "runuser -u postgres -- pgbackrest --stanza=main check")  # the empty table is archived
-    start_writer(old, "lost", table="lost_orders")
-    try:
-        time.sleep(ARCHIVE_TIMEOUT * 1.5 + 5)  # past at least one archive_timeout switch while writing
-        root(old, "pkill -KILL -u postgres -x postgres; sleep 1; rm -rf /var/lib/postgresql/15/main")
-    finally:
-        stop_writer(old, "lost")
-    log = root(old, "cat /root/lost.log").stdout
-    committed = {int(i): float(at) for i, at in (line.split("|") for line in log.splitlines() if "|" in line)}
-    root(old, "systemctl stop postgresql@15-main cron nginx", check=False)  # the lost server does nothing more
+    committed = write_then_lose_the_data_directory(old, "lost")
+    root(old, "systemctl stop cron nginx", check=False)  # the lost server does nothing more
 
     with Testbed(name="pitr-new", release="bookworm", peers_from=testbed.name) as new:
         new.env_path.write_text(testbed.env_path.read_text())  # the secrets the operator kept off the server

@@ -145,6 +145,7 @@ def test_with_pitr_on_the_database_host_gets_pgbackrest_its_stanza_and_its_sched
     commands = planned.commands["Create the pgBackRest stanza and take its first full backup"]
     assert commands[0].startswith("runuser -u postgres -- pgbackrest --stanza=main stanza-create || ")
     assert "belongs to another database: to build this server from it run louieops rebuild" in commands[0]
+    assert "stanza-create failed (its error above)" in commands[0]
     assert commands[1:] == ["/usr/local/bin/louie-pitr-backup full"]
 
 
