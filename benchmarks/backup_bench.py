@@ -134,9 +134,10 @@ class Server:
         script = f"set -o errexit -o pipefail; cd {WORK} 2>/dev/null || cd /; {command}"
         return self.root(f"runuser -u postgres -- bash -c {shlex.quote(script)}", timeout)
 
-    def timed(self, command: str) -> float:
-        """Seconds the command took on the server."""
-        out = self.postgres(f"s=$(date +%s%N); {command}; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))")
+    def timed(self, command: str, as_root: bool = False) -> float:
+        """Seconds the command took on the server (as postgres, or as root)."""
+        run = self.root if as_root else self.postgres
+        out = run(f"s=$(date +%s%N); {command}; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))")
         return int(out.split()[-1]) / 1000
 
     def psql(self, sql: str, database: str = DB, **variables) -> str:
@@ -202,14 +203,19 @@ def table(results: list[dict], db: dict) -> str:
     return "\n".join(lines)
 
 
-def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.backup_bench", description=__doc__.splitlines()[0])
+def add_size_option(parser: argparse.ArgumentParser) -> None:
+    """--size-mb: the benchmark database's size (this benchmark's and pitr_bench's)."""
     parser.add_argument(
         "--size-mb",
         type=int,
         default=int(os.environ.get("BENCH_BACKUP_DB_MB", "1024")),
         help="approximate database size (default 1024, env BENCH_BACKUP_DB_MB)",
     )
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.backup_bench", description=__doc__.splitlines()[0])
+    add_size_option(parser)
     parser.add_argument(
         "--attach",
         default=os.environ.get("BENCH_TESTBED"),

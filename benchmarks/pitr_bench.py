@@ -89,8 +89,7 @@ def lose(server: backup_bench.Server) -> None:
 def restore(server: backup_bench.Server, *target: str) -> float:
     """Seconds louie-restore-db takes on the server to restore the lost cluster in place."""
     command = " ".join([layout.PITR_RESTORE_COMMAND, *map(shlex.quote, target), "--force", "--yes"])
-    out = server.root(f"s=$(date +%s%N); {command} >&2; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))")
-    return int(out.split()[-1]) / 1000
+    return server.timed(f"{command} >&2", as_root=True)
 
 
 def measure(testbed: Testbed, size_mb: int) -> list[Row]:
@@ -100,9 +99,7 @@ def measure(testbed: Testbed, size_mb: int) -> list[Row]:
         db = backup_bench.prepare(server, size_mb)
     finally:
         most, longest = stop_lag_sampler(server)
-    begun = time.monotonic()
-    server.root(f"{layout.PITR_BACKUP_COMMAND} full")
-    full = time.monotonic() - begun
+    full = server.timed(f"{layout.PITR_BACKUP_COMMAND} full >&2", as_root=True)
 
     committed = write_and_lose(server)
     latest_seconds = restore(server, "--latest")
@@ -130,12 +127,7 @@ def measure(testbed: Testbed, size_mb: int) -> list[Row]:
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.pitr_bench", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--size-mb",
-        type=int,
-        default=int(os.environ.get("BENCH_BACKUP_DB_MB", "1024")),
-        help="approximate database size (default 1024, env BENCH_BACKUP_DB_MB)",
-    )
+    backup_bench.add_size_option(parser)
     parser.add_argument("--attach", default=os.environ.get("BENCH_PITR_TESTBED"), help="a running test server")
     return parser.parse_args(argv)
 

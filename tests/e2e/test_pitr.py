@@ -105,6 +105,18 @@ def write_then_lose_the_data_directory(deployed, name: str) -> dict[int, float]:
     return {int(i): float(at) for i, at in (line.split("|") for line in log.splitlines() if "|" in line)}
 
 
+def rows_lost(deployed, name: str, committed: dict[int, float]) -> str:
+    """Checks that <name>_orders came back as a gapless prefix of the rows committed, losing at most about
+    archive_timeout of them (the timeout, then the asynchronous push); says how many and how many seconds."""
+    back = [int(i) for i in sql(deployed, f"SELECT id FROM {name}_orders ORDER BY id").splitlines()]
+    last = max(committed)
+    assert back and back == list(range(1, back[-1] + 1)) and back[-1] <= last, (back[-3:], last)
+    seconds = committed[last] - committed[back[-1]]
+    bound = ARCHIVE_TIMEOUT + 15
+    assert seconds <= bound, f"{seconds:.1f} s of committed rows lost: more than archive_timeout ({ARCHIVE_TIMEOUT} s)"
+    return f"{last - back[-1]} of {len(committed)} committed rows lost, the last {seconds:.1f} s"
+
+
 def test_the_second_deploy_changes_nothing_and_the_archive_runs(pitr):
     testbed, first = pitr
     deployed = ServerOnly(testbed)
@@ -205,16 +217,8 @@ def test_a_lost_data_directory_comes_back_from_the_bucket_alone(pitr, figure):
 
     restored = root(deployed, "louie-restore-db --latest --force --yes", check=False)
     assert restored.returncode == 0, restored.stdout + restored.stderr
-    back = [int(i) for i in sql(deployed, "SELECT id FROM crash_orders ORDER BY id").splitlines()]
-    last = max(committed)
-    assert back and back == list(range(1, back[-1] + 1)) and back[-1] <= last, (back[-3:], last)
-    seconds = committed[last] - committed[back[-1]]
-    figure(
-        f"recovery point after SIGKILL and a lost data directory: {last - back[-1]} of {len(committed)} committed "
-        f"rows lost, the last {seconds:.1f} s"
-    )
-    bound = ARCHIVE_TIMEOUT + 15  # the timeout, then the asynchronous push
-    assert seconds <= bound, f"{seconds:.1f} s of committed rows lost: more than archive_timeout ({ARCHIVE_TIMEOUT} s)"
+    lost = rows_lost(deployed, "crash", committed)
+    figure(f"recovery point after SIGKILL and a lost data directory: {lost}")
     assert sql(deployed, "SELECT pg_is_in_recovery()") == "f"
 
 
@@ -289,12 +293,7 @@ def test_a_lost_server_is_rebuilt_on_a_freshly_booted_one_from_the_bucket_alone(
         figure(f"rebuild onto a freshly booted server: {recovered.split(': ', 1)[1]}")
 
         fresh = ServerOnly(new)
-        back = [int(i) for i in sql(fresh, "SELECT id FROM lost_orders ORDER BY id").splitlines()]
-        last = max(committed)
-        assert back and back == list(range(1, back[-1] + 1)) and back[-1] <= last, (back[-3:], last)
-        seconds = committed[last] - committed[back[-1]]
-        figure(f"rows lost with the server: {last - back[-1]} of {len(committed)} committed, the last {seconds:.1f} s")
-        assert seconds <= ARCHIVE_TIMEOUT + 15, f"{seconds:.1f} s of committed rows lost: more than archive_timeout"
+        figure(f"rows lost with the server: {rows_lost(fresh, 'lost', committed)}")
         assert root(fresh, f"cat {marker}").stdout.strip() == "kept-through-the-rebuild"
         assert root(fresh, "runuser -u postgres -- pgbackrest --stanza=main check", check=False).returncode == 0
 
