@@ -88,15 +88,36 @@ def stop_writer(deployed, name: str) -> None:
     root(deployed, f"kill $(cat /root/{name}.pid) 2>/dev/null; sleep 0.3", check=False)
 
 
+def archiver_state(deployed) -> str:
+    """What PostgreSQL's archiver and pgBackRest's asynchronous push last did (for a failure's message)."""
+    stats = sql(deployed, "SELECT archived_count, last_archived_wal, failed_count, last_failed_wal FROM pg_stat_archiver")
+    log = root(deployed, "tail -n 5 /var/log/pgbackrest/main-archive-push-async.log", check=False).stdout
+    return f"pg_stat_archiver {stats}; archive-push-async.log: {log.strip()[-600:]}"
+
+
 def write_then_lose_the_data_directory(deployed, name: str) -> dict[int, float]:
-    """A new table <name>_orders written by a writer past at least one archive_timeout switch, then PostgreSQL
-    killed with SIGKILL, its data directory deleted and kept down; the rows psql saw committed (id: time)."""
+    """A new table <name>_orders written by a writer until the segment its first rows went into is archived
+    (archive_timeout switches it; waited for, not slept on), then half an archive_timeout more; PostgreSQL is
+    then killed with SIGKILL, its data directory deleted and kept down. Returns the rows psql saw committed
+    (id: time)."""
     table = f"{name}_orders"
     sql(deployed, f"CREATE TABLE {table} (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())")
     root(deployed, "runuser -u postgres -- pgbackrest --stanza=main check")  # the empty table is archived
     start_writer(deployed, name, table=table)
+    wait_for(lambda: int(sql(deployed, f"SELECT count(*) FROM {table}")) > 0, 30, "the writer's first row")
+    # past the switch's boundary now (at it, pg_walfile_name names the segment before)
+    first_segment = sql(deployed, "SELECT pg_walfile_name(pg_current_wal_insert_lsn())")
+    archived = (
+        "SELECT coalesce(length(last_archived_wal) = 24 AND last_archived_wal >= "
+        f"'{first_segment}', false) FROM pg_stat_archiver"
+    )
     try:
-        time.sleep(ARCHIVE_TIMEOUT * 1.5 + 5)
+        try:
+            wait_for(lambda: sql(deployed, archived) == "t", ARCHIVE_TIMEOUT * 3 + 30, f"{first_segment} archived")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: {archiver_state(deployed)}") from None
+        time.sleep(ARCHIVE_TIMEOUT / 2)  # rows committed after the last archived segment: the ones to lose
+        print(f"before the kill: {archiver_state(deployed)}")  # shown if a test on these rows fails
         root(deployed, "pkill -KILL -u postgres -x postgres; sleep 1; rm -rf /var/lib/postgresql/15/main")
     finally:
         stop_writer(deployed, name)
