@@ -90,7 +90,9 @@ def stop_writer(deployed, name: str) -> None:
 
 def archiver_state(deployed) -> str:
     """What PostgreSQL's archiver and pgBackRest's asynchronous push last did (for a failure's message)."""
-    stats = sql(deployed, "SELECT archived_count, last_archived_wal, failed_count, last_failed_wal FROM pg_stat_archiver")
+    stats = sql(
+        deployed, "SELECT archived_count, last_archived_wal, failed_count, last_failed_wal FROM pg_stat_archiver"
+    )
     log = root(deployed, "tail -n 5 /var/log/pgbackrest/main-archive-push-async.log", check=False).stdout
     return f"pg_stat_archiver {stats}; archive-push-async.log: {log.strip()[-600:]}"
 
