@@ -52,6 +52,8 @@ PITR_STATUS = f"{BACKUP_STATUS_DIR}/pitr.json"
 CHECKIN_CONFIG = f"{CONFIG_DIR}/cron-checkin.json"
 #: The daily uptime report's UptimeRobot read-only key and levels (root:<health_user> 0640).
 UPTIME_CONFIG = f"{CONFIG_DIR}/uptime.json"
+#: The daily Stripe webhook check's API and restricted key (root:<health_user> 0640).
+STRIPE_CONFIG = f"{CONFIG_DIR}/stripe.json"
 #: The health check's secrets: the app's admin token for its websocket count (root:<health_user> 0640).
 HEALTH_SECRETS = f"{CONFIG_DIR}/health-secrets.json"
 

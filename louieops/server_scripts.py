@@ -150,6 +150,12 @@ def load_test_config(s: Settings) -> dict:
     }
 
 
+def stripe_config(s: Settings, key: str | None) -> dict:
+    """/etc/louieops/stripe.json: the daily Stripe webhook check (files/scripts/louieops_stripe.py), with the
+    restricted key (None: the check alerts that it could not check): root:<health_user> 0640."""
+    return {"api_url": s.maintenance_stripe_api_url, "api_key": key, "timeout": 20, "retries": 5}
+
+
 def admin_logins_config(s: Settings) -> dict:
     """/etc/louieops/admin-logins.json: the admin-login watch (files/scripts/admin-logins)."""
     return {

@@ -2,19 +2,21 @@
 
 Settings read: maintenance_daily_summary_schedule, maintenance_log_check_schedule, maintenance_npm_audit_schedule,
 maintenance_exposure_scan_schedule, maintenance_cert_report_schedule, maintenance_quarterly_reminder_schedule,
-maintenance_load_test_schedule,
+maintenance_load_test_schedule, maintenance_stripe_webhooks_schedule,
 fail2ban_maxretry, fail2ban_findtime, fail2ban_bantime, fail2ban_ignoreip, fail2ban_rate_limit_maxretry,
 security_rate_limit_alert_count, health_user, app_log_dir. The admin-login watch's config (louieops/server_scripts.py)
 reads security_admin_address_days, the load test's (load_test_config) the other maintenance_load_test_* settings,
 domain_api, kpi_thresholds and health_tiers. The uptime
 report's config (louieops/server_scripts.py) reads uptimerobot_api_url, uptimerobot_managed_tag,
-maintenance_uptime_report_days, kpi_thresholds and health_tiers.
-Secret read (optional): UPTIMEROBOT_READ_API_KEY, a read-only UptimeRobot key for the daily uptime report.
+maintenance_uptime_report_days, kpi_thresholds and health_tiers; the Stripe check's (stripe_config)
+maintenance_stripe_api_url.
+Secrets read (optional): UPTIMEROBOT_READ_API_KEY, a read-only UptimeRobot key for the daily uptime report;
+STRIPE_RESTRICTED_KEY, a restricted Stripe key for the daily webhook check.
 
 - {scripts_dir}/louieops-maintenance and /etc/cron.d/louieops-maintenance: the automatable items of §6
-  (daily summary, weekly log check, npm audit and exposure scan, monthly certificate report and load test,
-  quarterly reminder), run as health_user, each reporting through send-alert; ApacheBench (apache2-utils)
-  for the load test where it runs;
+  (daily summary and Stripe webhook check, weekly log check, npm audit and exposure scan, monthly certificate
+  report and load test, quarterly reminder), run as health_user, each reporting through send-alert;
+  ApacheBench (apache2-utils) for the load test where it runs;
 - fail2ban (seed §9): jails on sshd (journal), the app's "Login failed ... <ip>" lines, nginx's rate-limit
   rejections (a P3 to review after security_rate_limit_alert_count, a ban after fail2ban_rate_limit_maxretry)
   and injection probes in nginx's access log (a P2 and a ban on the first); every ban is reported through
@@ -29,13 +31,14 @@ Secret read (optional): UPTIMEROBOT_READ_API_KEY, a read-only UptimeRobot key fo
   log) is sent as an alert, as soon as it is written.
 Their configs (/etc/louieops/maintenance.json, status.json, logs.json) come from louieops/server_scripts.py.
 With several servers each host gets the jobs of its roles: the app's log, npm and audit jobs where the app runs,
-the exposure scan and the certificate report on the lb, and the app-login jail only where the app runs behind
-its own nginx (a ban acts on the host's own firewall, which clients of an app host behind an lb never reach).
+the exposure scan, the certificate report, the load test and the Stripe check on the lb, and the app-login
+jail only where the app runs behind its own nginx (a ban acts on the host's own firewall, which clients of an
+app host behind an lb never reach).
 """
 
 from __future__ import annotations
 
-from pyinfra import host
+from pyinfra import host, logger
 from pyinfra.api import deploy
 from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
@@ -49,12 +52,15 @@ from louieops.server_scripts import (
     maintenance_config,
     put_config,
     status_config,
+    stripe_config,
     uptime_config,
 )
 from louieops.settings import Settings, for_host
 
 SCRIPT_NAME = "louieops-maintenance"
 UPTIME_LIBRARY = "louieops_uptime.py"  # imported by the daily summary
+STRIPE_LIBRARY = "louieops_stripe.py"  # imported by the Stripe webhook check
+_NOTED: set[str] = set()  # deploy-wide notes already printed (one line per deploy, not one per host)
 #: files/fail2ban/<name>.conf -> where fail2ban reads it
 FAIL2BAN_FILES = {
     "louieops-app-auth": "/etc/fail2ban/filter.d/louieops-app-auth.conf",
@@ -80,6 +86,7 @@ def jobs(s: Settings, where: Placement = placement.SINGLE) -> list[tuple[str, st
             ("cert-report", s.maintenance_cert_report_schedule, lb),
             ("quarterly-reminder", s.maintenance_quarterly_reminder_schedule, lb),
             ("load-test", s.maintenance_load_test_schedule, lb),
+            ("stripe-webhooks", s.maintenance_stripe_webhooks_schedule, lb and s.maintenance_stripe_webhooks_schedule),
         )
         if wanted
     ]
@@ -147,6 +154,7 @@ def _jobs(s: Settings, where: Placement) -> None:
     put_file(f"scripts/{SCRIPT_NAME}", script, mode="0755")
     put_config(layout.MAINTENANCE_CONFIG, maintenance_config(s, where))
     _uptime_report(s)
+    _stripe_check(s, where)
     put_template(
         "maintenance/louieops-maintenance.j2",
         layout.MAINTENANCE_CRON,
@@ -166,6 +174,23 @@ def _uptime_report(s: Settings) -> None:
         put_config(layout.UPTIME_CONFIG, uptime_config(s, read_key), mode="0640", group=s.health_user)
     else:
         files.file(name=f"Remove {layout.UPTIME_CONFIG}", path=layout.UPTIME_CONFIG, present=False)
+
+
+def _stripe_check(s: Settings, where: Placement) -> None:
+    """The daily Stripe webhook check: the library everywhere (the job script imports it), its config with the
+    restricted key where the job runs (without a key the job alerts that it could not check)."""
+    put_file(f"scripts/{STRIPE_LIBRARY}", layout.script(s, STRIPE_LIBRARY))
+    if not (where.has(topology.LB) and s.maintenance_stripe_webhooks_schedule):
+        files.file(name=f"Remove {layout.STRIPE_CONFIG}", path=layout.STRIPE_CONFIG, present=False)
+        return
+    key = secrets.get("STRIPE_RESTRICTED_KEY")
+    if key is None and "stripe" not in _NOTED:
+        _NOTED.add("stripe")
+        logger.warning(
+            "STRIPE_RESTRICTED_KEY is not set: the daily Stripe webhook check will alert that it could not check "
+            "(set maintenance_stripe_webhooks_schedule = None for a service without Stripe)."
+        )
+    put_config(layout.STRIPE_CONFIG, stripe_config(s, key), mode="0640", group=s.health_user)
 
 
 def _audit(s: Settings) -> None:

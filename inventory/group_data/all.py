@@ -361,6 +361,13 @@ maintenance_load_test_requests = 2000
 maintenance_load_test_concurrency = 10
 # Seconds one load test may run at most (ApacheBench's -t).
 maintenance_load_test_max_seconds = 60
+# Cron schedule of the daily check of Stripe's webhook delivery (seed §6.1), from the host serving the public
+# names: a disabled webhook endpoint raises a P1, events Stripe could not deliver since the last run a P2 (their
+# count and types). Needs STRIPE_RESTRICTED_KEY, else it alerts that it could not check; None: no check (a
+# service without Stripe).
+maintenance_stripe_webhooks_schedule = "15 7 * * *"
+# Stripe's API, which the webhook check reads (GET /v1/webhook_endpoints, /v1/events).
+maintenance_stripe_api_url = "https://api.stripe.com"
 # fail2ban: failures within fail2ban_findtime that ban an address (app logins, sshd, injection probes).
 fail2ban_maxretry = 5
 # fail2ban: nginx rate-limit rejections (429) within fail2ban_findtime that ban an address.

@@ -234,6 +234,8 @@ class Settings:
     maintenance_load_test_requests: int
     maintenance_load_test_concurrency: int
     maintenance_load_test_max_seconds: int
+    maintenance_stripe_webhooks_schedule: str | None
+    maintenance_stripe_api_url: str
     fail2ban_maxretry: int
     fail2ban_rate_limit_maxretry: int
     fail2ban_findtime: str

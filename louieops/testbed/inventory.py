@@ -59,6 +59,7 @@ def host_data(
         "papertrail_api_url": peers.papertrail_api_url(peer_address),
         # the registry these servers reach refuses npm audit's POST: recorded advisories instead
         "maintenance_npm_audit_registry": peers.npm_audit_url(peer_address),
+        "maintenance_stripe_api_url": peers.stripe_url(peer_address),
         "testbed_name": name,
         "testbed_peer_address": peer_address,
         "testbed_recorder_url": recorder_url,
@@ -100,6 +101,7 @@ def generate_secrets(recorder: str, saas_token: str, sentry_dsn: str) -> dict[st
         "UPTIMEROBOT_API_KEY": saas_token,
         "SENTRY_AUTH_TOKEN": saas_token,
         "PAPERTRAIL_API_TOKEN": saas_token,
+        "STRIPE_RESTRICTED_KEY": saas_token,
         "SENTRY_DSN": sentry_dsn,
         "ALERT_SMTP_PASSWORD": peers.SMTP_PASSWORD,
     }

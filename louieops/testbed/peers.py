@@ -36,6 +36,7 @@ UPTIMEROBOT_PORT = 9300
 SENTRY_PORT = 9301
 NPM_AUDIT_PORT = 9303
 PAPERTRAIL_API_PORT = 9304
+STRIPE_PORT = 9305
 GIT_PORT = 9418
 SMTP_PORT = 2525
 SYSLOG_PORT = 6514
@@ -163,6 +164,7 @@ def default_peers(peer: str, instance_dir: Path, cert: Path, key: Path) -> list[
             "papertrail", "tests.standins.papertrail", peer, PAPERTRAIL_API_PORT, "--token", SAAS_TOKEN
         ),
         PeerSpec.python_module("npm-audit", "tests.standins.npm_audit", peer, NPM_AUDIT_PORT),
+        PeerSpec.python_module("stripe", "tests.standins.stripe", peer, STRIPE_PORT, "--token", SAAS_TOKEN),
         PeerSpec.python_module(
             "smtp",
             "louieops.testbed.smtp_recorder",
@@ -251,6 +253,10 @@ def sentry_url(peer: str) -> str:
 
 def papertrail_api_url(peer: str) -> str:
     return f"http://{peer}:{PAPERTRAIL_API_PORT}/api/v1"
+
+
+def stripe_url(peer: str) -> str:
+    return f"http://{peer}:{STRIPE_PORT}"
 
 
 def npm_audit_url(peer: str) -> str:

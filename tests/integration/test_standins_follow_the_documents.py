@@ -20,11 +20,22 @@ from tests.standins.fixtures import (
     uptimerobot_client,
     uptimerobot_reconciler,
 )
-from tests.standins.openapi import ITEM, SENTRY, UPTIMEROBOT, load, optional_keys, undeclared_keys, validate_response
+from tests.standins.openapi import (
+    ITEM,
+    SENTRY,
+    STRIPE,
+    UPTIMEROBOT,
+    load,
+    operation,
+    optional_keys,
+    undeclared_keys,
+    validate_response,
+)
 from tests.standins.sentry import ORG_PATH, SentryStandIn
 from tests.standins.sentry_crons import CRON_ROUTES
 from tests.standins.sentry_legacy import LEGACY_ROUTES
 from tests.standins.sentry_releases import RELEASE_ROUTES
+from tests.standins.stripe import Stripe
 from tests.standins.uptimerobot import UptimeRobotStandIn
 
 #: Sentry endpoints the document does not describe: the legacy alert rules (unpublished from the document when
@@ -168,6 +179,50 @@ def test_every_sentry_answer_follows_the_document(clock):
 
         seen = check_answers(standin, SENTRY, SENTRY_OPAQUE, NOT_IN_SENTRY_DOCUMENT)
     assert {r for r in SentryStandIn.ROUTES if r not in NOT_IN_SENTRY_DOCUMENT} - UNUSED <= seen
+
+
+#: An event's ``data.object`` is the API resource the event is about (an invoice, a charge): any object.
+STRIPE_OPAQUE = frozenset({("data", ITEM, "data", "object")})
+
+
+def stripe_parameter(key: str) -> str:
+    """The documented parameter a query key belongs to: ``created[gt]`` is ``created`` (deepObject)."""
+    return key.split("[", 1)[0]
+
+
+def test_every_stripe_answer_and_query_follows_the_document():
+    """The webhook check's requests (every page, a 429 waited out, a refused key, a denied path) and the
+    stand-in's answers to them, success and error, against Stripe's document."""
+    from louieops import server_scripts
+    from louieops.resources import file
+    from tests.unit.helpers import default_settings, load_script
+
+    check = load_script(file("scripts/louieops_stripe.py"), "louieops_stripe")
+    with Stripe(token="rk_test_doc") as stripe:
+        config = server_scripts.stripe_config(default_settings(maintenance_stripe_api_url=stripe.url), "rk_test_doc")
+        for index in range(120):
+            stripe.add_endpoint(
+                f"https://api.simplylouie.com/webhooks/{index}", status="disabled" if index % 7 else "enabled"
+            )
+        for index in range(130):
+            stripe.add_event("invoice.paid", delivered=index % 3 == 0)
+        stripe.limited = 1
+        assert check.check(config, {}, lambda *call: None, sleep=lambda s: None)[0] == 1
+        assert check.check({**config, "api_key": "rk_test_wrong"}, {}, lambda *call: None)[0] == 3
+        stripe.denied = {"/v1/webhook_endpoints"}
+        assert check.check(config, {}, lambda *call: None)[0] == 3
+        stripe.denied = set()
+        with pytest.raises(check.CouldNotCheck):
+            check.get(config, "/v1/events", {"limit": 1000})  # a 400 is checked too
+
+        seen = check_answers(stripe, STRIPE, STRIPE_OPAQUE)
+        doc = load(STRIPE)
+        for record in stripe.recorded:
+            documented = {p["name"] for p in operation(doc, record.method, record.template)["parameters"]}
+            assert {stripe_parameter(key) for key in record.query} <= documented, record.query
+    assert set(Stripe.ROUTES) <= seen
+    statuses = {record.status for record in stripe.recorded}
+    assert {200, 400, 401, 403, 429} <= statuses, statuses
 
 
 def test_the_checks_would_catch_an_invented_field_and_a_wrong_type():

@@ -416,7 +416,7 @@ def test_cron_files_are_deterministic_and_list_each_job_once():
     ]
     assert rendered[0] == rendered[1]
     lines = [line for line in rendered[0].splitlines() if line and not line.startswith(("#", "SHELL", "PATH"))]
-    assert len(lines) == 7 and len({line.split()[10] for line in lines}) == 7
+    assert len(lines) == 8 and len({line.split()[10] for line in lines}) == 8
     assert all(line.split()[5] == "louie-monitor" for line in lines)
 
 

@@ -69,6 +69,7 @@ def test_env_round_trip_and_quoting():
         "SENTRY_AUTH_TOKEN",
         "SENTRY_DSN",
         "PAPERTRAIL_API_TOKEN",
+        "STRIPE_RESTRICTED_KEY",
         "ALERT_SMTP_PASSWORD",
     }
     from louieops.secrets import SECRETS
@@ -134,6 +135,7 @@ def test_default_peers_bind_to_the_peer_address(tmp_path):
         "sentry",
         "papertrail",
         "npm-audit",
+        "stripe",
         "smtp",
         "syslog",
         "git",

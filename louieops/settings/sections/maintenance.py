@@ -23,6 +23,8 @@ RULES = {
     "maintenance_load_test_requests": integer(10, 1_000_000),
     "maintenance_load_test_concurrency": integer(1, 1000),
     "maintenance_load_test_max_seconds": integer(5, 3600),
+    "maintenance_stripe_webhooks_schedule": optional(cron_schedule),
+    "maintenance_stripe_api_url": url,
     "fail2ban_maxretry": integer(1, 1000),
     "fail2ban_rate_limit_maxretry": integer(1, 10000),
     "fail2ban_findtime": _fail2ban_time,

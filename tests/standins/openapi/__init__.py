@@ -25,6 +25,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 UPTIMEROBOT = HERE / "uptimerobot-openapi-v3.yaml"
 SENTRY = HERE / "sentry-openapi-alerts-subset.json"
+STRIPE = HERE / "stripe-openapi-subset.json"
 #: A list item in a key path.
 ITEM = "[]"
 
@@ -74,8 +75,10 @@ def request_schema(doc: dict, method: str, path: str) -> dict:
 
 def response_content(doc: dict, method: str, path: str, status: int) -> dict | None:
     """The documented ``application/json`` content of the answer ``status`` ({} when the document gives the
-    status without a body), or None when the document does not describe that status."""
-    answer = operation(doc, method, path)["responses"].get(str(status))
+    status without a body), or None when the document does not describe that status (nor a ``default``
+    answer, which covers every status it does not list: Stripe's errors)."""
+    responses = operation(doc, method, path)["responses"]
+    answer = responses.get(str(status), responses.get("default"))
     if answer is None:
         return None
     return (answer.get("content") or {}).get("application/json") or {}
