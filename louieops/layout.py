@@ -62,6 +62,15 @@ HEALTH_SECRETS = f"{CONFIG_DIR}/health-secrets.json"
 ALERT_STATE = f"{ALERT_STATE_DIR}/state.json"
 ALERT_LOG = f"{ALERT_STATE_DIR}/alerts.log"
 HEALTH_LAST = f"{HEALTH_STATE_DIR}/last.json"
+#: The health check's KPIs, one JSON line per run (health_history_days of them).
+HEALTH_HISTORY = f"{HEALTH_STATE_DIR}/kpi-history.jsonl"
+#: The System Health page (seed §1) on the admin domain: its static files (root's), the data the health check
+#: writes for it (<health_user>:www-data 0750), the URL path, and the admin login nginx asks for.
+HEALTH_PAGE_FILES = "/usr/local/share/louieops/health-page"
+HEALTH_PAGE_DATA_DIR = f"{STATE_ROOT}/health-page"
+HEALTH_PAGE_DATA = f"{HEALTH_PAGE_DATA_DIR}/data.json"
+HEALTH_PAGE_PATH = "/system-health/"
+HEALTH_PAGE_HTPASSWD = "/etc/nginx/louieops-health-page.htpasswd"
 #: The health check's last /proc/stat sample: the CPU KPI is the busy share since then.
 HEALTH_CPU_SAMPLE = f"{HEALTH_STATE_DIR}/cpu.json"
 
@@ -78,6 +87,8 @@ SCRIPT_LIBRARY = "louieops_common.py"
 CHANNELS_LIBRARY = "louieops_channels.py"
 #: The health check's KPI measurements (access log, /proc/stat, psql's timing), installed next to it.
 KPIS_LIBRARY = "louieops_kpis.py"
+#: The health check's KPI history and the System Health page's data (files/scripts/louieops_history.py).
+HISTORY_LIBRARY = "louieops_history.py"
 #: The sendmail of the e-mail relay (msmtp-mta), which send-alert hands alert e-mail to.
 SENDMAIL = "/usr/sbin/sendmail"
 STATUS_COMMAND = "/usr/local/bin/louie-status"

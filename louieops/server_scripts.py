@@ -85,7 +85,41 @@ def health_config(s: Settings, placement: Placement = SINGLE) -> dict:
         "last_result": layout.HEALTH_LAST,
         "websocket": websocket_check(s, placement),
         "pitr": pitr_check(s, placement),
+        "history": history_config(s, placement),
         "run_as": s.health_user,
+    }
+
+
+#: The KPIs the System Health page plots (louieops_history), with the levels drawn beside them.
+PLOTTED_KPIS = (
+    "api_p50_ms",
+    "api_p99_ms",
+    "error_rate_pct",
+    "cpu_pct",
+    "memory_pct",
+    "disk_pct",
+    "db_query_ms",
+    "db_connections",
+    "backup_age_hours",
+)
+
+
+def history_config(s: Settings, placement: Placement = SINGLE) -> dict:
+    """The health check's KPI history (files/scripts/louieops_history.py), and where the System Health page's
+    data goes on the host that serves the admin domain (None elsewhere, or without health_page_user)."""
+    paths = layout.app_paths(s)
+    page = bool(s.health_page_user) and placement.nginx_here
+    return {
+        "path": layout.HEALTH_HISTORY,
+        "days": s.health_history_days,
+        "page_data": layout.HEALTH_PAGE_DATA if page else None,
+        "levels": {kpi: s.kpi_thresholds[kpi] for kpi in PLOTTED_KPIS if kpi in s.kpi_thresholds},
+        "alert_state": layout.ALERT_STATE,
+        "backup_status_dir": layout.BACKUP_STATUS_DIR,
+        "backup_kinds": backup_kinds(placement),
+        "pitr_status": layout.PITR_STATUS if pitr_check(s, placement) else None,
+        "releases_dir": paths.releases,
+        "current": paths.current,
     }
 
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what `make demo` and `make test` need on a fresh Debian/Ubuntu machine, once:
-# Debian packages for the test server and its peers, for `make lint` and the load test's integration test
-# (ApacheBench), and the project's virtualenv.
+# Debian packages for the test server and its peers, for `make lint`, the load test's integration test
+# (ApacheBench) and the System Health page's browser test (Chromium and its WebDriver), and the project's
+# virtualenv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(python3 python3-venv debootstrap debian-archive-keyring systemd-container pebble nftables iproute2 openssh-client openssl curl ca-certificates util-linux e2fsprogs zstd shellcheck apache2-utils)
+APT_PACKAGES=(python3 python3-venv debootstrap debian-archive-keyring systemd-container pebble nftables iproute2 openssh-client openssl curl ca-certificates util-linux e2fsprogs zstd shellcheck apache2-utils chromium chromium-driver)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -1,6 +1,7 @@
 """Health check (seed §3) against the KPI thresholds (seed §5), every few minutes from cron.
 
-Settings read: health_user, health_schedule, health_websocket_metrics_path.
+Settings read: health_user, health_schedule, health_websocket_metrics_path, health_page_user. The KPI
+history's config (louieops/server_scripts.py, history_config) reads health_history_days and kpi_thresholds.
 Secret read (only with health_websocket_metrics_path): LOUIE_ADMIN_TOKEN, for the app's websocket count.
 
 The check runs as health_user (created by tasks/alerts.py): a system user without a shell or sudo, member
@@ -15,6 +16,9 @@ database host), and disk, memory and CPU everywhere; its alerts name the host. T
 on the primary only (a standby has it by replication). The app's admin token, which the websocket count
 needs, is in /etc/louieops/health-secrets.json (root:<health_user> 0640) on an app host, readable by the
 check and nobody else but root.
+Each complete run appends the KPIs to their history (files/scripts/louieops_history.py); on the host serving
+the admin domain it also writes the System Health page's data into <health_user>:www-data 0750, beside the
+page's static files (files/health-page/), which nginx serves behind the admin login (tasks/nginx.py).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from louieops.server_scripts import health_config, put_config
 from louieops.settings import for_host
 
 AS_POSTGRES = {"_sudo": True, "_sudo_user": "postgres"}
+PAGE_FILES = ("index.html", "health.js", "health.css")
 
 
 @deploy("Health check")
@@ -53,6 +58,8 @@ def install_health_check():
             **AS_POSTGRES,
         )
     put_file(f"scripts/{layout.KPIS_LIBRARY}", layout.script(s, layout.KPIS_LIBRARY))
+    put_file(f"scripts/{layout.HISTORY_LIBRARY}", layout.script(s, layout.HISTORY_LIBRARY))
+    _health_page(s, page_here=bool(s.health_page_user) and where.nginx_here)
     put_file("scripts/health-check", script, mode="0755")
 
     # configure
@@ -74,3 +81,23 @@ def install_health_check():
         script=script,
         checkin=checkins.wrapped(s, "health-check"),
     )
+
+
+def _health_page(s, page_here: bool) -> None:
+    """The System Health page's files and the directory of its data (nginx reads it as www-data), or neither."""
+    if not page_here:
+        for path in (layout.HEALTH_PAGE_DATA_DIR, layout.HEALTH_PAGE_FILES):
+            files.directory(name=f"Remove {path}", path=path, present=False)
+        return
+    files.directory(
+        name=f"Create {layout.HEALTH_PAGE_DATA_DIR}",
+        path=layout.HEALTH_PAGE_DATA_DIR,
+        user=s.health_user,
+        group="www-data",
+        mode="750",
+    )
+    files.directory(
+        name=f"Create {layout.HEALTH_PAGE_FILES}", path=layout.HEALTH_PAGE_FILES, user="root", group="root", mode="755"
+    )
+    for name in PAGE_FILES:
+        put_file(f"health-page/{name}", f"{layout.HEALTH_PAGE_FILES}/{name}")

@@ -15,8 +15,12 @@ it, and it marks 5xx answers (http_5xx) and requests slower than kpi_thresholds.
 
 Settings read: app_name, app_port, certbot_enabled, nginx_api_rate_limit, nginx_api_rate_burst,
 nginx_proxy_read_timeout, nginx_hsts_max_age, nginx_client_max_body_size, nginx_upstream_max_fails,
-nginx_upstream_fail_timeout, kpi_thresholds, domain_admin, security_admin_login_paths.
+nginx_upstream_fail_timeout, kpi_thresholds, domain_admin, security_admin_login_paths, health_page_user.
 domain_admin and security_admin_login_paths make conf.d/louieops-admin-logins.conf: the log of admin logins.
+health_page_user: the System Health page at domain_admin's /system-health/ (tasks/health.py puts its files),
+behind HTTP basic auth with that login and LOUIE_ADMIN_TOKEN as its password (salted SHA-1 in an htpasswd file,
+root:www-data 0640; the token is random and long, so a fast hash is no weakness), no-store, and a
+Content-Security-Policy that lets the page load nothing but its own files.
 
 Maintenance mode: louie-maintenance-mode (in scripts_dir, linked into /usr/local/bin) writes the snippets
 that the homepage's, the API's (but /health and /admin/) and the websocket's locations include, and reloads
@@ -25,8 +29,12 @@ nginx; the deploy makes their directory and never touches what is in it.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import math
 import re
+from io import StringIO
 
 from jinja2 import FileSystemLoader
 from pyinfra import host
@@ -35,7 +43,7 @@ from pyinfra.facts.files import File
 from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
-from louieops import layout, resources, topology
+from louieops import layout, resources, secrets, topology
 from louieops.layout import ACME_WEBROOT, ADMIN_LOGIN_LOG, NGINX_ACCESS_LOG, sites
 from louieops.resources import put_file, put_template
 from louieops.settings import Settings, for_host
@@ -55,6 +63,35 @@ def slow_request_seconds(s: Settings) -> int:
     levels = s.kpi_thresholds.get("api_p99_ms", {})
     millis = levels.get("warning") or levels.get("critical") or 1000
     return max(1, math.ceil(millis / 1000))
+
+
+def htpasswd_line(user: str, password: str) -> str:
+    """One htpasswd line in RFC 2307's {SSHA} scheme (nginx reads it): its salt is derived from the password,
+    so the file is the same on every deploy and the next one reports no change."""
+    salt = hmac.new(password.encode(), b"louieops health page", hashlib.sha256).digest()[:8]
+    digest = hashlib.sha1(password.encode() + salt).digest()
+    return f"{user}:{{SSHA}}{base64.b64encode(digest + salt).decode()}\n"
+
+
+def health_page(s: Settings) -> dict | None:
+    """Where the System Health page is served from (None: health_page_user is None)."""
+    if not s.health_page_user:
+        return None
+    return {
+        "path": layout.HEALTH_PAGE_PATH,
+        "files": layout.HEALTH_PAGE_FILES,
+        "data": layout.HEALTH_PAGE_DATA,
+        "htpasswd": layout.HEALTH_PAGE_HTPASSWD,
+    }
+
+
+def health_page_login(s: Settings):
+    """The page's htpasswd file (the admin login), or none."""
+    path = layout.HEALTH_PAGE_HTPASSWD
+    if not s.health_page_user:
+        return files.file(name=f"Remove {path}", path=path, present=False)
+    line = htpasswd_line(s.health_page_user, secrets.require("LOUIE_ADMIN_TOKEN"))
+    return files.put(name=f"Upload {path}", src=StringIO(line), dest=path, user="root", group="www-data", mode="0640")
 
 
 def upstream_servers(topo: topology.Topology) -> list[str] | None:
@@ -83,6 +120,7 @@ def site_variables(s: Settings, tls: bool, upstreams: list[str] | None = None) -
         "nginx_hsts_max_age": s.nginx_hsts_max_age,
         "nginx_api_rate_burst": s.nginx_api_rate_burst,
         "nginx_proxy_read_timeout": s.nginx_proxy_read_timeout,
+        "health_page": health_page(s),
         # the site templates include _server.conf.j2 from their own folder
         "jinja_env_kwargs": {"loader": FileSystemLoader(resources.TEMPLATES / "nginx")},
     }
@@ -173,6 +211,7 @@ def provision_nginx():
             log=ADMIN_LOGIN_LOG,
         ),
         upstream_file(s, upstreams),
+        health_page_login(s),
     ]
     files.directory(
         name=f"Create the ACME webroot {ACME_WEBROOT}", path=ACME_WEBROOT, user="root", group="root", mode="0755"

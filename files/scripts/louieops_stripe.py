@@ -153,7 +153,7 @@ def check(config, state, send, *, now=None, sleep=time.sleep):
         )
 
     if failed:
-        types = ", ".join(f"{kind} ×{count}" for kind, count in Counter(e.get("type") for e in failed).most_common())
+        types = ", ".join(f"{count} {kind}" for kind, count in Counter(e.get("type") for e in failed).most_common())
         send(
             "P2",
             f"Stripe: {len(failed)} event(s) since {_when(since)} with failed webhook deliveries ({types}); Stripe "

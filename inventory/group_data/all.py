@@ -328,6 +328,13 @@ health_api_tls_verify = True
 # App endpoint whose JSON reports websocketConnections (compared with kpi_thresholds.websocket_connections),
 # read on the app port with LOUIE_ADMIN_TOKEN; None skips the check (an app without it).
 health_websocket_metrics_path = "/admin/metrics/system"
+# Days of the health check's KPIs kept on each server (one line per run: 2016 a week at */5), which the
+# System Health page plots.
+health_history_days = 7
+# Login name of the System Health page (https://{domain_admin}/system-health/: the KPI history's plots, open
+# alerts, the live release, the last backups); its password is LOUIE_ADMIN_TOKEN (HTTP basic auth over TLS, so
+# the page answers 401 without it). None: no page.
+health_page_user = "admin"
 
 # --- Maintenance jobs and security monitoring (seed §6, §9) -------------------------------------
 

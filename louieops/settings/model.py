@@ -220,6 +220,8 @@ class Settings:
     health_api_min_requests: int
     health_api_tls_verify: bool
     health_websocket_metrics_path: str | None
+    health_history_days: int
+    health_page_user: str | None
     # --- Maintenance jobs and security monitoring (seed §6, §9)
     maintenance_daily_summary_schedule: str
     maintenance_log_check_schedule: str

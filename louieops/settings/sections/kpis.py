@@ -56,6 +56,8 @@ RULES = {
     "health_api_min_requests": integer(1, 100000),
     "health_api_tls_verify": boolean,
     "health_websocket_metrics_path": optional(string(r"/[^\s?#]*", "an absolute URL path such as /admin/metrics")),
+    "health_history_days": integer(1, 90),
+    "health_page_user": optional(string(r"[A-Za-z0-9._-]{1,64}", "a login name (letters, digits, . _ -)")),
 }
 
 

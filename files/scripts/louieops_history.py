@@ -1,0 +1,141 @@
+# Managed by louieops (files/scripts/louieops_history.py); local edits are overwritten on the next deploy.
+"""The health check's KPI history and the System Health page's data (seed §1 "System Health").
+
+After each complete run the health check calls :func:`record`: one line of this host's KPIs (API latency and
+error rate, CPU, memory, the fullest disk, database connections, the age of the last database backup) is
+appended to the history (JSON lines), which keeps ``days`` of them. Where nginx serves the admin domain, the
+page's data (``page_data``: the history, the KPI levels, open alerts, the live release, the last backups) is
+written for the page (files/health-page/), which nginx serves behind the admin login.
+
+Config: the ``history`` entry of /etc/louieops/health.json (louieops/server_scripts.py). Standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+
+import louieops_common as common
+
+#: The plotted KPIs: the health check's finding (its check name) whose value each one is.
+FROM_FINDINGS = {
+    "api_p50_ms": "api_p50_ms",
+    "api_p99_ms": "api_p99_ms",
+    "error_rate_pct": "error_rate_pct",
+    "cpu_pct": "cpu_pct",
+    "memory_pct": "memory_pct",
+    "db_query_ms": "db_query_ms",
+}
+CONNECTIONS_QUERY = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+
+
+def db_connections(database):
+    """Client connections to PostgreSQL (pg_stat_activity counts every session for any role), or None."""
+    if not database:
+        return None
+    command = ["psql", "-X", "-w", "-A", "-t", "-d", database["name"], "-c", CONNECTIONS_QUERY]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=15)
+        return int(done.stdout.strip()) if done.returncode == 0 else None
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return None
+
+
+def backup_age_hours(history, now):
+    """Hours since the last good database backup on this host (the dump, or pgBackRest's), or None."""
+    times = []
+    for kind in history["backup_kinds"]:
+        try:
+            status = common.backup_status(history["backup_status_dir"], kind)
+        except (OSError, ValueError):
+            continue
+        if status and kind == "db":
+            times.append(status["time"])
+    pitr = common.load_json(history["pitr_status"], default=None) if history.get("pitr_status") else None
+    if isinstance(pitr, dict) and pitr.get("time"):
+        times.append(pitr["time"])
+    return round((now - max(times)) / 3600, 2) if times else None
+
+
+def entry(results, history, database, now):
+    """One history line: {"time", <kpi>: value or None, ...} from a run's findings and two more reads."""
+    values = {r["check"]: r["value"] for r in results if r.get("value") is not None}
+    disks = [r["value"] for r in results if r["check"] == "disk_pct" and r.get("value") is not None]
+    line = {"time": round(now)}
+    line.update({kpi: values.get(check) for kpi, check in FROM_FINDINGS.items()})
+    line["disk_pct"] = max(disks) if disks else None
+    line["db_connections"] = db_connections(database)
+    line["backup_age_hours"] = backup_age_hours(history, now)
+    return line
+
+
+def read_history(path):
+    try:
+        with open(path) as fh:
+            return [json.loads(line) for line in fh if line.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def write_lines(path, lines):
+    with open(f"{path}.tmp", "w") as fh:
+        fh.write("".join(json.dumps(line, sort_keys=True) + "\n" for line in lines))
+    os.replace(f"{path}.tmp", path)
+
+
+def open_alerts(state_path):
+    """The alerts send-alert holds open: [{"key", "tier", "message", "since", "acked"}], most urgent first."""
+    state = common.load_json(state_path, default={}) or {}
+    opened = [
+        {"key": k, "tier": v["tier"], "message": v["message"], "since": v["first"], "acked": bool(v.get("acked"))}
+        for k, v in state.items()
+        if v.get("kind") != "report" and not v.get("resolved")
+    ]
+    return sorted(opened, key=lambda a: (a["tier"], a["since"]))
+
+
+def live_release(history):
+    try:
+        live = os.path.basename(os.readlink(history["current"]))
+    except OSError:
+        return None
+    meta = common.load_json(os.path.join(history["releases_dir"], live, ".louieops-release.json"), default={})
+    return {"id": live, **{k: meta.get(k) for k in ("commit", "ref", "gate", "time")}}
+
+
+def last_backups(history):
+    found = []
+    for kind in history["backup_kinds"]:
+        try:
+            status = common.backup_status(history["backup_status_dir"], kind)
+        except (OSError, ValueError):
+            status = None
+        found.append({"kind": kind, "time": status and status.get("time"), "size": status and status.get("size")})
+    return found
+
+
+def page_data(lines, history, now):
+    return {
+        "generated": round(now),
+        "host": socket.gethostname(),
+        "history": lines,
+        "levels": history["levels"],
+        "alerts": open_alerts(history["alert_state"]),
+        "release": live_release(history),
+        "backups": last_backups(history),
+    }
+
+
+def record(history, results, database, now=None):
+    """Append this run to the history (keeping ``days``), and write the page's data where it is served."""
+    now = time.time() if now is None else now
+    oldest = now - history["days"] * 86400
+    lines = [line for line in read_history(history["path"]) if line.get("time", 0) >= oldest]
+    lines.append(entry(results, history, database, now))
+    write_lines(history["path"], lines)
+    if history.get("page_data"):
+        common.write_json(history["page_data"], page_data(lines, history, now))
+    return lines[-1]
