@@ -56,7 +56,9 @@ function plot(data, kpi, title, unit, hours) {
   }
   const marks = [levels.warning, levels.critical].filter((v) => typeof v === "number");
   const top = Math.max(...points.map((p) => p[kpi]), ...marks, 1) * 1.1;
-  const x = (t) => LEFT + ((t - start) / (end - start)) * (WIDTH - LEFT - 4);
+  // a history shorter than the window (a new server) spans the plot, from its first run
+  const from = Math.min(Math.max(start, points[0].time), end - 60);
+  const x = (t) => LEFT + ((t - from) / (end - from)) * (WIDTH - LEFT - 4);
   const y = (v) => HEIGHT - BOTTOM - (v / top) * (HEIGHT - BOTTOM - 6);
   for (const [name, value] of [["warning", levels.warning], ["critical", levels.critical]]) {
     if (typeof value !== "number") continue;
@@ -64,9 +66,13 @@ function plot(data, kpi, title, unit, hours) {
   }
   svg.append(el("svg:text", { class: "axis", x: 2, y: 12 }, top.toFixed(top < 10 ? 1 : 0)));
   svg.append(el("svg:text", { class: "axis", x: 2, y: HEIGHT - BOTTOM }, "0"));
-  svg.append(el("svg:text", { class: "axis", x: LEFT, y: HEIGHT - 3 }, when(start)));
+  svg.append(el("svg:text", { class: "axis", x: LEFT, y: HEIGHT - 3 }, when(from)));
+  svg.append(el("svg:text", { class: "axis", x: WIDTH - 4, y: HEIGHT - 3, "text-anchor": "end" }, "now"));
   const line = points.map((p) => `${x(p.time).toFixed(1)},${y(p[kpi]).toFixed(1)}`).join(" ");
   svg.append(el("svg:polyline", { class: "line", points: points.length === 1 ? `${line} ${line}` : line }));
+  if (points.length <= 300) {  // each run as a dot too, while they are few enough to tell apart
+    for (const p of points) svg.append(el("svg:circle", { class: "dot", cx: x(p.time), cy: y(p[kpi]), r: 2 }));
+  }
   return figure;
 }
 
