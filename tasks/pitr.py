@@ -4,11 +4,12 @@ PostgreSQL hands every WAL segment to ``pgbackrest archive-push`` (asynchronous,
 archives a partly filled one after backup_pitr_archive_timeout seconds: at most that much committed data is
 lost with the server. Full and differential backups run from cron; the repository in the bucket is encrypted
 on the server (aes-256-cbc, LOUIE_BACKUP_PASSPHRASE) before anything leaves it. ``louie-restore-db`` restores
-to a moment (``--to``) or to the end of the archive (``--latest``), into a new database or in place.
+to a moment (``--to``) or to the end of the archive (``--latest``), into a new database or in place; its
+``--drill`` (monthly from cron) restores to a moment into a scratch copy and checks its rows.
 
 Settings read: backup_pitr_archive_timeout, backup_pitr_full_schedule, backup_pitr_diff_schedule,
-backup_pitr_verify_schedule, backup_pitr_retention_full, backup_pitr_s3_ca_file, backup_s3_bucket,
-backup_s3_region, cluster_name, postgresql_database, postgresql_role.
+backup_pitr_verify_schedule, backup_pitr_drill_schedule, backup_pitr_retention_full, backup_pitr_s3_ca_file,
+backup_s3_bucket, backup_s3_region, cluster_name, postgresql_database, postgresql_role.
 Whether it runs here comes from louieops.placement.archives_wal (backup_pitr, the primary); the S3 endpoint
 from settings.sections.backups.pitr_endpoint (its own setting, else the dumps' one).
 Secrets read (only with backup_pitr): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, LOUIE_BACKUP_PASSPHRASE.
@@ -90,6 +91,8 @@ def install_pitr():
         full=s.backup_pitr_full_schedule,
         diff=s.backup_pitr_diff_schedule,
         verify=s.backup_pitr_verify_schedule,
+        drill=s.backup_pitr_drill_schedule,
+        restore=layout.PITR_RESTORE_COMMAND,
     )
 
     # activate: the stanza and its first full backup, once (a restore needs a backup to start from); decided

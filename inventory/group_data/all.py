@@ -176,6 +176,10 @@ backup_pitr_full_schedule = "30 1 * * 0"
 backup_pitr_diff_schedule = "0 */6 * * *"
 # Cron schedule of `pgbackrest verify`, which reads back every backup and WAL file of the repository (weekly).
 backup_pitr_verify_schedule = "30 4 * * 6"
+# Cron schedule of the monthly restore drill (`louie-restore-db --drill --alert`): two rows written around a
+# moment in its own database, the cluster restored to that moment into a scratch copy (free disk for one copy
+# needed), the row before it back and the one after it not; a P4 report, or a P2 when it fails. None: no drill.
+backup_pitr_drill_schedule = "0 5 2 * *"
 # Full backups kept (with their differentials and the WAL to replay them); the recoverable range starts at
 # the oldest one.
 backup_pitr_retention_full = 4

@@ -218,6 +218,39 @@ def test_bad_input_is_refused_with_one_line_and_changes_nothing(pitr):
     assert sql(deployed, "SELECT datname FROM pg_database ORDER BY 1") == before
 
 
+def test_the_monthly_drill_restores_to_a_moment_and_finds_the_row_before_it_only(pitr, figure):
+    """The drill as docs/backups.md writes it (it prints, alerts nobody), then its cron line as cron runs it
+    (backup_pitr_drill_schedule, --alert): its rows written around a moment, the cluster restored to that moment
+    into a scratch copy, the row before it back and the one after it not; one P4 report in Slack; the scratch
+    copy is gone and the live database untouched."""
+    testbed, _ = pitr
+    deployed = ServerOnly(testbed)
+    [line] = [x for x in root(deployed, "cat /etc/cron.d/louieops-pitr").stdout.splitlines() if "--drill" in x]
+    databases = sql(deployed, "SELECT datname FROM pg_database WHERE datname <> 'louieops_drill' ORDER BY 1")
+
+    def drill_reports(since):
+        return [
+            r
+            for r in testbed.recorder.requests()
+            if r["path"].startswith("/slack/") and r["time"] >= since and "restore drill" in r["body"]
+        ]
+
+    since = time.time()
+    by_hand = testbed.ssh("sudo louie-restore-db --drill", check=False)
+    assert by_hand.returncode == 0 and "drill: restored to " in by_hand.stdout, by_hand.stdout + by_hand.stderr
+    assert drill_reports(since) == []
+    done = root(deployed, line.split(" root ", 1)[1].split(" 2>&1", 1)[0], check=False)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    [result] = [x for x in done.stdout.splitlines() if x.startswith("drill: restored to ")]
+    assert "the row written before it is back, the one after it is not" in result
+    reports = drill_reports(since)
+    assert len(reports) == 1 and "Monthly point-in-time restore drill: restored to" in reports[0]["body"], reports
+    assert root(deployed, "test -e /var/lib/postgresql/15/louie-restore", check=False).returncode == 1
+    assert sql(deployed, "SELECT datname FROM pg_database WHERE datname <> 'louieops_drill' ORDER BY 1") == databases
+    figure(f"monthly restore drill: {result.split(': ', 1)[1].split(' s: ', 1)[0]} s")
+
+
 def test_the_objects_in_the_bucket_are_encrypted(pitr):
     testbed, _ = pitr
     client = s3(testbed)

@@ -220,22 +220,32 @@ def test_the_stanza_fact_reads_pgbackrest_info():
     assert "runuser -u postgres -- pgbackrest" in fact.command(stanza="main", config=layout.PITR_CONFIG).get_raw_value()
 
 
-def test_the_schedule_runs_full_diff_and_verify_as_root_through_louie_pitr_backup():
-    s = default_settings(backup_pitr=True)
+def pitr_cron(**overrides) -> list[str]:
+    s = default_settings(backup_pitr=True, **overrides)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined)
     text = env.get_template("backup/louieops-pitr.j2").render(
         managed="test",
         full=s.backup_pitr_full_schedule,
         diff=s.backup_pitr_diff_schedule,
         verify=s.backup_pitr_verify_schedule,
+        drill=s.backup_pitr_drill_schedule,
+        restore=layout.PITR_RESTORE_COMMAND,
     )
-    jobs = [line for line in text.splitlines() if line and not line.startswith("#") and "=" not in line]
-    assert [(line.split()[5], line.split()[-6]) for line in jobs] == [
+    return [line for line in text.splitlines() if line and not line.startswith("#") and "=" not in line]
+
+
+def test_the_schedule_runs_full_diff_verify_and_the_drill_as_root():
+    s = default_settings(backup_pitr=True)
+    jobs = pitr_cron()
+    assert [(line.split()[5], line.split()[-6]) for line in jobs[:3]] == [
         ("root", "full"),
         ("root", "diff"),
         ("root", "verify"),
     ]
     assert jobs[2].startswith(s.backup_pitr_verify_schedule + " ")
+    assert jobs[3].startswith(f"{s.backup_pitr_drill_schedule} root ")
+    assert f"{layout.PITR_RESTORE_COMMAND} --drill --alert 2>&1" in jobs[3]
+    assert len(jobs) == 4 and len(pitr_cron(backup_pitr_drill_schedule=None)) == 3
 
 
 def test_a_standby_can_be_told_to_apply_with_a_delay():
@@ -286,6 +296,46 @@ def test_no_archive_without_force_is_refused_before_the_repository_is_read(tool,
     monkeypatch.setattr(tool, "repository", lambda config: pytest.fail("the repository was read"))
     assert tool.main(["--latest", "--no-archive"]) == 2
     assert "--no-archive goes with --force" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "needle"),
+    [
+        (["--drill", "--force"], "--drill takes no --force, --into or --no-archive"),
+        (["--drill", "--into", "x"], "--drill takes no --force, --into or --no-archive"),
+        (["--latest", "--alert"], "--alert goes with --drill"),
+    ],
+)
+def test_the_drill_takes_no_restore_options_and_alert_only_with_it(
+    tool, tmp_path, monkeypatch, capsys, arguments, needle
+):
+    config = tmp_path / "restore-db.json"
+    config.write_text("{}")
+    monkeypatch.setattr(tool, "CONFIG", str(config))
+    monkeypatch.setattr(tool.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(tool, "repository", lambda config: pytest.fail("the repository was read"))
+    assert tool.main(arguments) == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_a_drill_without_room_for_the_scratch_copy_is_refused_and_reported(tool, monkeypatch, capsys):
+    sent = []
+    config = {"scratch_dir": "/var/lib/postgresql/15/louie-restore", "send_alert": "send-alert"}
+    monkeypatch.setattr(tool, "live_cluster_runs", lambda config: True)
+    monkeypatch.setattr(tool, "repository", lambda config: {"db": []})
+    monkeypatch.setattr(tool, "not_archiving_here", lambda config, stanza: None)
+    monkeypatch.setattr(tool, "cluster_bytes", lambda config: 10 << 40)  # 10 TiB: more than any test disk
+    monkeypatch.setattr(tool.shutil, "disk_usage", lambda path: shutil_usage(free=1 << 30))
+    monkeypatch.setattr(tool, "report", lambda config, tier, message, resolve=False: sent.append((tier, message)))
+    assert tool.run_drill(config, alert=True) == 2
+    assert "not enough free disk for the scratch copy: 1024 MiB free" in capsys.readouterr().err
+    assert sent and sent[0][0] == "P2" and "drill FAILED: not enough free disk" in sent[0][1]
+
+
+def shutil_usage(free):
+    import collections
+
+    return collections.namedtuple("usage", "total used free")(free * 2, free, free)
 
 
 # --- from the controller ----------------------------------------------------------------------------------
