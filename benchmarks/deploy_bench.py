@@ -9,6 +9,8 @@
   identical fresh server. Package downloads are warm in both: test servers share an apt download cache, and
   when the deploy had to download anything it is run again on another fresh server. (npm has no shared
   cache: both download the same npm packages.)
+  Where its time goes: each task (pyinfra deploy) of the fresh provision with its operations' wall time,
+  their count, how many changed and the commands they ran, beside the planning (connect, facts, plan).
 - No-op re-deploy: the median of N runs, with its changes (zero expected), operations, remote commands and
   the five slowest operations or fact reads (LOUIEOPS_PROFILE, louieops/profile.py).
 - Ansible: ansible-core from PyPI (installed into .bench/ansible), benchmarks/ansible/playbook.yml (29
@@ -191,6 +193,20 @@ def slowest(runs: list[DeployRun], count: int = 5) -> list[tuple[str, float]]:
     return sorted(medians.items(), key=lambda item: -item[1])[:count]
 
 
+def by_task(run: DeployRun) -> list[tuple[str, float, int, int, int]]:
+    """(task, seconds, operations, changed, commands) of a run, slowest first: operations grouped by the deploy
+    (task) pyinfra names them under ("Health check | Upload ..."); seconds summed over the run's hosts."""
+    tasks: dict[str, list[float]] = {}
+    for op in run.profile["operations"]:
+        task = op["operation"].split(" | ", 1)[0] if " | " in op["operation"] else "(outside a task)"
+        total = tasks.setdefault(task, [0.0, 0, 0, 0])
+        total[0] += op["seconds"]
+        total[1] += 1
+        total[2] += 1 if op["changed"] else 0
+        total[3] += op.get("commands") or 0
+    return sorted(((name, *values) for name, values in tasks.items()), key=lambda item: -item[1])
+
+
 def measure(noop_runs: int, workdir: Path) -> list[Row]:
     release = "bookworm"
     with Testbed(name="bench-deploy", release=release) as server:
@@ -240,6 +256,18 @@ def measure(noop_runs: int, workdir: Path) -> list[Row]:
             f"{fresh.seconds / floor_seconds:.2f}x",
             "the deploy's own cost over installing its packages",
         ),
+        Row(
+            SECTION,
+            "  planning (connect, facts, plan)",
+            seconds(fresh.profile["planning_seconds"]),
+            "before the first operation",
+        ),
+    ]
+    rows += [
+        Row(SECTION, f"  task: {name}", seconds(took), f"{count} operations, {changed} changed, {commands} commands")
+        for name, took, count, changed, commands in by_task(fresh)
+    ]
+    rows += [
         Row(
             SECTION,
             f"no-op re-deploy (median of {noop_runs})",

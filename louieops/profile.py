@@ -1,6 +1,7 @@
 """Where a deploy's time goes. With ``LOUIEOPS_PROFILE=<file>`` set, a deploy writes to <file> as JSON when
-it ends: each operation's wall time per host (execution only) and whether it changed anything, every remote
-fact read with its time (from louieops/factcache.py), the remote command counts, and when planning ended.
+it ends: each operation's wall time per host (execution only), whether it changed anything and how many
+commands it ran, every remote fact read with its time (from louieops/factcache.py), the remote command
+counts, and when planning ended.
 ``make bench`` reads it.
 
 Without the variable nothing is recorded.
@@ -59,6 +60,14 @@ class Profile(BaseStateCallback):
             }
         )
 
+    def _commands(self, host, op_hash) -> int | None:
+        """The commands the operation ran on the host (pyinfra keeps them on its private ``_commands`` only)."""
+        try:
+            commands = self.state.ops[host][op_hash].operation_meta._commands
+        except Exception:  # noqa: BLE001 - not complete (the run stopped): unknown
+            return None
+        return None if commands is None else len(commands)
+
     def _changed(self, host, op_hash) -> bool | None:
         """Whether the operation changed the host (known once it is complete, so read at the end)."""
         try:
@@ -77,6 +86,7 @@ class Profile(BaseStateCallback):
                     "seconds": op["seconds"],
                     "failed": op["failed"],
                     "changed": self._changed(op["host"], op["op_hash"]),
+                    "commands": self._commands(op["host"], op["op_hash"]),
                 }
                 for op in self.operations
             ],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 
 def test_first_deploy_changes_the_bare_server(deployed):
     assert deployed.first.returncode == 0, deployed.first.explain()
@@ -17,6 +19,13 @@ def test_second_deploy_reports_zero_changed_operations(deployed, figure):
     assert second.changed_operations == [], f"operations that changed on the second run: {second.changed_operations}"
     totals = second.report["results"]["totals"]
     assert totals["success"] == 0 and totals["error"] == 0 and totals["no_change"] > 0
+    # LOUIEOPS_PROFILE (louieops/profile.py): every operation with its time, none changed, what it ran
+    profile = json.loads((deployed.testbed.workdir / "second.profile.json").read_text())
+    operations = profile["operations"]
+    assert len(operations) == totals["no_change"] and not any(op["changed"] for op in operations)
+    assert all(op["seconds"] >= 0 and isinstance(op["commands"], int) for op in operations)
+    assert any(" | " in op["operation"] for op in operations)  # named under their task (make bench groups them)
+    assert 0 < profile["planning_seconds"] < second.seconds and sum(profile["remote_commands"].values()) > 0
 
 
 def test_dry_run_plans_no_change(deployed):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.deploy_bench import DeployRun, floor_script, slowest
+from benchmarks.deploy_bench import DeployRun, by_task, floor_script, slowest
 from benchmarks.table import Row, render
 
 
@@ -33,3 +33,14 @@ def test_slowest_takes_the_median_over_runs_of_operations_and_fact_reads():
 
     top = slowest([run(0.1, 2.0), run(0.3, 1.0), run(0.2, 3.0)], count=2)
     assert top == [("fact read: prefetch of 168 facts", 2.0), ("operation: Base | Install", 0.2)]
+
+
+def test_by_task_groups_the_operations_under_their_deploy_slowest_first():
+    operations = [
+        {"operation": "Base | Install packages", "seconds": 20.0, "changed": True, "commands": 2},
+        {"operation": "Base | Upload /etc/x", "seconds": 0.5, "changed": False, "commands": 0},
+        {"operation": "nginx | Install nginx", "seconds": 30.0, "changed": True, "commands": 1},
+        {"operation": "Reload systemd", "seconds": 0.1, "changed": True, "commands": None},
+    ]
+    run = DeployRun(60.0, {"operations": operations, "fact_reads": [], "remote_commands": {}, "planning_seconds": 3})
+    assert by_task(run) == [("nginx", 30.0, 1, 1, 1), ("Base", 20.5, 2, 1, 2), ("(outside a task)", 0.1, 1, 1, 0)]
