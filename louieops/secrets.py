@@ -29,6 +29,8 @@ SECRETS = {
     "TWILIO_FROM_NUMBER": "Twilio sender number for P1 SMS alerts (optional)",
     "UPTIMEROBOT_API_KEY": "UptimeRobot API key; unset skips registering the uptime monitors",
     "UPTIMEROBOT_READ_API_KEY": "UptimeRobot read-only API key for the daily uptime report on the server (optional)",
+    "LOUIE_HEALTH_PAGE_PASSWORD": "password of the System Health page's login (health_page_user; a long random "
+    "string, typed into a browser: not the admin API's token); unset: no page",
     "STRIPE_RESTRICTED_KEY": "restricted Stripe key (rk_live_...) with Read on Webhook Endpoints and Events and "
     "nothing else, for the daily webhook check on the server (maintenance_stripe_webhooks_schedule; without it "
     "the check alerts that it could not check)",

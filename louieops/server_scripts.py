@@ -12,7 +12,7 @@ from io import StringIO
 
 from pyinfra.operations import files
 
-from . import checkins, layout, topology
+from . import checkins, layout, secrets, topology
 from .cron import cron_max_gap_minutes
 from .placement import SINGLE, Placement, archives_wal
 from .resources import managed
@@ -104,11 +104,17 @@ PLOTTED_KPIS = (
 )
 
 
+def health_page_served(s: Settings) -> bool:
+    """Whether nginx serves the System Health page: a login name, its password, and TLS (basic auth sends
+    the password with every request)."""
+    return bool(s.health_page_user and s.certbot_enabled and secrets.get("LOUIE_HEALTH_PAGE_PASSWORD"))
+
+
 def history_config(s: Settings, placement: Placement = SINGLE) -> dict:
     """The health check's KPI history (files/scripts/louieops_history.py), and where the System Health page's
     data goes on the host that serves the admin domain (None elsewhere, or without health_page_user)."""
     paths = layout.app_paths(s)
-    page = bool(s.health_page_user) and placement.nginx_here
+    page = health_page_served(s) and placement.nginx_here
     return {
         "path": layout.HEALTH_HISTORY,
         "days": s.health_history_days,

@@ -1,7 +1,8 @@
 """Health check (seed §3) against the KPI thresholds (seed §5), every few minutes from cron.
 
-Settings read: health_user, health_schedule, health_websocket_metrics_path, health_page_user. The KPI
-history's config (louieops/server_scripts.py, history_config) reads health_history_days and kpi_thresholds.
+Settings read: health_user, health_schedule, health_websocket_metrics_path. The KPI history's config
+(louieops/server_scripts.py, history_config) reads health_history_days and kpi_thresholds, and whether the
+System Health page is served here (health_page_served) health_page_user and certbot_enabled.
 Secret read (only with health_websocket_metrics_path): LOUIE_ADMIN_TOKEN, for the app's websocket count.
 
 The check runs as health_user (created by tasks/alerts.py): a system user without a shell or sudo, member
@@ -29,7 +30,7 @@ from pyinfra.operations import files, postgres
 
 from louieops import checkins, layout, placement, secrets, topology
 from louieops.resources import put_file, put_template
-from louieops.server_scripts import health_config, put_config
+from louieops.server_scripts import health_config, health_page_served, put_config
 from louieops.settings import for_host
 
 AS_POSTGRES = {"_sudo": True, "_sudo_user": "postgres"}
@@ -59,7 +60,7 @@ def install_health_check():
         )
     put_file(f"scripts/{layout.KPIS_LIBRARY}", layout.script(s, layout.KPIS_LIBRARY))
     put_file(f"scripts/{layout.HISTORY_LIBRARY}", layout.script(s, layout.HISTORY_LIBRARY))
-    _health_page(s, page_here=bool(s.health_page_user) and where.nginx_here)
+    _health_page(s, page_here=health_page_served(s) and where.nginx_here)
     put_file("scripts/health-check", script, mode="0755")
 
     # configure

@@ -151,10 +151,10 @@ def _jobs(s: Settings, where: Placement) -> None:
         group=s.health_user,
         mode="755",
     )
+    _uptime_report(s)  # the libraries the script imports first: a job run mid-deploy finds them
+    _stripe_check(s, where)
     put_file(f"scripts/{SCRIPT_NAME}", script, mode="0755")
     put_config(layout.MAINTENANCE_CONFIG, maintenance_config(s, where))
-    _uptime_report(s)
-    _stripe_check(s, where)
     put_template(
         "maintenance/louieops-maintenance.j2",
         layout.MAINTENANCE_CRON,

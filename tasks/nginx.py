@@ -18,9 +18,9 @@ nginx_proxy_read_timeout, nginx_hsts_max_age, nginx_client_max_body_size, nginx_
 nginx_upstream_fail_timeout, kpi_thresholds, domain_admin, security_admin_login_paths, health_page_user.
 domain_admin and security_admin_login_paths make conf.d/louieops-admin-logins.conf: the log of admin logins.
 health_page_user: the System Health page at domain_admin's /system-health/ (tasks/health.py puts its files),
-behind HTTP basic auth with that login and LOUIE_ADMIN_TOKEN as its password (salted SHA-1 in an htpasswd file,
-root:www-data 0640; the token is random and long, so a fast hash is no weakness), no-store, and a
-Content-Security-Policy that lets the page load nothing but its own files.
+over TLS only, behind HTTP basic auth with that login and LOUIE_HEALTH_PAGE_PASSWORD (salted SHA-1 in an
+htpasswd file, root:www-data 0640; the password is random and long, so a fast hash is no weakness), no-store,
+and a Content-Security-Policy that lets the page load nothing but its own files.
 
 Maintenance mode: louie-maintenance-mode (in scripts_dir, linked into /usr/local/bin) writes the snippets
 that the homepage's, the API's (but /health and /admin/) and the websocket's locations include, and reloads
@@ -37,7 +37,7 @@ import re
 from io import StringIO
 
 from jinja2 import FileSystemLoader
-from pyinfra import host
+from pyinfra import host, logger
 from pyinfra.api import deploy
 from pyinfra.facts.files import File
 from pyinfra.operations import apt, files, server, systemd
@@ -46,6 +46,7 @@ from pyinfra.operations.util import any_changed
 from louieops import layout, resources, secrets, topology
 from louieops.layout import ACME_WEBROOT, ADMIN_LOGIN_LOG, NGINX_ACCESS_LOG, sites
 from louieops.resources import put_file, put_template
+from louieops.server_scripts import health_page_served
 from louieops.settings import Settings, for_host
 
 PROXY_SNIPPET = "/etc/nginx/snippets/louieops-proxy.conf"
@@ -55,6 +56,7 @@ UPSTREAMS = "/etc/nginx/conf.d/louieops-upstreams.conf"
 APP_UPSTREAM, WEBSOCKET_UPSTREAM = "louieops_app", "louieops_websocket"
 #: Seconds the lb waits for an app host to accept a connection before it tries the next one.
 UPSTREAM_CONNECT_TIMEOUT = 2
+_NOTED: set[str] = set()  # deploy-wide notes already printed (one line per deploy, not one per host)
 
 
 def slow_request_seconds(s: Settings) -> int:
@@ -74,8 +76,12 @@ def htpasswd_line(user: str, password: str) -> str:
 
 
 def health_page(s: Settings) -> dict | None:
-    """Where the System Health page is served from (None: health_page_user is None)."""
-    if not s.health_page_user:
+    """Where the System Health page is served from (None: not served, server_scripts.health_page_served)."""
+    if not health_page_served(s):
+        if s.health_page_user and "health page" not in _NOTED:
+            _NOTED.add("health page")
+            why = "certbot_enabled is False" if not s.certbot_enabled else "LOUIE_HEALTH_PAGE_PASSWORD is not set"
+            logger.warning(f"Skipping the System Health page: {why} (health_page_user = None says no page).")
         return None
     return {
         "path": layout.HEALTH_PAGE_PATH,
@@ -88,9 +94,9 @@ def health_page(s: Settings) -> dict | None:
 def health_page_login(s: Settings):
     """The page's htpasswd file (the admin login), or none."""
     path = layout.HEALTH_PAGE_HTPASSWD
-    if not s.health_page_user:
+    if not health_page(s):
         return files.file(name=f"Remove {path}", path=path, present=False)
-    line = htpasswd_line(s.health_page_user, secrets.require("LOUIE_ADMIN_TOKEN"))
+    line = htpasswd_line(s.health_page_user, secrets.require("LOUIE_HEALTH_PAGE_PASSWORD"))
     return files.put(name=f"Upload {path}", src=StringIO(line), dest=path, user="root", group="www-data", mode="0640")
 
 

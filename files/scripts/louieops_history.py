@@ -20,6 +20,8 @@ import time
 
 import louieops_common as common
 
+#: Days of history the page is given (its longest window); the history itself keeps health_history_days.
+PAGE_DAYS = 7
 #: The plotted KPIs: the health check's finding (its check name) whose value each one is.
 FROM_FINDINGS = {
     "api_p50_ms": "api_p50_ms",
@@ -29,11 +31,13 @@ FROM_FINDINGS = {
     "memory_pct": "memory_pct",
     "db_query_ms": "db_query_ms",
 }
-CONNECTIONS_QUERY = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+#: Sessions connected to a database, every role's: pg_stat_database is readable by any role, while
+#: pg_stat_activity hides other roles' sessions' details from the monitor's unprivileged one.
+CONNECTIONS_QUERY = "SELECT sum(numbackends) FROM pg_stat_database"
 
 
 def db_connections(database):
-    """Client connections to PostgreSQL (pg_stat_activity counts every session for any role), or None."""
+    """Sessions connected to PostgreSQL's databases (this probe's own included), or None."""
     if not database:
         return None
     command = ["psql", "-X", "-w", "-A", "-t", "-d", database["name"], "-c", CONNECTIONS_QUERY]
@@ -73,11 +77,18 @@ def entry(results, history, database, now):
 
 
 def read_history(path):
+    """The history's lines; a line that does not parse (a write cut short) is left out, not fatal."""
+    lines = []
     try:
         with open(path) as fh:
-            return [json.loads(line) for line in fh if line.strip()]
+            for text in fh:
+                try:
+                    lines.append(json.loads(text))
+                except ValueError:
+                    continue
     except FileNotFoundError:
-        return []
+        pass
+    return [line for line in lines if isinstance(line, dict)]
 
 
 def write_lines(path, lines):
@@ -121,7 +132,7 @@ def page_data(lines, history, now):
     return {
         "generated": round(now),
         "host": socket.gethostname(),
-        "history": lines,
+        "history": [line for line in lines if line.get("time", 0) >= now - PAGE_DAYS * 86400],
         "levels": history["levels"],
         "alerts": open_alerts(history["alert_state"]),
         "release": live_release(history),

@@ -336,8 +336,8 @@ health_websocket_metrics_path = "/admin/metrics/system"
 # System Health page plots.
 health_history_days = 7
 # Login name of the System Health page (https://{domain_admin}/system-health/: the KPI history's plots, open
-# alerts, the live release, the last backups); its password is LOUIE_ADMIN_TOKEN (HTTP basic auth over TLS, so
-# the page answers 401 without it). None: no page.
+# alerts, the live release, the last backups), served with HTTP basic auth over TLS only (certbot_enabled), its
+# password LOUIE_HEALTH_PAGE_PASSWORD (unset: no page); without the login it answers 401. None: no page.
 health_page_user = "admin"
 
 # --- Maintenance jobs and security monitoring (seed §6, §9) -------------------------------------

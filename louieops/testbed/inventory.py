@@ -102,6 +102,7 @@ def generate_secrets(recorder: str, saas_token: str, sentry_dsn: str) -> dict[st
         "SENTRY_AUTH_TOKEN": saas_token,
         "PAPERTRAIL_API_TOKEN": saas_token,
         "STRIPE_RESTRICTED_KEY": saas_token,
+        "LOUIE_HEALTH_PAGE_PASSWORD": secrets.token_urlsafe(24),
         "SENTRY_DSN": sentry_dsn,
         "ALERT_SMTP_PASSWORD": peers.SMTP_PASSWORD,
     }

@@ -36,7 +36,7 @@ def page(deployed, tmp_path_factory):
     ca = tmp_path_factory.mktemp("pebble") / "root.pem"
     ca.write_text(deployed.testbed.pebble_root_pem())
     pool = https_pool(deployed, str(ca), s.domain_admin)
-    login = basic(s.health_page_user, deployed.env["LOUIE_ADMIN_TOKEN"])
+    login = basic(s.health_page_user, deployed.env["LOUIE_HEALTH_PAGE_PASSWORD"])
     yield s.domain_admin, f"https://{s.domain_admin}{layout.HEALTH_PAGE_PATH}", login, pool
     pool.close()
 
@@ -93,6 +93,8 @@ def rendered(browser, hours: int) -> int:
 def test_the_page_plots_the_servers_own_kpi_history_in_a_real_browser(deployed, page, browser, tmp_path, figure):
     s = deployed.settings
     root(deployed, f"sudo -u {s.backup_user} {s.scripts_dir}/backup-db")  # a last backup to show
+    alert = f"{s.scripts_dir}/send-alert --key test:health-page"
+    root(deployed, f"{alert} P3 'System Health page test: an open alert'")  # an open alert to list
     for _ in range(3):  # three more runs of the health check: the history the page plots
         root(deployed, f"{s.scripts_dir}/health-check --no-alert", check=False)
     history = [json.loads(line) for line in root(deployed, f"cat {layout.HEALTH_HISTORY}").stdout.splitlines()]
@@ -128,7 +130,10 @@ def test_the_page_plots_the_servers_own_kpi_history_in_a_real_browser(deployed, 
     assert release.startswith(f"{live}: commit "), release
     backups = [row.text for row in browser.find_elements("css selector", "#backups tbody tr")]
     assert backups and backups[0].startswith("db ") and "never" not in backups[0], backups
-    assert browser.find_elements("css selector", "#alerts tbody tr"), "the alerts table is empty"
+    alerts = [
+        (row.get_attribute("class"), row.text) for row in browser.find_elements("css selector", "#alerts tbody tr")
+    ]
+    assert ("P3", "System Health page test: an open alert") in [(c, t.split(" UTC ", 1)[-1]) for c, t in alerts], alerts
 
     shot = tmp_path / "system-health.png"
     assert browser.save_screenshot(str(shot)) and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -138,3 +143,4 @@ def test_the_page_plots_the_servers_own_kpi_history_in_a_real_browser(deployed, 
 
     browser.find_element("css selector", '#window button[data-hours="168"]').click()
     assert rendered(browser, 168) == generated
+    root(deployed, f"{alert} --resolve P3 'System Health page test: resolved'")

@@ -71,7 +71,7 @@ def test_a_disabled_endpoint_is_a_p1_naming_it_and_is_resolved_when_enabled(stri
     tier, message = run.alerts()[f"stripe:endpoint:{bad['id']}"]
     assert tier == "P1" and "https://api.simplylouie.com/webhooks/old" in message and "is disabled" in message
     assert f"stripe:endpoint:{good['id']}" not in run.alerts()
-    assert summary.startswith("2 webhook endpoint(s), 1 enabled, 1 disabled; 0 event(s)")
+    assert summary.startswith("2 webhook endpoint(s), 1 enabled, 1 disabled; 0 new event(s)")
     assert {"stripe:check", "stripe:deliveries"} <= run.resolved()
 
     stripe.set_status(bad["id"], "enabled")
@@ -82,39 +82,65 @@ def test_a_disabled_endpoint_is_a_p1_naming_it_and_is_resolved_when_enabled(stri
 
 def test_failed_deliveries_since_the_last_run_are_a_p2_with_count_and_types_over_every_page(stripe_check, stripe):
     stripe.add_endpoint("https://api.simplylouie.com/webhooks/stripe")
-    stripe.add_event("invoice.paid", delivered=False, created=NOW - 2 * 86400)  # before the first window
+    stripe.add_event("invoice.paid", delivered=False, created=NOW - 2 * 86400)  # before the first run's day
     for _ in range(160):
         stripe.add_event("invoice.paid", delivered=False, created=NOW - 3600)
     for _ in range(75):
-        stripe.add_event("customer.subscription.deleted", delivered=False, created=NOW - 60)
+        stripe.add_event("customer.subscription.deleted", delivered=False, created=NOW - 1000)
     for _ in range(30):
-        stripe.add_event("charge.succeeded", delivered=True, created=NOW - 60)
+        stripe.add_event("charge.succeeded", delivered=True, created=NOW - 1000)
+    stripe.add_event("invoice.created", delivered=False, created=NOW - 60)  # on its first attempt: the next run's
     run = Run(stripe_check, config_for(stripe))
+    settled = NOW - stripe_check.SETTLE
 
     status, summary = run()
 
     assert status == 1
     tier, message = run.alerts()["stripe:deliveries"]
     assert tier == "P2"
-    assert "235 event(s) since 2026-11-29 00:53 UTC" in message, message
-    assert "(160 invoice.paid, 75 customer.subscription.deleted)" in message
+    assert "235 new event(s) since 2026-11-29 00:38 UTC" in message, message
+    assert "(160 invoice.paid, 75 customer.subscription.deleted); 236 undelivered in the last 3 days" in message
     pages = [r for r in stripe.recorded if r.template == "/v1/events"]
     assert len(pages) == 3 and all(r.query["limit"] == ["100"] for r in pages)
-    assert pages[0].query["delivery_success"] == ["false"] and pages[0].query["created[gt]"] == [str(NOW - 86400)]
-    assert "starting_after" not in pages[0].query and pages[1].query["starting_after"] == [
-        pages[0].answer["data"][-1]["id"]
+    assert pages[0].query["delivery_success"] == ["false"]
+    assert pages[0].query["created[gt]"] == [str(settled - 3 * 86400)] and pages[0].query["created[lte]"] == [
+        str(settled)
     ]
+    assert "starting_after" not in pages[0].query
+    assert pages[1].query["starting_after"] == [pages[0].answer["data"][-1]["id"]]
 
-    # the next day: the same events are not counted again, even those inside the overlap; a new one is
-    stripe.add_event("invoice.payment_failed", delivered=False, created=NOW + 100)
+    # the next day: only what is new since the last run is counted as new; the rest still fails
     status, _ = run(NOW + 86400)
     assert status == 1
-    assert (
-        "1 event(s)" in run.alerts()["stripe:deliveries"][1]
-        and "1 invoice.payment_failed" in run.alerts()["stripe:deliveries"][1]
-    )
-    status, _ = run(NOW + 2 * 86400)
+    assert "1 new event(s) since" in run.alerts()["stripe:deliveries"][1]
+    assert "(1 invoice.created); 237 undelivered" in run.alerts()["stripe:deliveries"][1]
+    # Stripe's retries went through (the handler was fixed): nothing undelivered is left, the alert resolves
+    for event in stripe.events:
+        event["_delivered"] = True
+    status, summary = run(NOW + 2 * 86400)
+    assert status == 0 and "stripe:deliveries" in run.resolved(), run.sent
+    assert summary.endswith("0 undelivered in 3 days")
+
+
+def test_an_undelivered_event_keeps_the_alert_open_until_stripe_stops_retrying(stripe_check, stripe):
+    stripe.add_event("invoice.paid", delivered=False, created=NOW - 3600)
+    run = Run(stripe_check, config_for(stripe))
+    assert run()[0] == 1
+    status, _ = run(NOW + 86400)  # nothing new, but it still fails: open, not resolved
+    assert status == 1 and "stripe:deliveries" not in run.resolved()
+    assert "no new failed delivery since" in run.alerts()["stripe:deliveries"][1]
+    status, _ = run(NOW + 4 * 86400)  # past Stripe's 3 days of retries
     assert status == 0 and "stripe:deliveries" in run.resolved()
+
+
+def test_more_failed_events_than_pages_are_still_a_p2_saying_at_least(stripe_check, stripe, monkeypatch):
+    monkeypatch.setattr(stripe_check, "MAX_PAGES", 2)
+    for _ in range(250):
+        stripe.add_event("invoice.paid", delivered=False, created=NOW - 3600)
+    run = Run(stripe_check, config_for(stripe))
+    status, _ = run()
+    assert status == 1 and "at least 200 new event(s)" in run.alerts()["stripe:deliveries"][1]
+    assert run.state["checked_until"] == NOW - stripe_check.SETTLE  # the window moves on
 
 
 def test_rate_limits_are_waited_out_with_backoff_and_a_persistent_one_is_could_not_check(stripe_check, stripe):
@@ -133,7 +159,7 @@ def test_rate_limits_are_waited_out_with_backoff_and_a_persistent_one_is_could_n
     tier, message = run.alerts()["stripe:check"]
     assert tier == "P3" and "answered 429 after 6 tries: Request rate limit exceeded" in message, message
     assert summary.startswith("could not check: ")
-    assert run.state["checked_until"] == NOW - stripe_check.OVERLAP  # the window stays open for the next run
+    assert run.state["checked_until"] == NOW - stripe_check.SETTLE  # the window stays open for the next run
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,8 @@ stripe-openapi-subset.json, from stripe/openapi), and the least convenient answe
 - ``rate_limit(times)`` answers the next requests 429 with Stripe's error and no ``Retry-After`` (Stripe
   does not promise one).
 State is set in-process (``add_endpoint``, ``add_event``) or from another process (``POST
-/_admin/webhook_endpoints``, ``/_admin/events``, ``/_admin/rate_limit``, ``/_admin/deny``).
+/_admin/webhook_endpoints`` {url, status} or {id, status}; ``/_admin/events`` {type, count, age, delivered}
+or {deliver: [ids]}; ``/_admin/rate_limit`` {times}; ``/_admin/deny`` {paths}).
 
     python -m tests.standins.stripe --host 10.231.0.1 --port 9305 --token test-token
 """
@@ -168,6 +169,11 @@ class Stripe(StandIn):
                 self.set_status(body["id"], body["status"])
                 return Reply(204)
             return Reply(200, self.add_endpoint(body["url"], body.get("status", "enabled")))
+        if method == "POST" and path == "/_admin/events" and "deliver" in body:  # Stripe's retry went through
+            for event in self.events:
+                if event["id"] in body["deliver"]:
+                    event.update(_delivered=True, pending_webhooks=0)
+            return Reply(204)
         if method == "POST" and path == "/_admin/events":
             created = int(self.clock() - body.get("age", 0))
             made = [

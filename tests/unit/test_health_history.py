@@ -123,12 +123,15 @@ def test_no_page_data_where_the_page_is_not_served(history_module, config):
     assert not os.path.exists(config["page_data"]) and os.path.exists(config["path"])
 
 
-def test_the_page_data_goes_only_where_nginx_serves_the_admin_domain():
+def test_the_page_data_goes_only_where_nginx_serves_the_page_over_tls_with_its_password(monkeypatch):
     from louieops import topology
     from louieops.placement import Placement
 
+    assert server_scripts.history_config(default_settings())["page_data"] is None  # no password: no page
+    monkeypatch.setenv("LOUIE_HEALTH_PAGE_PASSWORD", "a-long-random-password")
     assert server_scripts.history_config(default_settings())["page_data"] == "/var/lib/louieops/health-page/data.json"
     assert server_scripts.history_config(default_settings(health_page_user=None))["page_data"] is None
+    assert server_scripts.history_config(default_settings(certbot_enabled=False))["page_data"] is None
     db_host = Placement(roles=frozenset({topology.DB}), single_server=False)
     assert server_scripts.history_config(default_settings(), db_host)["page_data"] is None
 
@@ -144,3 +147,10 @@ def test_the_login_line_is_ssha_of_the_token_and_the_same_on_every_deploy():
     digest, salt = raw[:20], raw[20:]
     assert len(salt) == 8 and digest == hashlib.sha1(b"s3cret-token" + salt).digest()  # what nginx computes
     assert htpasswd_line("admin", "another") != line
+
+
+def test_a_line_cut_short_is_left_out_not_fatal(history_module, config):
+    with open(config["path"], "w") as fh:
+        fh.write(json.dumps({"time": NOW - 60, "cpu_pct": 3}) + '\n{"time": 17960\n[1, 2]\n')
+    history_module.record(config, [finding("cpu_pct", 4.0)], None, now=NOW)
+    assert [json.loads(x)["cpu_pct"] for x in open(config["path"])] == [3, 4.0]

@@ -70,6 +70,7 @@ def test_env_round_trip_and_quoting():
         "SENTRY_DSN",
         "PAPERTRAIL_API_TOKEN",
         "STRIPE_RESTRICTED_KEY",
+        "LOUIE_HEALTH_PAGE_PASSWORD",
         "ALERT_SMTP_PASSWORD",
     }
     from louieops.secrets import SECRETS
