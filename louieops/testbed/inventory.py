@@ -101,7 +101,7 @@ def generate_secrets(recorder: str, saas_token: str, sentry_dsn: str) -> dict[st
         "UPTIMEROBOT_API_KEY": saas_token,
         "SENTRY_AUTH_TOKEN": saas_token,
         "PAPERTRAIL_API_TOKEN": saas_token,
-        "STRIPE_RESTRICTED_KEY": saas_token,
+        "STRIPE_RESTRICTED_KEY": peers.STRIPE_KEY,
         "LOUIE_HEALTH_PAGE_PASSWORD": secrets.token_urlsafe(24),
         "SENTRY_DSN": sentry_dsn,
         "ALERT_SMTP_PASSWORD": peers.SMTP_PASSWORD,

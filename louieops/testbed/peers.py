@@ -47,6 +47,8 @@ PEER_HOSTNAME = "peer.testbed.test"
 SMTP_USER, SMTP_PASSWORD = "louieops", "testbed-smtp-password"
 #: Bearer token the UptimeRobot and Sentry stand-ins accept (a test value, not a secret).
 SAAS_TOKEN = "test-token"
+#: The restricted key the Stripe stand-in accepts: a key of its own, as the server holds it beside the others.
+STRIPE_KEY = "rk_test_louieops_testbed"
 #: The public key of the test DSN: Sentry's SDK accepts only word characters there (no '-').
 SENTRY_PUBLIC_KEY = "0123456789abcdef0123456789abcdef"
 
@@ -164,7 +166,7 @@ def default_peers(peer: str, instance_dir: Path, cert: Path, key: Path) -> list[
             "papertrail", "tests.standins.papertrail", peer, PAPERTRAIL_API_PORT, "--token", SAAS_TOKEN
         ),
         PeerSpec.python_module("npm-audit", "tests.standins.npm_audit", peer, NPM_AUDIT_PORT),
-        PeerSpec.python_module("stripe", "tests.standins.stripe", peer, STRIPE_PORT, "--token", SAAS_TOKEN),
+        PeerSpec.python_module("stripe", "tests.standins.stripe", peer, STRIPE_PORT, "--token", STRIPE_KEY),
         PeerSpec.python_module(
             "smtp",
             "louieops.testbed.smtp_recorder",
