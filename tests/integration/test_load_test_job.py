@@ -16,7 +16,7 @@ import pytest
 
 from louieops import server_scripts
 from louieops.resources import file
-from tests.unit.helpers import default_settings
+from tests.unit.helpers import default_settings, json_send_alert_recorder
 
 pytestmark = pytest.mark.skipif(shutil.which("ab") is None, reason="needs ApacheBench (scripts/bootstrap.sh)")
 SCRIPT = file("scripts/louieops-maintenance")
@@ -62,13 +62,7 @@ def api():
 def job(tmp_path):
     """Run the job with a config like the deploy's (default settings), on ``port`` over http; returns (exit
     status, the alerts sent as argument lists, the history's lines)."""
-    sent = tmp_path / "sent.jsonl"
-    send_alert = tmp_path / "send-alert"
-    send_alert.write_text(
-        "#!/usr/bin/python3\nimport json, sys\n"
-        f"open({str(sent)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\nprint('send-alert: delivered')\n"
-    )
-    send_alert.chmod(0o755)
+    send_alert, sent = json_send_alert_recorder(tmp_path)
     history = tmp_path / "load-test-history.jsonl"
 
     def run(port, keep=36, requests=200):
@@ -76,7 +70,7 @@ def job(tmp_path):
         test = config["load_test"]
         test.update(scheme="http", port=port, requests=requests, concurrency=4, max_seconds=20)
         test.update(history=str(history), keep=keep)
-        config.update(send_alert=str(send_alert), state_dir=str(tmp_path))
+        config.update(send_alert=send_alert, state_dir=str(tmp_path))
         path = tmp_path / "maintenance.json"
         path.write_text(json.dumps(config))
         done = subprocess.run(
@@ -86,7 +80,7 @@ def job(tmp_path):
             text=True,
             timeout=120,
         )
-        alerts = [json.loads(line) for line in sent.read_text().splitlines()] if sent.exists() else []
+        alerts = sent()
         lines = [json.loads(line) for line in history.read_text().splitlines()] if history.exists() else []
         return done.returncode, alerts, lines
 

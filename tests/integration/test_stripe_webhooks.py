@@ -16,7 +16,7 @@ import pytest
 from louieops import server_scripts
 from louieops.resources import file
 from tests.standins.stripe import Stripe
-from tests.unit.helpers import default_settings, load_script
+from tests.unit.helpers import default_settings, json_send_alert_recorder, load_script
 
 KEY = "rk_test_louieops"
 SCRIPT = file("scripts/louieops-maintenance")
@@ -189,14 +189,8 @@ def test_a_check_that_cannot_run_is_a_p3_saying_why_never_all_good(stripe_check,
 def job(tmp_path, stripe, *options, key=KEY):
     """`louieops-maintenance stripe-webhooks` as cron runs it, with a recording send-alert; (exit status,
     stdout, the alerts sent as argument lists, the state file or None)."""
-    sent = tmp_path / "sent.jsonl"
-    send_alert = tmp_path / "send-alert"
-    send_alert.write_text(
-        "#!/usr/bin/python3\nimport json, sys\n"
-        f"open({str(sent)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\nprint('send-alert: delivered')\n"
-    )
-    send_alert.chmod(0o755)
-    config = {**server_scripts.maintenance_config(default_settings()), "send_alert": str(send_alert)}
+    send_alert, sent = json_send_alert_recorder(tmp_path)
+    config = {**server_scripts.maintenance_config(default_settings()), "send_alert": send_alert}
     config["state_dir"] = str(tmp_path)
     (tmp_path / "maintenance.json").write_text(json.dumps(config))
     (tmp_path / "stripe.json").write_text(json.dumps(config_for(stripe, key)))
@@ -208,7 +202,7 @@ def job(tmp_path, stripe, *options, key=KEY):
     done = subprocess.run(
         ["python3", SCRIPT, "stripe-webhooks", *options], env=env, capture_output=True, text=True, timeout=60
     )
-    alerts = [json.loads(line) for line in sent.read_text().splitlines()] if sent.exists() else []
+    alerts = sent()
     state = tmp_path / "stripe-webhooks.json"
     return done.returncode, done.stdout, alerts, json.loads(state.read_text()) if state.exists() else None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -81,6 +82,19 @@ def send_alert_recorder(tmp_path):
     fake.write_text(f'#!/bin/sh\necho "$@" >> {calls}\necho sent\n')
     fake.chmod(0o755)
     return str(fake), lambda: calls.read_text().splitlines() if calls.exists() else []
+
+
+def json_send_alert_recorder(tmp_path):
+    """A stand-in send-alert (Python, as the server's) that appends its argument list as a JSON line and
+    answers as the real one does; (its path, a reader of the argument lists so far)."""
+    sent = tmp_path / "sent.jsonl"
+    fake = tmp_path / "send-alert"
+    fake.write_text(
+        "#!/usr/bin/python3\nimport json, sys\n"
+        f"open({str(sent)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\nprint('send-alert: delivered')\n"
+    )
+    fake.chmod(0o755)
+    return str(fake), lambda: [json.loads(line) for line in sent.read_text().splitlines()] if sent.exists() else []
 
 
 def run_pytest_with(plugin: str, cwd, *args: str, env: dict[str, str] | None = None):
