@@ -227,6 +227,7 @@ def test_the_monthly_drill_restores_to_a_moment_and_finds_the_row_before_it_only
     deployed = ServerOnly(testbed)
     [line] = [x for x in root(deployed, "cat /etc/cron.d/louieops-pitr").stdout.splitlines() if "--drill" in x]
     databases = sql(deployed, "SELECT datname FROM pg_database WHERE datname <> 'louieops_drill' ORDER BY 1")
+    archive_failures = sql(deployed, "SELECT failed_count FROM pg_stat_archiver")
 
     def drill_reports(since):
         return [
@@ -246,7 +247,9 @@ def test_the_monthly_drill_restores_to_a_moment_and_finds_the_row_before_it_only
     assert "the row written before it is back, the one after it is not" in result
     reports = drill_reports(since)
     assert len(reports) == 1 and "Monthly point-in-time restore drill: restored to" in reports[0]["body"], reports
-    assert root(deployed, "test -e /var/lib/postgresql/15/louie-restore", check=False).returncode == 1
+    for leftover in ("/var/lib/postgresql/15/louie-restore", "/var/lib/postgresql/15/louie-restore.spool"):
+        assert root(deployed, f"test -e {leftover}", check=False).returncode == 1, leftover
+    assert sql(deployed, "SELECT failed_count FROM pg_stat_archiver") == archive_failures  # the live queue untouched
     assert sql(deployed, "SELECT datname FROM pg_database WHERE datname <> 'louieops_drill' ORDER BY 1") == databases
     figure(f"monthly restore drill: {result.split(': ', 1)[1].split(' s: ', 1)[0]} s")
 
