@@ -112,7 +112,7 @@ def health_page_served(s: Settings) -> bool:
 
 def history_config(s: Settings, placement: Placement = SINGLE) -> dict:
     """The health check's KPI history (files/scripts/louieops_history.py), and where the System Health page's
-    data goes on the host that serves the admin domain (None elsewhere, or without health_page_user)."""
+    data goes on the host that serves the admin domain (None elsewhere, or where the page is not served)."""
     paths = layout.app_paths(s)
     page = health_page_served(s) and placement.nginx_here
     return {
