@@ -22,15 +22,8 @@ import louieops_common as common
 
 #: Days of history the page is given (its longest window); the history itself keeps health_history_days.
 PAGE_DAYS = 7
-#: The plotted KPIs: the health check's finding (its check name) whose value each one is.
-FROM_FINDINGS = {
-    "api_p50_ms": "api_p50_ms",
-    "api_p99_ms": "api_p99_ms",
-    "error_rate_pct": "error_rate_pct",
-    "cpu_pct": "cpu_pct",
-    "memory_pct": "memory_pct",
-    "db_query_ms": "db_query_ms",
-}
+#: The plotted KPIs taken as they are from the health check's findings of the same (check) name.
+FROM_FINDINGS = ("api_p50_ms", "api_p99_ms", "error_rate_pct", "cpu_pct", "memory_pct", "db_query_ms")
 #: Sessions connected to a database, every role's: pg_stat_database is readable by any role, while
 #: pg_stat_activity hides other roles' sessions' details from the monitor's unprivileged one.
 CONNECTIONS_QUERY = "SELECT sum(numbackends) FROM pg_stat_database"
@@ -51,12 +44,12 @@ def db_connections(database):
 def backup_age_hours(history, now):
     """Hours since the last good database backup on this host (the dump, or pgBackRest's), or None."""
     times = []
-    for kind in history["backup_kinds"]:
+    if "db" in history["backup_kinds"]:
         try:
-            status = common.backup_status(history["backup_status_dir"], kind)
+            status = common.backup_status(history["backup_status_dir"], "db")
         except (OSError, ValueError):
-            continue
-        if status and kind == "db":
+            status = None
+        if status:
             times.append(status["time"])
     pitr = common.load_json(history["pitr_status"], default=None) if history.get("pitr_status") else None
     if isinstance(pitr, dict) and pitr.get("time"):
@@ -69,7 +62,7 @@ def entry(results, history, database, now):
     values = {r["check"]: r["value"] for r in results if r.get("value") is not None}
     disks = [r["value"] for r in results if r["check"] == "disk_pct" and r.get("value") is not None]
     line = {"time": round(now)}
-    line.update({kpi: values.get(check) for kpi, check in FROM_FINDINGS.items()})
+    line.update({kpi: values.get(kpi) for kpi in FROM_FINDINGS})
     line["disk_pct"] = max(disks) if disks else None
     line["db_connections"] = db_connections(database)
     line["backup_age_hours"] = backup_age_hours(history, now)

@@ -93,8 +93,14 @@ def archiver_state(deployed) -> str:
     stats = sql(
         deployed, "SELECT archived_count, last_archived_wal, failed_count, last_failed_wal FROM pg_stat_archiver"
     )
-    log = root(deployed, "tail -n 5 /var/log/pgbackrest/main-archive-push-async.log", check=False).stdout
-    return f"pg_stat_archiver {stats}; archive-push-async.log: {log.strip()[-600:]}"
+    log = root(deployed, "tail -n 12 /var/log/pgbackrest/main-archive-push-async.log", check=False).stdout
+    queue = root(
+        deployed,
+        "ls /var/lib/postgresql/15/main/pg_wal/archive_status | tail -n 4; ls /var/spool/pgbackrest/archive/main/out"
+        " | tail -n 4; pgrep -a pgbackrest; tail -n 5 /var/log/postgresql/postgresql-15-main.log",
+        check=False,
+    ).stdout
+    return f"pg_stat_archiver {stats}; archive-push-async.log: {log.strip()[-1500:]}; queue: {queue.strip()[-1500:]}"
 
 
 def write_then_lose_the_data_directory(deployed, name: str) -> dict[int, float]:
