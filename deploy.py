@@ -65,7 +65,9 @@ STEPS = (
     (logs.ship_logs, ANY),
     (health.install_health_check, ANY),
     (backups.install_backups, {DB, APP}),  # the database on the primary, uploads and logs where the app runs
-    (pitr.install_pitr, {DB}),  # WAL archiving and pgBackRest's backups (backup_pitr), after PostgreSQL's restart
+    # WAL archiving and pgBackRest's backups (backup_pitr), after PostgreSQL's restart; the standby's wait for
+    # promote-db
+    (pitr.install_pitr, DATABASE_ROLES),
     (maintenance.install_maintenance_jobs, ANY),
 )
 SERVER_STEPS = tuple(step for step, served in STEPS if roles & served)

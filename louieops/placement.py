@@ -87,6 +87,8 @@ def check(host) -> None:
 
 
 def archives_wal(settings, where) -> bool:
-    """Whether a host archives its WAL for point-in-time recovery (tasks/pitr.py): the database primary, with
-    backup_pitr on. ``where``: a Placement or a topology.Member (both answer ``has``)."""
-    return settings.backup_pitr and where.has(topology.DB)
+    """Whether a host archives its WAL for point-in-time recovery (tasks/pitr.py), with backup_pitr on: the
+    database primary, and the hot standby, so that the moment promote-db makes it the primary it archives into
+    the same stanza (archive_mode=on archives nothing while in recovery). ``where``: a Placement or a
+    topology.Member (both answer ``has``)."""
+    return settings.backup_pitr and where.has(topology.DB, topology.STANDBY)

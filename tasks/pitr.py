@@ -14,10 +14,11 @@ Whether it runs here comes from louieops.placement.archives_wal (backup_pitr, th
 from settings.sections.backups.pitr_endpoint (its own setting, else the dumps' one).
 Secrets read (only with backup_pitr): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, LOUIE_BACKUP_PASSPHRASE.
 
-On the database primary:
+On the database primary and its hot standby (which archives once promote-db makes it the primary; its
+louie-pitr-backup and drill wait for that day, and the stanza is the primary's):
 - Debian's pgbackrest; /etc/pgbackrest/pgbackrest.conf (postgres 0600: the S3 keys and the passphrase);
   its spool and log directories (postgres 0750);
-- the stanza, created with its first full backup by the deploy that turns backup_pitr on;
+- the stanza, created with its first full backup by the deploy that turns backup_pitr on (on the primary);
 - /etc/cron.d/louieops-pitr (the backups, as root through louie-pitr-backup, which alerts on a failure);
 - /usr/local/bin/louie-restore-db and /etc/louieops/restore-db.json.
 The archive settings themselves are in PostgreSQL's conf.d file (tasks/postgresql.py: archive_variables).
@@ -34,7 +35,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import apt, files, server
 
-from louieops import layout, placement, secrets
+from louieops import layout, placement, secrets, topology
 from louieops.facts.backup import PitrStanzaStatus
 from louieops.pgversion import postgresql_version
 from louieops.resources import put_file, put_template
@@ -60,7 +61,8 @@ NOTHING_TO_REBUILD = shlex.quote(
 @deploy("Point-in-time recovery")
 def install_pitr():
     s = for_host(host)
-    if not placement.archives_wal(s, placement.of(host)):
+    me = placement.of(host)
+    if not placement.archives_wal(s, me):
         # Off: no more scheduled backups; the repository in the bucket and the tools stay for a restore.
         files.file(name=f"Remove {layout.PITR_CRON}", path=layout.PITR_CRON, present=False)
         return
@@ -96,7 +98,9 @@ def install_pitr():
     )
 
     # activate: the stanza and its first full backup, once (a restore needs a backup to start from); decided
-    # when planning, so the plan shows it
+    # when planning, so the plan shows it. The standby's is the primary's: it only reads it until promoted.
+    if me.has(topology.STANDBY):
+        return
     status = host.get_fact(PitrStanzaStatus, stanza=layout.PITR_STANZA, config=layout.PITR_CONFIG, _sudo=True)
     if status["code"] != 0 and os.environ.get(layout.REBUILD_ENV):
         # `louieops rebuild`: the bucket's repository is what the restore reads next; this server's fresh cluster
@@ -192,4 +196,5 @@ def restore_config(s: Settings, version: int) -> dict:
         "archive_timeout": s.backup_pitr_archive_timeout,
         "send_alert": layout.script(s, "send-alert"),
         "status": layout.PITR_STATUS,
+        "backup_command": layout.PITR_BACKUP_COMMAND,  # promote-db starts the new primary's first backup
     }

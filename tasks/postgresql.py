@@ -94,7 +94,8 @@ def conf_variables(s: Settings, topo: topology.Topology, me: topology.Member, ra
 
 
 def archive_variables(s: Settings, me: topology.Member) -> dict | None:
-    """WAL archiving to pgBackRest's repository (tasks/pitr.py), on the primary with backup_pitr on."""
+    """WAL archiving to pgBackRest's repository (tasks/pitr.py), with backup_pitr on: on the primary, and on the
+    standby for the day it is promoted."""
     if not placement.archives_wal(s, me):
         return None
     return {"command": layout.PITR_ARCHIVE_COMMAND, "timeout": s.backup_pitr_archive_timeout}

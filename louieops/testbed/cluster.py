@@ -49,6 +49,7 @@ class Cluster(inventory.InventoryFiles):
     + name: the cluster's name (its members are ``<name>-lb``, ``<name>-app1``, ...)
     + members: member -> role groups (default: MEMBERS; without "standby" for a four-server cluster)
     + release: Debian release of every member
+    + data: group data of the cluster beyond CLUSTER_DATA (e.g. backup_pitr), kept for its life
     """
 
     __test__ = False
@@ -58,10 +59,12 @@ class Cluster(inventory.InventoryFiles):
         name: str,
         members: Mapping[str, tuple[str, ...]] | None = None,
         release: str = DEFAULT_RELEASE,
+        data: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = check_name(name)
         self.members = dict(members or MEMBERS)
         self.release = release
+        self.data = {**CLUSTER_DATA, **(data or {})}
         self.workdir = work_dir(name)
         self.servers: dict[str, Testbed] = {}
 
@@ -77,7 +80,8 @@ class Cluster(inventory.InventoryFiles):
     @classmethod
     def attach(cls, name: str) -> Cluster:
         record = json.loads((work_dir(name) / RECORD).read_text())
-        cluster = cls(name, {m: tuple(r) for m, r in record["members"].items()}, record["release"])
+        members = {m: tuple(r) for m, r in record["members"].items()}
+        cluster = cls(name, members, record["release"], record.get("data"))
         cluster.servers = {m: Testbed.attach(member_name(name, m)) for m in cluster.members}
         return cluster
 
@@ -85,7 +89,9 @@ class Cluster(inventory.InventoryFiles):
         """Boot every member (the peers with the first), link them, write the inventory and the secrets."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / RECORD).write_text(
-            json.dumps({"members": {m: list(r) for m, r in self.members.items()}, "release": self.release})
+            json.dumps(
+                {"members": {m: list(r) for m, r in self.members.items()}, "release": self.release, "data": self.data}
+            )
         )
         try:
             first, *rest = self.members
@@ -143,7 +149,7 @@ class Cluster(inventory.InventoryFiles):
             address=None,
             data={},
             env=env,
-            text=render_cluster_inventory(self.name, hosts, roles),
+            text=render_cluster_inventory(self.name, hosts, roles, self.data),
         )
         return self.inventory_path
 
@@ -161,7 +167,10 @@ def inventory_secret() -> str:
 
 
 def render_cluster_inventory(
-    name: str, hosts: Mapping[str, tuple[str, Mapping[str, Any]]], roles: Mapping[str, tuple[str, ...]]
+    name: str,
+    hosts: Mapping[str, tuple[str, Mapping[str, Any]]],
+    roles: Mapping[str, tuple[str, ...]],
+    data: Mapping[str, Any] = CLUSTER_DATA,
 ) -> str:
     """Python source of a cluster's inventory: the group ``testbed`` (its settings), one variable per role group
     listing its members' addresses, with their host data; and the cluster's name."""
@@ -177,7 +186,7 @@ def render_cluster_inventory(
         items = "".join(f"        {key!r}: {value!r},\n" for key, value in data.items())
         lines.append(f"    {member!r}: ({address!r}, {{\n{items}    }}),")
     lines += ["}", ""]
-    lines.append(f"testbed = ([_HOSTS[m] for m in {list(hosts)!r}], {CLUSTER_DATA!r})")
+    lines.append(f"testbed = ([_HOSTS[m] for m in {list(hosts)!r}], {dict(data)!r})")
     groups: dict[str, list[str]] = {}
     for member in hosts:
         for group in roles.get(member, ()):

@@ -92,9 +92,10 @@ class ClusterDeployment:
             pool.close()
 
 
-def deployed_cluster(name: str, members: dict[str, tuple[str, ...]], tmp_path_factory):
-    """Boot the cluster, deploy twice (the first must succeed), yield the deployment, tear it down."""
-    with Cluster(name, members) as cluster:
+def deployed_cluster(name: str, members: dict[str, tuple[str, ...]], tmp_path_factory, data: dict | None = None):
+    """Boot the cluster (``data``: its group data beyond the testbed's), deploy twice (the first must succeed),
+    yield the deployment, tear it down."""
+    with Cluster(name, members, data=data) as cluster:
         print(f"\ntest cluster {name}: {', '.join(s.address for s in cluster.servers.values())}", file=sys.stderr)
         first = run_deploy(cluster, "-y")
         if first.returncode != 0 or first.failed_operations:

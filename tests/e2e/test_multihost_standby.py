@@ -1,19 +1,23 @@
 """Five test servers (lb, app1, app2, db and a hot standby), deployed together: rows written through the lb are
 on the standby, releases roll out one app host at a time (a failing one stops the roll-out and is rolled back,
 without a failed request through the lb), and the runbook's promotion of the standby, after the primary is lost,
-gets the app writing again once the deploy runs with the inventory changed to say so.
+gets the app writing again once the deploy runs with the inventory changed to say so. With backup_pitr on:
+the standby waits for its turn to archive and back up, and after the promotion the new primary continues the
+same pgBackRest stanza (a row written after the promotion comes back from the repository).
 
 Nightly (`make test-multihost-standby`): a second five-server cluster does not fit the CI budget of `make test`,
 which runs the four-server test_multihost.py. Deselected from `make test` by the ``nightly`` marker."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import uuid
 
 import pytest
 
+from louieops import layout
 from louieops.testbed.cluster import MEMBERS
 from tests.e2e.conftest import REPO_ROOT
 from tests.e2e.helpers import wait_for
@@ -35,6 +39,9 @@ pytestmark = [
 ]
 
 NAME = os.environ.get("LOUIEOPS_E2E_STANDBY_CLUSTER", "e2e-mhs")
+#: Point-in-time recovery on, its archive_timeout short, so the promotion test reads a row back soon.
+PITR = {"backup_pitr": True, "backup_pitr_archive_timeout": 20}
+PSQL = "runuser -u postgres -- psql -X -At"
 RUNBOOK = runbook_commands()
 
 
@@ -46,7 +53,7 @@ def runbook(kind: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    yield from deployed_cluster(NAME, dict(MEMBERS), tmp_path_factory)
+    yield from deployed_cluster(NAME, dict(MEMBERS), tmp_path_factory, data=PITR)
 
 
 def on_standby(cluster, sql: str) -> str:
@@ -73,6 +80,25 @@ def test_rows_written_through_the_lb_are_on_the_hot_standby(cluster):
     insert = "INSERT INTO notes (body, host) VALUES ('x', 'y')"
     refused = cluster.root("standby", f'runuser -u postgres -- psql -X -d simplylouie -c "{insert}" 2>&1', check=False)
     assert "cannot execute INSERT in a read-only transaction" in refused.stdout
+
+
+def test_the_standby_archives_and_backs_up_nothing_until_it_is_promoted(cluster):
+    """Both database hosts have pgBackRest and its cron jobs; on the standby they say so and do nothing."""
+    assert cluster.root("db", "runuser -u postgres -- pgbackrest --stanza=main check", check=False).returncode == 0
+    assert on_standby(cluster, "SHOW archive_mode") == "on"
+    assert on_standby(cluster, "SELECT archived_count FROM pg_stat_archiver") == "0"
+    backup = cluster.root("standby", "louie-pitr-backup diff", check=False)  # as cron runs it
+    assert backup.returncode == 0 and "this server is a hot standby" in backup.stdout, backup.stdout + backup.stderr
+    drill = cluster.root("standby", "louie-restore-db --drill --alert", check=False)
+    assert drill.returncode == 0 and "not on a hot standby" in drill.stdout, drill.stdout + drill.stderr
+    restore = cluster.root("standby", "louie-restore-db --latest --yes", check=False)
+    assert restore.returncode == 2 and "this server is a hot standby" in restore.stderr, restore.stderr
+    checked = json.loads(cluster.root("standby", "/opt/scripts/health-check --no-alert --json", check=False).stdout)
+    keys = {r["key"] for r in checked["results"]}
+    assert not keys & {"wal_archive_failing_minutes", "pitr_backup_age_hours"}, keys
+    primary = json.loads(cluster.root("db", "/opt/scripts/health-check --no-alert --json", check=False).stdout)
+    levels = {r["key"]: r["level"] for r in primary["results"]}
+    assert levels["wal_archive_failing_minutes"] == "ok" and levels["pitr_backup_age_hours"] == "ok", levels
 
 
 @pytest.mark.parametrize("kind, member", [("primary", "db"), ("standby", "standby")])
@@ -124,6 +150,7 @@ def test_the_standby_is_promoted_as_the_runbook_says_and_the_app_writes_again(cl
         done = cluster.root("standby", line, check=False)
         assert done.returncode == 0, f"{line}\n{done.stdout}{done.stderr}"
         assert "was promoted to primary" in done.stdout
+        assert "archiving into the same stanza (pgbackrest check passed)" in done.stdout, done.stdout
     assert on_standby(cluster, "SELECT pg_is_in_recovery()") == "f"
 
     inventory = cluster.cluster.write_inventory(roles={"standby": ("db",)}, leave_out=("db",))
@@ -143,5 +170,17 @@ def test_the_standby_is_promoted_as_the_runbook_says_and_the_app_writes_again(cl
     assert status == 201, body
     stored = on_standby(cluster, f"SELECT count(*) FROM notes WHERE body LIKE '{marker}%'")
     assert stored == "2"  # the row from before the loss, and the new one
+
+    # the same stanza goes on: the first backup promote-db started, then the row written since comes back
+    wait_for(
+        lambda: '"type": "incr"' in cluster.root("standby", f"cat {layout.PITR_STATUS}").stdout,
+        300,
+        "the new primary's first incremental backup",
+        interval=2,
+    )
+    restored = cluster.root("standby", "louie-restore-db --latest --into after_promotion --yes", check=False)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    back = f"{PSQL} -d after_promotion -c \"SELECT count(*) FROM notes WHERE body LIKE '{marker}%'\""
+    assert cluster.root("standby", back).stdout.strip() == "2", restored.stdout
     again = run_deploy(cluster.cluster, "-y")
     assert again.returncode == 0 and again.changed_operations == [], again.changed_operations

@@ -210,19 +210,21 @@ def test_the_window_is_the_health_checks_interval():
 def test_the_point_in_time_checks_read_the_archiver_and_the_last_backup(health, tmp_path, monkeypatch):
     config = {**CONFIG, "pitr": {"status": str(tmp_path / "pitr.json")}}
     fake = tmp_path / "psql"
-    fake.write_text("#!/bin/sh\necho '22.5|00000001000000000000000A'\n")  # failing for 22.5 min
+    fake.write_text("#!/bin/sh\necho 'f|22.5|00000001000000000000000A'\n")  # failing for 22.5 min
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
     (tmp_path / "pitr.json").write_text(json.dumps({"time": time.time() - 8 * 3600, "type": "diff"}))
     found = {r["key"]: (r["level"], r["value"]) for r in health.check_pitr(config)}
     assert found == {"wal_archive_failing_minutes": ("critical", 22.5), "pitr_backup_age_hours": ("warning", 8.0)}
-    fake.write_text("#!/bin/sh\necho '0|'\n")
+    fake.write_text("#!/bin/sh\necho 'f|0|'\n")
     (tmp_path / "pitr.json").unlink()
     found = {r["key"]: (r["level"], r["message"]) for r in health.check_pitr(config)}
     assert found["wal_archive_failing_minutes"] == ("ok", "WAL archiving works")
     level, message = found["pitr_backup_age_hours"]
     assert level == "unknown" and "no record of a pgBackRest backup" in message  # never "all good"
     assert health.check_pitr(CONFIG) == []  # backup_pitr off: not checked
+    fake.write_text("#!/bin/sh\necho 't|0|'\n")
+    assert health.check_pitr(config) == []  # a hot standby: nothing archived or backed up there until promoted
 
 
 def test_only_the_named_checks_run_and_an_unknown_name_is_refused(health, capsys):

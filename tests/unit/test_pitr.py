@@ -175,10 +175,22 @@ def test_with_pitr_off_only_its_schedule_is_removed():
     assert steps == [f"Remove {layout.PITR_CRON}"]
 
 
-def test_only_the_database_primary_archives_in_a_cluster():
-    for me, wanted in (("db", True), ("app1", False), ("standby", False), ("lb", False)):
+def test_in_a_cluster_both_database_hosts_archive_and_only_the_primary_creates_the_stanza():
+    stanza = "Create the pgBackRest stanza and take its first full backup"
+    for me, wanted in (("db", True), ("app1", False), ("standby", True), ("lb", False)):
         planned = deploy_plan(on=cluster(me), backup_pitr=True, cluster_name="prod")
         assert ("Install pgbackrest" in planned.operations) is wanted, me
+        assert (f"Upload {layout.PITR_CRON}" in planned.operations) is wanted, me
+        assert (stanza in planned.operations) is (me == "db"), me
+    # the standby's PostgreSQL archives too, which does nothing until promote-db makes it the primary
+    five = cluster("standby")
+    topo = topology.from_groups([(name, None) for name in five.hosts], {r: list(n) for r, n in five.groups.items()})
+    standby = next(m for m in topo.members if m.has(topology.STANDBY))
+    s = default_settings(backup_pitr=True, backup_s3_bucket="louie-backups", cluster_name="prod")
+    assert postgresql.archive_variables(s, standby) == {
+        "command": layout.PITR_ARCHIVE_COMMAND,
+        "timeout": s.backup_pitr_archive_timeout,
+    }
 
 
 # --- louie-restore-db -----------------------------------------------------------------------------------
