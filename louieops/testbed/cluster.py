@@ -170,7 +170,7 @@ def render_cluster_inventory(
     name: str,
     hosts: Mapping[str, tuple[str, Mapping[str, Any]]],
     roles: Mapping[str, tuple[str, ...]],
-    data: Mapping[str, Any] = CLUSTER_DATA,
+    group_data: Mapping[str, Any] = CLUSTER_DATA,
 ) -> str:
     """Python source of a cluster's inventory: the group ``testbed`` (its settings), one variable per role group
     listing its members' addresses, with their host data; and the cluster's name."""
@@ -186,7 +186,7 @@ def render_cluster_inventory(
         items = "".join(f"        {key!r}: {value!r},\n" for key, value in data.items())
         lines.append(f"    {member!r}: ({address!r}, {{\n{items}    }}),")
     lines += ["}", ""]
-    lines.append(f"testbed = ([_HOSTS[m] for m in {list(hosts)!r}], {dict(data)!r})")
+    lines.append(f"testbed = ([_HOSTS[m] for m in {list(hosts)!r}], {dict(group_data)!r})")
     groups: dict[str, list[str]] = {}
     for member in hosts:
         for group in roles.get(member, ()):

@@ -8,7 +8,7 @@ import runpy
 import stat
 from pathlib import Path
 
-from louieops.testbed import inventory, peers, rootfs
+from louieops.testbed import cluster, inventory, peers, rootfs
 from louieops.testbed.paths import REPO_ROOT
 
 
@@ -171,3 +171,18 @@ def test_a_test_server_has_no_cpu_levels_and_every_other_threshold_of_all_py(tmp
     assert {k: v for k, v in thresholds.items() if k != "cpu_pct"} == {
         k: v for k, v in defaults.items() if k != "cpu_pct"
     }
+
+
+def test_a_cluster_inventory_carries_its_group_data_beside_each_hosts_own():
+    text = cluster.render_cluster_inventory(
+        "mh",
+        {"lb": ("10.0.0.1", {"ssh_port": 22}), "db": ("10.0.0.2", {"ssh_port": 2222})},
+        {"lb": ("lb",), "db": ("db",)},
+        {**cluster.CLUSTER_DATA, "backup_pitr": True},
+    )
+    namespace = {}
+    exec(compile(text, "inventory.py", "exec"), namespace)
+    hosts, group_data = namespace["testbed"]
+    assert group_data == {"cluster_name": "testbed", "backup_pitr": True}
+    assert [data["ssh_port"] for _, data in hosts] == [22, 2222]
+    assert namespace["db"] == [("10.0.0.2", {"ssh_port": 2222})]
