@@ -90,17 +90,19 @@ def health_config(s: Settings, placement: Placement = SINGLE) -> dict:
     }
 
 
-#: The KPIs the System Health page plots (louieops_history), with the levels drawn beside them.
-PLOTTED_KPIS = (
-    "api_p50_ms",
-    "api_p99_ms",
-    "error_rate_pct",
-    "cpu_pct",
-    "memory_pct",
-    "disk_pct",
-    "db_query_ms",
-    "db_connections",
-    "backup_age_hours",
+#: What the System Health page plots, in its order: (KPI, title, unit), with the levels drawn beside them. The
+#: history keeps these KPIs: the health check's findings of the same name, or what louieops_history.DERIVED
+#: works out itself.
+HEALTH_PAGE_PLOTS = (
+    ("api_p50_ms", "API response time p50", "ms"),
+    ("api_p99_ms", "API response time p99", "ms"),
+    ("error_rate_pct", "API error rate (5xx)", "%"),
+    ("cpu_pct", "CPU", "%"),
+    ("memory_pct", "Memory", "%"),
+    ("disk_pct", "Disk (fullest mount)", "%"),
+    ("db_connections", "Database connections", ""),
+    ("db_query_ms", "Database probe query", "ms"),
+    ("backup_age_hours", "Age of the last database backup", "h"),
 )
 
 
@@ -119,7 +121,8 @@ def history_config(s: Settings, placement: Placement = SINGLE) -> dict:
         "path": layout.HEALTH_HISTORY,
         "days": s.health_history_days,
         "page_data": layout.HEALTH_PAGE_DATA if page else None,
-        "levels": {kpi: s.kpi_thresholds[kpi] for kpi in PLOTTED_KPIS if kpi in s.kpi_thresholds},
+        "plots": [list(plot) for plot in HEALTH_PAGE_PLOTS],
+        "levels": {kpi: s.kpi_thresholds[kpi] for kpi, _, _ in HEALTH_PAGE_PLOTS if kpi in s.kpi_thresholds},
         "alert_state": layout.ALERT_STATE,
         "backup_status_dir": layout.BACKUP_STATUS_DIR,
         "backup_kinds": backup_kinds(placement),

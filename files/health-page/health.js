@@ -4,17 +4,6 @@
 // open alerts, the live release and the last backups. No library: SVG drawn from the data.
 "use strict";
 
-const PLOTS = [
-  ["api_p50_ms", "API response time p50", "ms"],
-  ["api_p99_ms", "API response time p99", "ms"],
-  ["error_rate_pct", "API error rate (5xx)", "%"],
-  ["cpu_pct", "CPU", "%"],
-  ["memory_pct", "Memory", "%"],
-  ["disk_pct", "Disk (fullest mount)", "%"],
-  ["db_connections", "Database connections", ""],
-  ["db_query_ms", "Database probe query", "ms"],
-  ["backup_age_hours", "Age of the last database backup", "h"],
-];
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 320, HEIGHT = 140, LEFT = 34, BOTTOM = 16;
 
@@ -81,7 +70,8 @@ function render(data, hours) {
   document.getElementById("generated").textContent =
     `${data.history.length} health-check runs kept; the last at ${when(data.generated)}`;
   const plots = document.getElementById("plots");
-  plots.replaceChildren(...PLOTS.map(([kpi, title, unit]) => plot(data, kpi, title, unit, hours)));
+  // which KPIs, their titles and units: the deploy's (louieops/server_scripts.py HEALTH_PAGE_PLOTS)
+  plots.replaceChildren(...data.plots.map(([kpi, title, unit]) => plot(data, kpi, title, unit, hours)));
   const alerts = document.querySelector("#alerts tbody");
   const rows = data.alerts.map((a) => {
     const row = el("tr", { class: a.tier });

@@ -66,6 +66,29 @@ def write_json(path, data):
     os.replace(tmp, path)
 
 
+def read_json_lines(path):
+    """The objects of a JSON-lines file (a history); a line that does not parse (a write cut short) is left
+    out, not fatal; a missing file has none."""
+    lines = []
+    try:
+        with open(path) as fh:
+            for text in fh:
+                try:
+                    lines.append(json.loads(text))
+                except ValueError:
+                    continue
+    except FileNotFoundError:
+        pass
+    return [line for line in lines if isinstance(line, dict)]
+
+
+def write_json_lines(path, lines):
+    """Replace the JSON-lines file ``path`` atomically with ``lines`` (one object per line, keys sorted)."""
+    with open(f"{path}.tmp", "w") as fh:
+        fh.write("".join(json.dumps(line, sort_keys=True) + "\n" for line in lines))
+    os.replace(f"{path}.tmp", path)
+
+
 def new_lines(path, offsets):
     """Lines appended to PATH since the offset remembered for it in OFFSETS (updated; restarts at 0 after
     rotation)."""

@@ -12,7 +12,6 @@ Config: the ``history`` entry of /etc/louieops/health.json (louieops/server_scri
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -22,8 +21,9 @@ import louieops_common as common
 
 #: Days of history the page is given (its longest window); the history itself keeps health_history_days.
 PAGE_DAYS = 7
-#: The plotted KPIs taken as they are from the health check's findings of the same (check) name.
-FROM_FINDINGS = ("api_p50_ms", "api_p99_ms", "error_rate_pct", "cpu_pct", "memory_pct", "db_query_ms")
+#: The plotted KPIs (the config's "plots") worked out here; the others are the health check's findings of the
+#: same (check) name, taken as they are.
+DERIVED = ("disk_pct", "db_connections", "backup_age_hours")
 #: Sessions connected to a database, every role's: pg_stat_database is readable by any role, while
 #: pg_stat_activity hides other roles' sessions' details from the monitor's unprivileged one.
 CONNECTIONS_QUERY = "SELECT sum(numbackends) FROM pg_stat_database"
@@ -62,32 +62,11 @@ def entry(results, history, database, now):
     values = {r["check"]: r["value"] for r in results if r.get("value") is not None}
     disks = [r["value"] for r in results if r["check"] == "disk_pct" and r.get("value") is not None]
     line = {"time": round(now)}
-    line.update({kpi: values.get(kpi) for kpi in FROM_FINDINGS})
+    line.update({kpi: values.get(kpi) for kpi, _title, _unit in history.get("plots", ()) if kpi not in DERIVED})
     line["disk_pct"] = max(disks) if disks else None
     line["db_connections"] = db_connections(database)
     line["backup_age_hours"] = backup_age_hours(history, now)
     return line
-
-
-def read_history(path):
-    """The history's lines; a line that does not parse (a write cut short) is left out, not fatal."""
-    lines = []
-    try:
-        with open(path) as fh:
-            for text in fh:
-                try:
-                    lines.append(json.loads(text))
-                except ValueError:
-                    continue
-    except FileNotFoundError:
-        pass
-    return [line for line in lines if isinstance(line, dict)]
-
-
-def write_lines(path, lines):
-    with open(f"{path}.tmp", "w") as fh:
-        fh.write("".join(json.dumps(line, sort_keys=True) + "\n" for line in lines))
-    os.replace(f"{path}.tmp", path)
 
 
 def open_alerts(state_path):
@@ -126,6 +105,7 @@ def page_data(lines, history, now):
         "generated": round(now),
         "host": socket.gethostname(),
         "history": [line for line in lines if line.get("time", 0) >= now - PAGE_DAYS * 86400],
+        "plots": history.get("plots", []),
         "levels": history["levels"],
         "alerts": open_alerts(history["alert_state"]),
         "release": live_release(history),
@@ -137,9 +117,9 @@ def record(history, results, database, now=None):
     """Append this run to the history (keeping ``days``), and write the page's data where it is served."""
     now = time.time() if now is None else now
     oldest = now - history["days"] * 86400
-    lines = [line for line in read_history(history["path"]) if line.get("time", 0) >= oldest]
+    lines = [line for line in common.read_json_lines(history["path"]) if line.get("time", 0) >= oldest]
     lines.append(entry(results, history, database, now))
-    write_lines(history["path"], lines)
+    common.write_json_lines(history["path"], lines)
     if history.get("page_data"):
         common.write_json(history["page_data"], page_data(lines, history, now))
     return lines[-1]
