@@ -330,6 +330,28 @@ def test_the_drill_takes_no_restore_options_and_alert_only_with_it(
     assert needle in capsys.readouterr().err
 
 
+def test_a_drill_that_cannot_reach_send_alert_says_so_and_fails(tool, tmp_path, monkeypatch, capsys):
+    config = {"send_alert": str(tmp_path / "no-such-send-alert")}
+    monkeypatch.setattr(tool, "drill", lambda config: "restored to 2026-12-05 10:31:00+00 in 9 s")
+    assert tool.run_drill(config, alert=True) == 1  # cron's check-in sees the failure
+    err = capsys.readouterr().err
+    assert "could not report the drill through send-alert" in err and "no-such-send-alert" in err
+    assert tool.run_drill(config, alert=False) == 0  # without --alert nothing is sent
+
+
+def test_on_a_hot_standby_the_drill_waits_and_a_restore_is_refused(tool, tmp_path, monkeypatch, capsys):
+    config = tmp_path / "restore-db.json"
+    config.write_text("{}")
+    monkeypatch.setattr(tool, "CONFIG", str(config))
+    monkeypatch.setattr(tool.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(tool, "is_hot_standby", lambda config: True)
+    monkeypatch.setattr(tool, "hold_the_lock", lambda: pytest.fail("a standby took the restore lock"))
+    assert tool.main(["--drill", "--alert"]) == 0
+    assert "drill: not on a hot standby" in capsys.readouterr().out
+    assert tool.main(["--latest", "--yes"]) == 2
+    assert "this server is a hot standby: restore on the primary" in capsys.readouterr().err
+
+
 def test_a_drill_without_room_for_the_scratch_copy_is_refused_and_reported(tool, monkeypatch, capsys):
     sent = []
     config = {"scratch_dir": "/var/lib/postgresql/15/louie-restore", "send_alert": "send-alert"}
