@@ -172,12 +172,16 @@ def test_the_standby_is_promoted_as_the_runbook_says_and_the_app_writes_again(cl
     assert stored == "2"  # the row from before the loss, and the new one
 
     # the same stanza goes on: the first backup promote-db started, then the row written since comes back
-    wait_for(
-        lambda: '"type": "incr"' in cluster.root("standby", f"cat {layout.PITR_STATUS}").stdout,
-        300,
-        "the new primary's first incremental backup",
-        interval=2,
-    )
+    try:
+        wait_for(
+            lambda: '"type": "incr"' in cluster.root("standby", f"cat {layout.PITR_STATUS}").stdout,
+            300,
+            "the new primary's first incremental backup",
+            interval=2,
+        )
+    except AssertionError as exc:
+        log = cluster.root("standby", "tail -n 15 /var/log/pgbackrest/main-backup.log", check=False).stdout
+        raise AssertionError(f"{exc}\nmain-backup.log:\n{log}") from None
     restored = cluster.root("standby", "louie-restore-db --latest --into after_promotion --yes", check=False)
     assert restored.returncode == 0, restored.stdout + restored.stderr
     back = f"{PSQL} -d after_promotion -c \"SELECT count(*) FROM notes WHERE body LIKE '{marker}%'\""
