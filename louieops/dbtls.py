@@ -31,6 +31,11 @@ NOT_AFTER = datetime.datetime(2125, 1, 1, tzinfo=datetime.UTC)
 MIN_SECRET_LENGTH = 16
 
 
+def cluster_label(settings) -> str:
+    """The name the cluster's CA and certificates carry: cluster_name, else app_name."""
+    return settings.cluster_name or settings.app_name
+
+
 @dataclass(frozen=True)
 class KeyPair:
     certificate: str  # PEM
@@ -100,23 +105,69 @@ def ca(secret: str, cluster: str) -> KeyPair:
 def server(secret: str, cluster: str, host: str, address: str) -> KeyPair:
     """The certificate of the database server ``host``, for its private ``address`` (an IP SAN: libpq's
     verify-full checks it against the address it connects to)."""
+    return _leaf(
+        secret,
+        cluster,
+        label=f"database server {host} {address}",
+        common_name=f"{host} ({address})",
+        names=[x509.IPAddress(ipaddress.ip_address(address))],
+        usage=x509.oid.ExtendedKeyUsageOID.SERVER_AUTH,
+    )
+
+
+#: The common name of the primary's pgBackRest client certificate: the standby's TLS server lets exactly it
+#: reach the stanza (tls-server-auth). No '=' in it: that option reads "CN=stanza".
+BACKUP_CLIENT_NAME = "louieops-backup"
+
+
+def backup_server(secret: str, cluster: str, host: str, address: str) -> KeyPair:
+    """The certificate of the pgBackRest TLS server on the hot standby ``host`` (the primary's backups read the
+    database's files through it). Its address is a DNS name as well as an IP SAN: pgBackRest before 2.53
+    (Debian 12 has 2.45) matches only DNS names against the host it connects to."""
+    return _leaf(
+        secret,
+        cluster,
+        label=f"backup server {host} {address}",
+        common_name=f"{host} ({address}) pgBackRest",
+        names=[x509.DNSName(address), x509.IPAddress(ipaddress.ip_address(address))],
+        usage=x509.oid.ExtendedKeyUsageOID.SERVER_AUTH,
+    )
+
+
+def backup_client(secret: str, cluster: str) -> KeyPair:
+    """The primary's pgBackRest client certificate (common name BACKUP_CLIENT_NAME)."""
+    return _leaf(
+        secret,
+        cluster,
+        label="backup client",
+        common_name=BACKUP_CLIENT_NAME,
+        names=None,
+        usage=x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH,
+    )
+
+
+def _leaf(
+    secret: str, cluster: str, label: str, common_name: str, names: list | None, usage: x509.ObjectIdentifier
+) -> KeyPair:
+    """A certificate signed by the cluster's database CA, its key derived from ``label``."""
     authority = ca(secret, cluster)
     ca_key = serialization.load_pem_private_key(authority.key.encode(), None)
     ca_cert = x509.load_pem_x509_certificate(authority.certificate.encode())
-    label = f"database server {host} {address}"
     key = _key(secret, label)
     builder = (
         x509.CertificateBuilder()
-        .subject_name(_name(f"{host} ({address})"))
+        .subject_name(_name(common_name))
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(_serial(secret, label))
         .not_valid_before(NOT_BEFORE)
         .not_valid_after(NOT_AFTER)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(address))]), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False)
+    )
+    if names:
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False).add_extension(
+        x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False
     )
     cert = _sign(builder, ca_key)
     return KeyPair(cert.public_bytes(serialization.Encoding.PEM).decode(), _pem_key(key))

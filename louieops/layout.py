@@ -114,6 +114,14 @@ PITR_ARCHIVE_COMMAND = f"pgbackrest --stanza={PITR_STANZA} archive-push %p"
 #: pgBackRest's spool (asynchronous archive-push queue) and logs.
 PITR_SPOOL_DIR = "/var/spool/pgbackrest"
 PITR_LOG_DIR = "/var/log/pgbackrest"
+#: pgBackRest's TLS with a hot standby (backups read from it, tasks/pitr.py): the database CA, the standby's
+#: server pair (its pgbackrest.service) and the primary's client pair. postgres reads them; keys 0600.
+PITR_TLS_DIR = "/etc/pgbackrest/tls"
+PITR_TLS_CA = f"{PITR_TLS_DIR}/ca.crt"
+PITR_TLS_SERVER_CERT = f"{PITR_TLS_DIR}/server.crt"
+PITR_TLS_SERVER_KEY = f"{PITR_TLS_DIR}/server.key"
+PITR_TLS_CLIENT_CERT = f"{PITR_TLS_DIR}/client.crt"
+PITR_TLS_CLIENT_KEY = f"{PITR_TLS_DIR}/client.key"
 
 # --- cron files ------------------------------------------------------------------------------------------
 

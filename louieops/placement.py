@@ -92,3 +92,17 @@ def archives_wal(settings, where) -> bool:
     the same stanza (archive_mode=on archives nothing while in recovery). ``where``: a Placement or a
     topology.Member (both answer ``has``)."""
     return settings.backup_pitr and where.has(topology.DB, topology.STANDBY)
+
+
+def backups_from_standby(settings, topo) -> bool:
+    """Whether the primary's pgBackRest backups read the database's files from the hot standby (pgBackRest's
+    backup-standby, over its TLS server on the standby): backup_pitr and backup_pitr_from_standby on, a standby in
+    the inventory, and no standby_apply_delay_minutes (pgBackRest waits at most its archive-timeout, 60 s, for the
+    standby to replay up to the backup's start: a delayed standby would fail every backup). louie-pitr-backup
+    falls back to the primary when the standby does not answer."""
+    return bool(
+        settings.backup_pitr
+        and settings.backup_pitr_from_standby
+        and topo.standby is not None
+        and settings.standby_apply_delay_minutes == 0
+    )

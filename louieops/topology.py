@@ -27,6 +27,8 @@ SINGLE_SERVER = frozenset({DB, APP, LB})
 DATABASE_ROLES = frozenset({DB, STANDBY})
 ANY = frozenset(ROLES)
 POSTGRESQL_PORT = 5432
+#: pgBackRest's TLS server (its default port), on the hot standby when the backups read from it.
+PGBACKREST_TLS_PORT = 8432
 #: Where the example of a multi-host inventory is (named in the errors).
 EXAMPLE = "inventory/multihost.py"
 
@@ -124,11 +126,12 @@ class Topology:
         """The hosts that stream WAL from ``member`` (the standby, from the primary)."""
         return [m for m in self.with_role(STANDBY) if member.has(DB) and m.name != member.name]
 
-    def inbound(self, member: Member, app_port: int) -> list[tuple[int, list[str]]]:
+    def inbound(self, member: Member, app_port: int, backups_from_standby: bool = False) -> list[tuple[int, list[str]]]:
         """The TCP ports ``member``'s firewall opens besides SSH, each with the addresses allowed ([]: anyone).
 
         lb: HTTP and HTTPS. app: its port to the lb (on another host). db and db_standby: PostgreSQL to the app
-        hosts and, on the primary, to the standby."""
+        hosts and, on the primary, to the standby. db_standby, when the backups read from it: pgBackRest's TLS
+        server to the primary."""
         rules: list[tuple[int, list[str]]] = []
         if member.has(LB):
             rules += [(80, []), (443, [])]
@@ -141,6 +144,8 @@ class Topology:
             allowed = sorted({m.address for m in clients if m.name != member.name}, key=_address_key)
             if allowed:
                 rules.append((POSTGRESQL_PORT, allowed))
+        if backups_from_standby and member.has(STANDBY) and not member.has(DB):
+            rules.append((PGBACKREST_TLS_PORT, [self.db.address]))
         return rules
 
 

@@ -21,7 +21,7 @@ from pyinfra.api.exceptions import PyinfraError
 from pyinfra.facts.server import LinuxDistribution
 from pyinfra.operations import apt, files, server, systemd
 
-from louieops import topology
+from louieops import placement, topology
 from louieops.facts.apt import PendingSecurityUpdates
 from louieops.facts.system import AptLocks, NftTableExists, ResolvedPath, apt_locks_command, apt_wait_command
 from louieops.layout import CONFIG_DIR, STATE_ROOT, home_of
@@ -131,7 +131,7 @@ def provision_base():
     )
 
     if s.base_firewall_enabled:
-        install_firewall(firewall_rules(topology.of(host), me, s.app_port))
+        install_firewall(firewall_rules(s, topology.of(host), me))
     else:
         remove_firewall()
 
@@ -156,9 +156,9 @@ def app_user_and_directories(s: Settings):
     files.directory(name=f"Create {s.app_log_dir}", path=s.app_log_dir, user=s.app_user, group="adm", mode="2750")
 
 
-def firewall_rules(topo: topology.Topology, me: topology.Member, app_port: int) -> dict:
+def firewall_rules(s: Settings, topo: topology.Topology, me: topology.Member) -> dict:
     """The template's variables: ports open to anyone, and ports open to some addresses (by IP version)."""
-    rules = topo.inbound(me, app_port)
+    rules = topo.inbound(me, s.app_port, backups_from_standby=placement.backups_from_standby(s, topo))
     anyone = [SSH_PORT] + [port for port, sources in rules if not sources]
     limited = []
     for port, sources in rules:

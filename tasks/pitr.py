@@ -11,8 +11,10 @@ Settings read: backup_pitr_archive_timeout, backup_pitr_full_schedule, backup_pi
 backup_pitr_verify_schedule, backup_pitr_drill_schedule, backup_pitr_retention_full, backup_pitr_s3_ca_file,
 backup_s3_bucket, backup_s3_region, cluster_name, postgresql_database, postgresql_role.
 Whether it runs here comes from louieops.placement.archives_wal (backup_pitr, the primary); the S3 endpoint
-from settings.sections.backups.pitr_endpoint (its own setting, else the dumps' one).
-Secrets read (only with backup_pitr): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, LOUIE_BACKUP_PASSPHRASE.
+from settings.sections.backups.pitr_endpoint (its own setting, else the dumps' one); whether the backups read
+from the hot standby from louieops.placement.backups_from_standby.
+Secrets read (only with backup_pitr): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, LOUIE_BACKUP_PASSPHRASE; and
+LOUIE_CLUSTER_SECRET for the TLS of backups from the standby.
 
 On the database primary and its hot standby (which archives once promote-db makes it the primary; its
 louie-pitr-backup and drill wait for that day, and the stanza is the primary's):
@@ -20,7 +22,10 @@ louie-pitr-backup and drill wait for that day, and the stanza is the primary's):
   its spool and log directories (postgres 0750);
 - the stanza, created with its first full backup by the deploy that turns backup_pitr on (on the primary);
 - /etc/cron.d/louieops-pitr (the backups, as root through louie-pitr-backup, which alerts on a failure);
-- /usr/local/bin/louie-restore-db and /etc/louieops/restore-db.json.
+- /usr/local/bin/louie-restore-db and /etc/louieops/restore-db.json;
+- with backups from the standby: on the standby Debian's pgbackrest.service (pgBackRest's TLS server, port
+  8432 to the primary only), on the primary the standby as pg2 with backup-standby=y; the certificates in
+  /etc/pgbackrest/tls from the database CA (louieops/dbtls.py).
 The archive settings themselves are in PostgreSQL's conf.d file (tasks/postgresql.py: archive_variables).
 """
 
@@ -33,9 +38,10 @@ from urllib.parse import urlsplit
 
 from pyinfra import host
 from pyinfra.api import deploy
-from pyinfra.operations import apt, files, server
+from pyinfra.operations import apt, files, server, systemd
+from pyinfra.operations.util import any_changed
 
-from louieops import layout, placement, secrets, topology
+from louieops import dbtls, layout, placement, secrets, topology
 from louieops.facts.backup import PitrStanzaStatus
 from louieops.pgversion import postgresql_version
 from louieops.resources import put_file, put_template
@@ -75,17 +81,21 @@ def install_pitr():
     files.directory(name="Create /etc/pgbackrest", path="/etc/pgbackrest", user="root", group="postgres", mode="0750")
     for path in (layout.PITR_SPOOL_DIR, layout.PITR_LOG_DIR):
         files.directory(name=f"Create {path}", path=path, user="postgres", group="postgres", mode="0750")
-    files.put(
+    topo = topology.of(host)
+    part = standby_backup_part(s, topo, topology.me(host))
+    certificates = standby_backup_tls(s, part)
+    conf = files.put(
         name=f"Upload {layout.PITR_CONFIG}",
-        src=StringIO(pgbackrest_conf(s, version)),
+        src=StringIO(pgbackrest_conf(s, version, part, topo.standby.address if part else None)),
         dest=layout.PITR_CONFIG,
         user="postgres",
         group="postgres",
         mode="0600",
     )
+    standby_backup_server(part, [conf, *certificates])
     put_file("backup/louie-restore-db", layout.PITR_RESTORE_COMMAND, mode="0755")
     put_file("backup/louie-pitr-backup", layout.PITR_BACKUP_COMMAND, mode="0755")
-    put_config(layout.PITR_RESTORE_CONFIG, restore_config(s, version))
+    put_config(layout.PITR_RESTORE_CONFIG, restore_config(s, version, part))
     put_template(
         "backup/louieops-pitr.j2",
         layout.PITR_CRON,
@@ -119,6 +129,68 @@ def install_pitr():
         )
 
 
+def standby_backup_part(s: Settings, topo: topology.Topology, me: topology.Member) -> str | None:
+    """This host's part when the backups read from the hot standby (placement.backups_from_standby): "client"
+    on the primary (its backup reaches the standby's pgBackRest), "server" on the standby; else None."""
+    if not placement.backups_from_standby(s, topo):
+        return None
+    return "client" if me.has(topology.DB) else "server"
+
+
+def standby_backup_tls(s: Settings, part: str | None) -> list:
+    """The database CA and this host's pgBackRest pair (derived from LOUIE_CLUSTER_SECRET, so the same on every
+    run): the standby's server pair or the primary's client pair. Without a part, none of them."""
+    if part is None:
+        files.directory(name=f"Remove {layout.PITR_TLS_DIR}", path=layout.PITR_TLS_DIR, present=False)
+        return []
+    secret, cluster = secrets.require(dbtls.SECRET_ENV), dbtls.cluster_label(s)
+    me = topology.me(host)
+    if part == "server":
+        pair, cert, key = dbtls.backup_server(secret, cluster, me.name, me.address), *TLS_PAIRS["server"]
+    else:
+        pair, cert, key = dbtls.backup_client(secret, cluster), *TLS_PAIRS["client"]
+    files.directory(
+        name=f"Create {layout.PITR_TLS_DIR}", path=layout.PITR_TLS_DIR, user="root", group="postgres", mode="0750"
+    )
+    uploads = [(layout.PITR_TLS_CA, dbtls.ca(secret, cluster).certificate, "0644"), (cert, pair.certificate, "0644")]
+    uploads.append((key, pair.key, "0600"))
+    return [
+        files.put(name=f"Upload {path}", src=StringIO(text), dest=path, user="postgres", group="postgres", mode=mode)
+        for path, text, mode in uploads
+    ]
+
+
+#: Where each part's certificate and key go.
+TLS_PAIRS = {
+    "server": (layout.PITR_TLS_SERVER_CERT, layout.PITR_TLS_SERVER_KEY),
+    "client": (layout.PITR_TLS_CLIENT_CERT, layout.PITR_TLS_CLIENT_KEY),
+}
+
+
+def standby_backup_server(part: str | None, inputs: list) -> None:
+    """Debian's pgbackrest.service (pgBackRest's TLS server, as postgres) runs on the standby that serves the
+    backups, restarted when its configuration or certificates change; on any other database host it is off (a
+    promoted standby's server stops with the deploy that makes it the primary)."""
+    if part != "server":
+        systemd.service(name="Stop pgBackRest's TLS server", service=SERVER_UNIT, running=False, enabled=False)
+        return
+    systemd.service(
+        name="Run pgBackRest's TLS server (the primary's backups read from this standby)",
+        service=SERVER_UNIT,
+        running=True,
+        enabled=True,
+    )
+    systemd.service(
+        name="Restart pgBackRest's TLS server for its new configuration",
+        service=SERVER_UNIT,
+        restarted=True,
+        _if=any_changed(*inputs),
+    )
+
+
+SERVER_UNIT = "pgbackrest.service"
+
+
 def s3_endpoint(s: Settings) -> dict:
     """pgBackRest's endpoint options: host, port and path-style URIs for an S3-compatible store; AWS's
     regional endpoint (virtual-host style) without one."""
@@ -135,8 +207,10 @@ def repository_path(s: Settings) -> str:
     return f"/pgbackrest/{s.cluster_name}" if s.cluster_name else "/pgbackrest"
 
 
-def pgbackrest_conf(s: Settings, version: int) -> str:
-    """/etc/pgbackrest/pgbackrest.conf. Holds the S3 keys and the cipher passphrase: never printed."""
+def pgbackrest_conf(s: Settings, version: int, part: str | None = None, standby: str | None = None) -> str:
+    """/etc/pgbackrest/pgbackrest.conf. Holds the S3 keys and the cipher passphrase: never printed. With a
+    ``part`` in backups from the ``standby`` (its address): the primary's pg2 (the standby, over TLS) and
+    backup-standby, or the standby's TLS server."""
     values = {
         "key": secrets.require("AWS_ACCESS_KEY_ID"),
         "secret": secrets.require("AWS_SECRET_ACCESS_KEY"),
@@ -170,6 +244,7 @@ def pgbackrest_conf(s: Settings, version: int) -> str:
         "log-level-file=info",
         "start-fast=y",
         "process-max=2",
+        *(tls_server_lines(standby) if part == "server" else []),
         "",
         "[global:archive-push]",
         "compress-level=3",
@@ -177,12 +252,42 @@ def pgbackrest_conf(s: Settings, version: int) -> str:
         f"[{layout.PITR_STANZA}]",
         f"pg1-path=/var/lib/postgresql/{version}/main",
         "pg1-port=5432",
+        *(standby_lines(standby, version) if part == "client" else []),
         "",
     ]
     return "\n".join(lines)
 
 
-def restore_config(s: Settings, version: int) -> dict:
+def tls_server_lines(address: str) -> list[str]:
+    """The standby's pgBackRest TLS server: on its private address (the firewall opens the port to the primary
+    only), and only a client certificate from the database CA named BACKUP_CLIENT_NAME reaches the stanza."""
+    return [
+        f"tls-server-address={address}",
+        f"tls-server-port={topology.PGBACKREST_TLS_PORT}",
+        f"tls-server-ca-file={layout.PITR_TLS_CA}",
+        f"tls-server-cert-file={layout.PITR_TLS_SERVER_CERT}",
+        f"tls-server-key-file={layout.PITR_TLS_SERVER_KEY}",
+        f"tls-server-auth={dbtls.BACKUP_CLIENT_NAME}={layout.PITR_STANZA}",
+    ]
+
+
+def standby_lines(address: str, version: int) -> list[str]:
+    """The primary's view of the standby: backups copy the database's files from it (the primary only starts
+    and stops them); louie-pitr-backup retries with --backup-standby=n when it does not answer."""
+    return [
+        f"pg2-host={address}",
+        "pg2-host-type=tls",
+        f"pg2-host-port={topology.PGBACKREST_TLS_PORT}",
+        f"pg2-host-ca-file={layout.PITR_TLS_CA}",
+        f"pg2-host-cert-file={layout.PITR_TLS_CLIENT_CERT}",
+        f"pg2-host-key-file={layout.PITR_TLS_CLIENT_KEY}",
+        f"pg2-path=/var/lib/postgresql/{version}/main",
+        "pg2-port=5432",
+        "backup-standby=y",
+    ]
+
+
+def restore_config(s: Settings, version: int, part: str | None = None) -> dict:
     """/etc/louieops/restore-db.json, what louie-restore-db needs besides pgBackRest's own configuration."""
     return {
         "stanza": layout.PITR_STANZA,
@@ -197,4 +302,5 @@ def restore_config(s: Settings, version: int) -> dict:
         "send_alert": layout.script(s, "send-alert"),
         "status": layout.PITR_STATUS,
         "backup_command": layout.PITR_BACKUP_COMMAND,  # promote-db starts the new primary's first backup
+        "backup_from_standby": part == "client",  # louie-pitr-backup's fallback to the primary
     }

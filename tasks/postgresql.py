@@ -11,8 +11,9 @@ configuration (its password in ~postgres/.pgpass). ``{scripts_dir}/promote-db`` 
 is lost (docs/RUNBOOK.md).
 
 Settings read: postgresql_database, postgresql_role, postgresql_shared_buffers_ratio,
-postgresql_work_mem_mb, postgresql_max_connections, base_locale, cluster_name, app_name,
-backup_pitr_archive_timeout, standby_apply_delay_minutes. WAL archiving: louieops.placement.archives_wal.
+postgresql_work_mem_mb, postgresql_max_connections, base_locale, backup_pitr_archive_timeout,
+standby_apply_delay_minutes. The CA's name: louieops.dbtls.cluster_label. WAL archiving:
+louieops.placement.archives_wal.
 Secrets: LOUIE_DB_PASSWORD; LOUIE_CLUSTER_SECRET with several servers.
 """
 
@@ -176,15 +177,11 @@ def cluster_secret() -> str:
     return secrets.require(dbtls.SECRET_ENV)
 
 
-def cluster_label(s: Settings) -> str:
-    return s.cluster_name or s.app_name
-
-
 def server_certificate(s: Settings, topo: topology.Topology, me: topology.Member) -> list:
     """The database CA and this server's certificate and key (derived, so the same on every run)."""
     secret = cluster_secret()
-    authority = dbtls.ca(secret, cluster_label(s))
-    pair = dbtls.server(secret, cluster_label(s), me.name, me.address)
+    authority = dbtls.ca(secret, dbtls.cluster_label(s))
+    pair = dbtls.server(secret, dbtls.cluster_label(s), me.name, me.address)
     files.directory(name=f"Create {layout.DB_TLS_DIR}", path=layout.DB_TLS_DIR, user="root", group="root", mode="0755")
     return [
         files.put(

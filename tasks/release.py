@@ -24,8 +24,8 @@ database CA).
 Settings read: app_user, app_git_url, app_git_ref, app_entry, app_instances, app_max_memory_restart,
 app_drain_seconds,
 app_log_dir, app_node_env, app_port, app_sentry_traces_sample_rate, app_root, postgresql_role,
-postgresql_database, domain_admin, sentry_environment, cluster_name, app_name, sentry_api_url, sentry_org,
-sentry_project.
+postgresql_database, domain_admin, sentry_environment, sentry_api_url, sentry_org, sentry_project. The
+database CA's name: louieops.dbtls.cluster_label.
 Secrets: LOUIE_DB_PASSWORD, LOUIE_ADMIN_TOKEN, SENTRY_DSN (optional); LOUIE_CLUSTER_SECRET (database on
 another host); SENTRY_AUTH_TOKEN (optional: each new release is marked in Sentry, a release and a deploy).
 """
@@ -148,7 +148,7 @@ DRAIN_TABLE = "louieops_drain"  # files/scripts/louie-release
 
 def database_ca(s: Settings):
     """The database CA's certificate, for verify-full (an app host whose database is on another host)."""
-    authority = dbtls.ca(secrets.require(dbtls.SECRET_ENV), s.cluster_name or s.app_name)
+    authority = dbtls.ca(secrets.require(dbtls.SECRET_ENV), dbtls.cluster_label(s))
     files.directory(name=f"Create {layout.DB_TLS_DIR}", path=layout.DB_TLS_DIR, user="root", group="root", mode="0755")
     return files.put(name=f"Upload {layout.DB_TLS_CA}", src=StringIO(authority.certificate), dest=layout.DB_TLS_CA)
 

@@ -183,6 +183,10 @@ backup_pitr_drill_schedule = "0 5 2 * *"
 # Full backups kept (with their differentials and the WAL to replay them); the recoverable range starts at
 # the oldest one.
 backup_pitr_retention_full = 4
+# With a hot standby (db_standby): the backups read the database's files from it, not from the primary
+# (pgBackRest's TLS server on the standby, port 8432, open to the primary only); the primary only starts and
+# stops them. Not with standby_apply_delay_minutes, and a standby that does not answer leaves them to the primary.
+backup_pitr_from_standby = True
 # S3 endpoint of the pgBackRest repository when it differs from backup_s3_endpoint_url (None: the same).
 # pgBackRest speaks S3 over https only.
 backup_pitr_s3_endpoint_url = None

@@ -180,6 +180,7 @@ class Settings:
     backup_pitr_verify_schedule: str
     backup_pitr_drill_schedule: str | None
     backup_pitr_retention_full: int
+    backup_pitr_from_standby: bool
     backup_pitr_s3_endpoint_url: str | None
     backup_pitr_s3_ca_file: str | None
     # --- Log shipping (Papertrail)

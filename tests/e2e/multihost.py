@@ -195,3 +195,9 @@ def roll_out_a_good_release(deployment: ClusterDeployment, interval: float) -> L
     first, second = (time.mktime(time.strptime(created, "%Y-%m-%dT%H:%M:%SZ")) for created, _ in built)
     assert second - first >= 15, built
     return poller
+
+
+def connects(cluster, member: str, address: str, port: int) -> bool:
+    """Whether ``member`` opens a TCP connection to address:port within 3 s."""
+    probe = f"import socket; socket.create_connection(({address!r}, {port}), 3)"
+    return cluster.root(member, f"python3 -c {shlex.quote(probe)}", check=False).returncode == 0

@@ -21,6 +21,7 @@ from louieops.testbed.cluster import MEMBERS
 from tests.e2e.helpers import wait_for
 from tests.e2e.multihost import (
     LbPoller,
+    connects,
     deployed_cluster,
     roll_out_a_good_release,
 )
@@ -101,12 +102,6 @@ def test_the_app_reaches_the_database_over_tls_checked_against_the_deploys_ca(cl
     assert app_psql(cluster, "verify-full").strip() == "t|TLSv1.3"
     refused = app_psql(cluster, "disable")
     assert "no pg_hba.conf entry" in refused and "no encryption" in refused, refused
-
-
-def connects(cluster, member: str, address: str, port: int) -> bool:
-    """Whether ``member`` opens a TCP connection to address:port within 3 s."""
-    probe = f"import socket; socket.create_connection(({address!r}, {port}), 3)"
-    return cluster.root(member, f"python3 -c {shlex.quote(probe)}", check=False).returncode == 0
 
 
 def test_the_database_refuses_every_host_but_the_app_hosts(cluster):

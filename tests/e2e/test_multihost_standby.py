@@ -24,6 +24,7 @@ from tests.e2e.helpers import wait_for
 from tests.e2e.multihost import (
     LbPoller,
     app_source,
+    connects,
     deployed_cluster,
     live_commit,
     release_list,
@@ -99,6 +100,43 @@ def test_the_standby_archives_and_backs_up_nothing_until_it_is_promoted(cluster)
     primary = json.loads(cluster.root("db", "/opt/scripts/health-check --no-alert --json", check=False).stdout)
     levels = {r["key"]: r["level"] for r in primary["results"]}
     assert levels["wal_archive_failing_minutes"] == "ok" and levels["pitr_backup_age_hours"] == "ok", levels
+
+
+def last_backup_log(cluster) -> str:
+    """pgBackRest's own log of the primary's last backup (log-level-file=info)."""
+    log = cluster.root("db", f"cat {layout.PITR_LOG_DIR}/{layout.PITR_STANZA}-backup.log").stdout
+    return log.rsplit("backup command begin", 1)[-1]
+
+
+def test_the_primarys_backups_read_the_files_from_the_standby_and_fall_back_to_the_primary(cluster):
+    """pgBackRest's TLS server on the standby, open to the primary only, serves the backups' file copies (the
+    standby replays up to the backup's start first); with the server stopped, the primary takes the backup."""
+    standby = cluster.address("standby")
+    assert cluster.root("standby", "systemctl is-active pgbackrest.service").stdout.strip() == "active"
+    assert connects(cluster, "db", standby, 8432)
+    assert not connects(cluster, "app1", standby, 8432) and not connects(cluster, "lb", standby, 8432)
+
+    done = cluster.root("db", "louie-pitr-backup incr", check=False)  # as cron runs it
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "the pgBackRest incr backup: done (the database's files read from the standby)" in done.stdout
+    log = last_backup_log(cluster)
+    assert "replay on the standby reached" in log and "backup-standby" in log, log[-3000:]
+    status = json.loads(cluster.root("db", f"cat {layout.PITR_STATUS}").stdout)
+    assert status["type"] == "incr" and status["from"] == "standby", status
+
+    cluster.root("standby", "systemctl stop pgbackrest.service")
+    try:
+        fallback = cluster.root("db", "louie-pitr-backup incr", check=False)
+    finally:
+        cluster.root("standby", "systemctl start pgbackrest.service")
+    assert fallback.returncode == 0, fallback.stdout + fallback.stderr
+    assert "the hot standby did not answer (unable to check pg2" in fallback.stderr, fallback.stderr
+    assert "read from the primary (the standby did not answer)" in fallback.stdout, fallback.stdout
+    assert "replay on the standby" not in last_backup_log(cluster)
+    status = json.loads(cluster.root("db", f"cat {layout.PITR_STATUS}").stdout)
+    assert status["from"] == "primary (the standby did not answer)", status
+    info = json.loads(cluster.root("db", "runuser -u postgres -- pgbackrest --stanza=main --output=json info").stdout)
+    assert [b["type"] for b in info[0]["backup"]][-2:] == ["incr", "incr"]
 
 
 @pytest.mark.parametrize("kind, member", [("primary", "db"), ("standby", "standby")])

@@ -11,8 +11,9 @@ import subprocess
 
 import jinja2
 import pytest
+from cryptography import x509
 
-from louieops import layout, resources, topology
+from louieops import dbtls, layout, resources, topology
 from louieops.facts.backup import PitrStanzaStatus
 from louieops.resources import TEMPLATES, file
 from louieops.settings import SettingsError
@@ -191,6 +192,77 @@ def test_in_a_cluster_both_database_hosts_archive_and_only_the_primary_creates_t
         "command": layout.PITR_ARCHIVE_COMMAND,
         "timeout": s.backup_pitr_archive_timeout,
     }
+
+
+def test_with_a_standby_the_backups_read_from_it_over_pgbackrests_tls_server():
+    server = "Run pgBackRest's TLS server (the primary's backups read from this standby)"
+    on_standby = deploy_plan(on=cluster("standby"), backup_pitr=True, cluster_name="prod")
+    assert server in on_standby.operations and "Stop pgBackRest's TLS server" not in on_standby.operations
+    assert {f"Upload {layout.PITR_TLS_SERVER_CERT}", f"Upload {layout.PITR_TLS_SERVER_KEY}"} <= set(
+        on_standby.operations
+    )
+    on_primary = deploy_plan(on=cluster("db"), backup_pitr=True, cluster_name="prod")
+    assert server not in on_primary.operations and "Stop pgBackRest's TLS server" in on_primary.operations
+    assert f"Upload {layout.PITR_TLS_CLIENT_KEY}" in on_primary.operations
+    assert f"Upload {layout.PITR_TLS_SERVER_KEY}" not in on_primary.operations
+
+    s = default_settings(backup_pitr=True, backup_s3_bucket="louie-backups", cluster_name="prod")
+    primary = conf_of(pitr.pgbackrest_conf(s, 15, "client", "10.0.0.5"))
+    assert primary["pg2-host"] == "10.0.0.5" and primary["pg2-host-type"] == "tls"
+    assert primary["pg2-host-cert-file"] == layout.PITR_TLS_CLIENT_CERT and primary["backup-standby"] == "y"
+    assert primary["pg2-path"] == primary["pg1-path"] == "/var/lib/postgresql/15/main"
+    assert "tls-server-address" not in primary
+    standby = conf_of(pitr.pgbackrest_conf(s, 15, "server", "10.0.0.5"))
+    assert standby["tls-server-address"] == "10.0.0.5" and standby["tls-server-port"] == "8432"
+    assert standby["tls-server-auth"] == f"{dbtls.BACKUP_CLIENT_NAME}={layout.PITR_STANZA}"
+    assert "pg2-host" not in standby and "backup-standby" not in standby
+    assert pitr.restore_config(s, 15, "client")["backup_from_standby"] is True
+    assert pitr.restore_config(s, 15, "server")["backup_from_standby"] is False
+
+
+@pytest.mark.parametrize(
+    "settings, why",
+    [
+        ({"backup_pitr_from_standby": False}, "turned off"),
+        ({"standby_apply_delay_minutes": 10}, "a delayed standby would stall every backup"),
+        ({"backup_pitr": False}, "no point-in-time recovery"),
+    ],
+)
+def test_the_backups_stay_on_the_primary_when_the_standby_cannot_serve_them(settings, why):
+    on_standby = deploy_plan(on=cluster("standby"), **{"backup_pitr": True, "cluster_name": "prod", **settings})
+    assert "Run pgBackRest's TLS server (the primary's backups read from this standby)" not in on_standby.operations, (
+        why
+    )
+    if settings.get("backup_pitr", True):
+        assert f"Remove {layout.PITR_TLS_DIR}" in on_standby.operations, why
+        assert "Stop pgBackRest's TLS server" in on_standby.operations, why
+
+
+def test_only_the_primary_reaches_the_standbys_pgbackrest_port():
+    five = cluster("standby")
+    topo = topology.from_groups([(name, None) for name in five.hosts], {r: list(n) for r, n in five.groups.items()})
+    on = topo.inbound(topo.standby, 3000, backups_from_standby=True)
+    assert (topology.PGBACKREST_TLS_PORT, [topo.db.address]) in on
+    assert topology.PGBACKREST_TLS_PORT not in [port for port, _ in topo.inbound(topo.standby, 3000)]
+    assert topology.PGBACKREST_TLS_PORT not in [
+        port for port, _ in topo.inbound(topo.db, 3000, backups_from_standby=True)
+    ]
+
+
+def test_the_standbys_pgbackrest_certificate_names_its_address_as_pgbackrest_245_matches_it():
+    secret = "a cluster secret of some length"
+    pair = dbtls.backup_server(secret, "prod", "standby", "10.0.0.5")
+    cert = x509.load_pem_x509_certificate(pair.certificate.encode())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == ["10.0.0.5"]  # pgBackRest < 2.53 reads only DNS names
+    assert [str(a) for a in names.get_values_for_type(x509.IPAddress)] == ["10.0.0.5"]
+    client = x509.load_pem_x509_certificate(dbtls.backup_client(secret, "prod").certificate.encode())
+    common_name = client.subject.get_attributes_for_oid(x509.oid.NameOID.COMMON_NAME)[0].value
+    assert common_name == dbtls.BACKUP_CLIENT_NAME and "=" not in common_name
+    authority = x509.load_pem_x509_certificate(dbtls.ca(secret, "prod").certificate.encode())
+    for leaf in (cert, client):
+        leaf.verify_directly_issued_by(authority)
+    assert dbtls.backup_server(secret, "prod", "standby", "10.0.0.5") == pair  # the same files on every deploy
 
 
 # --- louie-restore-db -----------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ RULES = {
     "backup_pitr_verify_schedule": cron_schedule,
     "backup_pitr_drill_schedule": optional(cron_schedule),
     "backup_pitr_retention_full": integer(1, 100),
+    "backup_pitr_from_standby": boolean,
     "backup_pitr_s3_endpoint_url": optional(url),
     "backup_pitr_s3_ca_file": optional(absolute_path),
 }
