@@ -48,6 +48,9 @@ PITR_CONFIG = "/etc/pgbackrest/pgbackrest.conf"
 PITR_RESTORE_CONFIG = f"{CONFIG_DIR}/restore-db.json"
 #: The last good pgBackRest backup (time, type), written by louie-pitr-backup, read by the health check.
 PITR_STATUS = f"{BACKUP_STATUS_DIR}/pitr.json"
+#: The last `pgbackrest check` (time, when it last passed, the error), by louie-pitr-backup check (hourly, as
+#: root); the health check, which has no access to the repository's keys, reads it (pitr_check_age_hours).
+PITR_CHECK_STATUS = f"{BACKUP_STATUS_DIR}/pitr-check.json"
 #: Where the scheduled jobs check in to Sentry Crons (holds the DSN's public key: root:<alert_group> 0640).
 CHECKIN_CONFIG = f"{CONFIG_DIR}/cron-checkin.json"
 #: The daily uptime report's UptimeRobot read-only key and levels (root:<health_user> 0640).

@@ -135,10 +135,10 @@ def history_config(s: Settings, placement: Placement = SINGLE) -> dict:
 def pitr_check(s: Settings, placement: Placement = SINGLE) -> dict | None:
     """What the health check reads of point-in-time recovery (None: backup_pitr off, or not the primary):
     PostgreSQL's archiver statistics (pg_stat_archiver, readable by any role) and the last good pgBackRest
-    backup, which louie-pitr-backup records in the backup status directory."""
+    backup and the last `pgbackrest check`, which louie-pitr-backup records in the backup status directory."""
     if not archives_wal(s, placement):
         return None
-    return {"status": layout.PITR_STATUS}
+    return {"status": layout.PITR_STATUS, "check_status": layout.PITR_CHECK_STATUS}
 
 
 def websocket_check(s: Settings, placement: Placement = SINGLE) -> dict | None:

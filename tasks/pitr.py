@@ -8,8 +8,8 @@ to a moment (``--to``) or to the end of the archive (``--latest``), into a new d
 ``--drill`` (monthly from cron) restores to a moment into a scratch copy and checks its rows.
 
 Settings read: backup_pitr_archive_timeout, backup_pitr_full_schedule, backup_pitr_diff_schedule,
-backup_pitr_verify_schedule, backup_pitr_drill_schedule, backup_pitr_retention_full, backup_pitr_s3_ca_file,
-backup_s3_bucket, backup_s3_region, cluster_name, postgresql_database, postgresql_role.
+backup_pitr_verify_schedule, backup_pitr_check_schedule, backup_pitr_drill_schedule, backup_pitr_retention_full,
+backup_pitr_s3_ca_file, backup_s3_bucket, backup_s3_region, cluster_name, postgresql_database, postgresql_role.
 Whether it runs here comes from louieops.placement.archives_wal (backup_pitr, the primary); the S3 endpoint
 from settings.sections.backups.pitr_endpoint (its own setting, else the dumps' one); whether the backups read
 from the hot standby from louieops.placement.backups_from_standby.
@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 
 from pyinfra import host
 from pyinfra.api import deploy
+from pyinfra.facts.files import File
 from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
@@ -103,6 +104,7 @@ def install_pitr():
         full=s.backup_pitr_full_schedule,
         diff=s.backup_pitr_diff_schedule,
         verify=s.backup_pitr_verify_schedule,
+        check=s.backup_pitr_check_schedule,
         drill=s.backup_pitr_drill_schedule,
         restore=layout.PITR_RESTORE_COMMAND,
     )
@@ -127,6 +129,9 @@ def install_pitr():
                 f"{layout.PITR_BACKUP_COMMAND} full",
             ],
         )
+    if not os.environ.get(layout.REBUILD_ENV) and host.get_fact(File, path=layout.PITR_CHECK_STATUS) is None:
+        # the health check's pitr_check_age_hours reads its record from the first run on, not an hour later
+        server.shell(name="Run the first pgbackrest check", commands=[f"{layout.PITR_BACKUP_COMMAND} check"])
 
 
 def standby_backup_part(s: Settings, topo: topology.Topology, me: topology.Member) -> str | None:
@@ -302,5 +307,6 @@ def restore_config(s: Settings, version: int, part: str | None = None) -> dict:
         "send_alert": layout.script(s, "send-alert"),
         "status": layout.PITR_STATUS,
         "backup_command": layout.PITR_BACKUP_COMMAND,  # promote-db starts the new primary's first backup
+        "check_status": layout.PITR_CHECK_STATUS,
         "backup_from_standby": part == "client",  # louie-pitr-backup's fallback to the primary
     }

@@ -176,6 +176,10 @@ backup_pitr_full_schedule = "30 1 * * 0"
 backup_pitr_diff_schedule = "0 */6 * * *"
 # Cron schedule of `pgbackrest verify`, which reads back every backup and WAL file of the repository (weekly).
 backup_pitr_verify_schedule = "30 4 * * 6"
+# Cron schedule of `pgbackrest check` (hourly): the configuration, the repository and the archive end to end
+# (it switches to a new WAL segment and waits until that is archived); the health check alerts when it has not
+# passed for a while (pitr_check_age_hours).
+backup_pitr_check_schedule = "17 * * * *"
 # Cron schedule of the monthly restore drill (`louie-restore-db --drill --alert`): two rows written around a
 # moment in its own database, the cluster restored to that moment into a scratch copy (free disk for one copy
 # needed), the row before it back and the one after it not; a P4 report, or a P2 when it fails. None: no drill.
@@ -302,6 +306,7 @@ kpi_thresholds = {
     # pgBackRest backup (the defaults suit differentials every 6 hours)
     "wal_archive_failing_minutes": {"target": 0, "warning": 5, "critical": 15},
     "pitr_backup_age_hours": {"target": 6, "warning": 7, "critical": 13},
+    "pitr_check_age_hours": {"target": 1, "warning": 2, "critical": 3},
 }
 # Alert tier of each health check (seed §4: P1 site down ... P4 warnings): the up/down checks (api, database)
 # have only a critical tier, every KPI a warning and a critical one. uptime_pct is checked by the daily
@@ -320,6 +325,7 @@ health_tiers = {
     "websocket_connections": {"warning": "P4", "critical": "P3"},
     "wal_archive_failing_minutes": {"warning": "P3", "critical": "P2"},
     "pitr_backup_age_hours": {"warning": "P3", "critical": "P2"},
+    "pitr_check_age_hours": {"warning": "P3", "critical": "P2"},
     "uptime_pct": {"warning": "P3", "critical": "P2"},
 }
 # Cron schedule of the health check.

@@ -178,6 +178,7 @@ class Settings:
     backup_pitr_full_schedule: str
     backup_pitr_diff_schedule: str
     backup_pitr_verify_schedule: str
+    backup_pitr_check_schedule: str
     backup_pitr_drill_schedule: str | None
     backup_pitr_retention_full: int
     backup_pitr_from_standby: bool

@@ -19,6 +19,9 @@ import urllib3
 
 from tests.e2e.conftest import REPO_ROOT
 
+#: The health check's point-in-time recovery KPIs (on the database primary only).
+PITR_KPIS = ("wal_archive_failing_minutes", "pitr_backup_age_hours", "pitr_check_age_hours")
+
 
 class ServerOnly:
     """A test server without the shared deployment around it: what these helpers use of one."""

@@ -21,10 +21,11 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from louieops import layout
 from louieops.settings.inventory import host_settings
 from louieops.testbed import Testbed, peers
 from tests.e2e.conftest import PYINFRA, run_deploy
-from tests.e2e.helpers import ServerOnly, https_pool, root, wait_for
+from tests.e2e.helpers import PITR_KPIS, ServerOnly, https_pool, root, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -150,18 +151,21 @@ def test_the_second_deploy_changes_nothing_and_the_archive_runs(pitr):
     testbed, first = pitr
     deployed = ServerOnly(testbed)
     assert "Create the pgBackRest stanza and take its first full backup" in first.stdout
+    assert "Run the first pgbackrest check" in first.stdout
     again = run_deploy(testbed, "-y")
     assert again.returncode == 0 and again.changed_operations == [], again.changed_operations
     mode = root(deployed, "stat -c '%U %a' /etc/pgbackrest/pgbackrest.conf").stdout.split()
     assert mode == ["postgres", "600"]
     assert sql(deployed, "SHOW archive_mode") == "on"
-    check = root(deployed, "runuser -u postgres -- pgbackrest --stanza=main check", check=False)
-    assert check.returncode == 0, check.stderr
+    check = root(deployed, "louie-pitr-backup check", check=False)  # the hourly job, as cron runs it
+    assert check.returncode == 0 and check.stdout.strip() == "pgbackrest check: passed", check.stdout + check.stderr
+    record = json.loads(root(deployed, f"cat {layout.PITR_CHECK_STATUS}").stdout)
+    assert record["error"] is None and record["passed"] == record["time"], record
     verify = root(deployed, "louie-pitr-backup verify", check=False)  # the weekly job, as cron runs it
     assert verify.returncode == 0 and "verify): done" in verify.stdout, verify.stdout + verify.stderr
     checked = json.loads(root(deployed, "/opt/scripts/health-check --no-alert --json", check=False).stdout)
     levels = {r["key"]: r["level"] for r in checked["results"]}
-    assert levels["wal_archive_failing_minutes"] == "ok" and levels["pitr_backup_age_hours"] == "ok", levels
+    assert {k: levels[k] for k in PITR_KPIS} == dict.fromkeys(PITR_KPIS, "ok"), levels
 
 
 def test_a_dropped_table_comes_back_as_it_was_at_the_chosen_moment(pitr, figure):

@@ -208,14 +208,19 @@ def test_the_window_is_the_health_checks_interval():
 
 
 def test_the_point_in_time_checks_read_the_archiver_and_the_last_backup(health, tmp_path, monkeypatch):
-    config = {**CONFIG, "pitr": {"status": str(tmp_path / "pitr.json")}}
+    config = {**CONFIG, "pitr": {"status": str(tmp_path / "pitr.json"), "check_status": str(tmp_path / "check.json")}}
+    (tmp_path / "check.json").write_text(json.dumps({"time": time.time(), "passed": time.time() - 1800, "error": None}))
     fake = tmp_path / "psql"
     fake.write_text("#!/bin/sh\necho 'f|22.5|00000001000000000000000A'\n")  # failing for 22.5 min
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
     (tmp_path / "pitr.json").write_text(json.dumps({"time": time.time() - 8 * 3600, "type": "diff"}))
     found = {r["key"]: (r["level"], r["value"]) for r in health.check_pitr(config)}
-    assert found == {"wal_archive_failing_minutes": ("critical", 22.5), "pitr_backup_age_hours": ("warning", 8.0)}
+    assert found == {
+        "wal_archive_failing_minutes": ("critical", 22.5),
+        "pitr_backup_age_hours": ("warning", 8.0),
+        "pitr_check_age_hours": ("ok", 0.5),
+    }
     fake.write_text("#!/bin/sh\necho 'f|0|'\n")
     (tmp_path / "pitr.json").unlink()
     found = {r["key"]: (r["level"], r["message"]) for r in health.check_pitr(config)}
@@ -225,6 +230,34 @@ def test_the_point_in_time_checks_read_the_archiver_and_the_last_backup(health, 
     assert health.check_pitr(CONFIG) == []  # backup_pitr off: not checked
     fake.write_text("#!/bin/sh\necho 't|0|'\n")
     assert health.check_pitr(config) == []  # a hot standby: nothing archived or backed up there until promoted
+
+
+@pytest.mark.parametrize(
+    "record, level, says",
+    [
+        (None, "unknown", "no record of a pgbackrest check"),
+        (
+            {"time": -60, "passed": -3600 * 2.5, "error": "unable to find primary"},
+            "warning",
+            "passed 2.5 h ago; the last one (1 min ago) failed: unable to find primary",
+        ),
+        ({"time": -60, "passed": -3600 * 4, "error": "archive timeout"}, "critical", "passed 4 h ago; the last one"),
+        (
+            {"time": -60, "passed": None, "error": "repository not found"},
+            "critical",
+            "has never passed; the last one (1 min ago) failed: repository not found",
+        ),
+        ({"time": -60, "passed": -60, "error": None}, "ok", "pgbackrest check passed 0 h ago"),
+    ],
+)
+def test_the_pgbackrest_check_kpi_reads_its_hourly_record(health, tmp_path, record, level, says):
+    path = tmp_path / "check.json"
+    if record:
+        now = time.time()
+        shifted = {k: (now + v if k in ("time", "passed") and v is not None else v) for k, v in record.items()}
+        path.write_text(json.dumps(shifted))
+    found = health.pgbackrest_check_finding(CONFIG, str(path))
+    assert found["key"] == "pitr_check_age_hours" and found["level"] == level and says in found["message"], found
 
 
 def test_only_the_named_checks_run_and_an_unknown_name_is_refused(health, capsys):

@@ -312,13 +312,14 @@ def pitr_cron(**overrides) -> list[str]:
         full=s.backup_pitr_full_schedule,
         diff=s.backup_pitr_diff_schedule,
         verify=s.backup_pitr_verify_schedule,
+        check=s.backup_pitr_check_schedule,
         drill=s.backup_pitr_drill_schedule,
         restore=layout.PITR_RESTORE_COMMAND,
     )
     return [line for line in text.splitlines() if line and not line.startswith("#") and "=" not in line]
 
 
-def test_the_schedule_runs_full_diff_verify_and_the_drill_as_root():
+def test_the_schedule_runs_full_diff_verify_check_and_the_drill_as_root():
     s = default_settings(backup_pitr=True)
     jobs = pitr_cron()
     assert [(line.split()[5], line.split()[-6]) for line in jobs[:3]] == [
@@ -327,9 +328,22 @@ def test_the_schedule_runs_full_diff_verify_and_the_drill_as_root():
         ("root", "verify"),
     ]
     assert jobs[2].startswith(s.backup_pitr_verify_schedule + " ")
-    assert jobs[3].startswith(f"{s.backup_pitr_drill_schedule} root ")
-    assert f"{layout.PITR_RESTORE_COMMAND} --drill --alert 2>&1" in jobs[3]
-    assert len(jobs) == 4 and len(pitr_cron(backup_pitr_drill_schedule=None)) == 3
+    assert (
+        jobs[3] == f"{s.backup_pitr_check_schedule} root {layout.PITR_BACKUP_COMMAND} check 2>&1 | logger -t louie-pitr"
+    )
+    assert jobs[4].startswith(f"{s.backup_pitr_drill_schedule} root ")
+    assert f"{layout.PITR_RESTORE_COMMAND} --drill --alert 2>&1" in jobs[4]
+    assert len(jobs) == 5 and len(pitr_cron(backup_pitr_drill_schedule=None)) == 4
+
+
+def test_the_first_deploy_runs_the_first_pgbackrest_check_and_a_rebuild_does_not(monkeypatch):
+    first = "Run the first pgbackrest check"
+    planned = deploy_plan(backup_pitr=True)
+    assert planned.commands[first] == [f"{layout.PITR_BACKUP_COMMAND} check"]
+    # with a record there, nothing: the second deploys of the e2e tests report zero changed operations
+    assert first not in deploy_plan(on=cluster("standby"), backup_pitr=True, cluster_name="prod").operations
+    monkeypatch.setenv(layout.REBUILD_ENV, "1")
+    assert first not in deploy_plan(backup_pitr=True).operations
 
 
 def test_a_standby_can_be_told_to_apply_with_a_delay():

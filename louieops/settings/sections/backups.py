@@ -38,6 +38,7 @@ RULES = {
     "backup_pitr_full_schedule": cron_schedule,
     "backup_pitr_diff_schedule": cron_schedule,
     "backup_pitr_verify_schedule": cron_schedule,
+    "backup_pitr_check_schedule": cron_schedule,
     "backup_pitr_drill_schedule": optional(cron_schedule),
     "backup_pitr_retention_full": integer(1, 100),
     "backup_pitr_from_standby": boolean,

@@ -40,6 +40,7 @@ HEALTH_CHECKS = (
     "websocket_connections",
     "wal_archive_failing_minutes",
     "pitr_backup_age_hours",
+    "pitr_check_age_hours",
     "uptime_pct",
 )
 
