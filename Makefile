@@ -23,7 +23,7 @@ fmt: bootstrap
 ## Two xdist workers: the shared server's tests on one, the other test servers and unit tests beside them
 ## (tests/xdist_groups.py); most of an e2e test's time is waiting for a server, not CPU.
 test: lint
-	$(VENV)/bin/pytest -n 2 tests
+	$(VENV)/bin/pytest -n 2 --durations=25 tests
 
 ## Everything `make test` runs, then every test of the shared server again on a Debian 13 (trixie) one (nightly).
 test-all: test

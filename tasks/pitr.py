@@ -112,6 +112,16 @@ def install_pitr():
     # activate: the stanza and its first full backup, once (a restore needs a backup to start from); decided
     # when planning, so the plan shows it. The standby's is the primary's: it only reads it until promoted.
     if me.has(topology.STANDBY):
+        if not me.has(topology.DB, topology.APP):
+            # where louie-pitr-backup records once promote-db makes this the primary; its home is the backups
+            # step (the backup user's), which runs on the primary and the app hosts only
+            files.directory(
+                name=f"Create {layout.BACKUP_STATUS_DIR}",
+                path=layout.BACKUP_STATUS_DIR,
+                user="root",
+                group="root",
+                mode="0755",
+            )
         return
     status = host.get_fact(PitrStanzaStatus, stanza=layout.PITR_STANZA, config=layout.PITR_CONFIG, _sudo=True)
     if status["code"] != 0 and os.environ.get(layout.REBUILD_ENV):

@@ -198,6 +198,7 @@ def test_with_a_standby_the_backups_read_from_it_over_pgbackrests_tls_server():
     server = "Run pgBackRest's TLS server (the primary's backups read from this standby)"
     on_standby = deploy_plan(on=cluster("standby"), backup_pitr=True, cluster_name="prod")
     assert server in on_standby.operations and "Stop pgBackRest's TLS server" not in on_standby.operations
+    assert f"Create {layout.BACKUP_STATUS_DIR}" in on_standby.operations  # where it records once promoted
     assert {f"Upload {layout.PITR_TLS_SERVER_CERT}", f"Upload {layout.PITR_TLS_SERVER_KEY}"} <= set(
         on_standby.operations
     )
