@@ -82,9 +82,9 @@ def install_pitr():
     files.directory(name="Create /etc/pgbackrest", path="/etc/pgbackrest", user="root", group="postgres", mode="0750")
     for path in (layout.PITR_SPOOL_DIR, layout.PITR_LOG_DIR):
         files.directory(name=f"Create {path}", path=path, user="postgres", group="postgres", mode="0750")
-    topo = topology.of(host)
-    part = standby_backup_part(s, topo, topology.me(host))
-    certificates = standby_backup_tls(s, part)
+    topo, member = topology.of(host), topology.me(host)
+    part = standby_backup_part(s, topo, member)
+    certificates = standby_backup_tls(s, member, part)
     conf = files.put(
         name=f"Upload {layout.PITR_CONFIG}",
         src=StringIO(pgbackrest_conf(s, version, part, topo.standby.address if part else None)),
@@ -152,14 +152,16 @@ def standby_backup_part(s: Settings, topo: topology.Topology, me: topology.Membe
     return "client" if me.has(topology.DB) else "server"
 
 
-def standby_backup_tls(s: Settings, part: str | None) -> list:
+def standby_backup_tls(s: Settings, me: topology.Member, part: str | None) -> list:
     """The database CA and this host's pgBackRest pair (derived from LOUIE_CLUSTER_SECRET, so the same on every
-    run): the standby's server pair or the primary's client pair. Without a part, none of them."""
+    run): the standby's server pair or the primary's client pair, and not the other part's (a promoted standby
+    was the server). Without a part, none of them."""
     if part is None:
         files.directory(name=f"Remove {layout.PITR_TLS_DIR}", path=layout.PITR_TLS_DIR, present=False)
         return []
     secret, cluster = secrets.require(dbtls.SECRET_ENV), dbtls.cluster_label(s)
-    me = topology.me(host)
+    for other in TLS_PAIRS["client" if part == "server" else "server"]:
+        files.file(name=f"Remove {other}", path=other, present=False)
     if part == "server":
         pair, cert, key = dbtls.backup_server(secret, cluster, me.name, me.address), *TLS_PAIRS["server"]
     else:

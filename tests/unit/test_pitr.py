@@ -206,6 +206,8 @@ def test_with_a_standby_the_backups_read_from_it_over_pgbackrests_tls_server():
     assert server not in on_primary.operations and "Stop pgBackRest's TLS server" in on_primary.operations
     assert f"Upload {layout.PITR_TLS_CLIENT_KEY}" in on_primary.operations
     assert f"Upload {layout.PITR_TLS_SERVER_KEY}" not in on_primary.operations
+    assert f"Remove {layout.PITR_TLS_SERVER_KEY}" in on_primary.operations  # left by a promoted standby
+    assert f"Remove {layout.PITR_TLS_CLIENT_KEY}" in on_standby.operations
 
     s = default_settings(backup_pitr=True, backup_s3_bucket="louie-backups", cluster_name="prod")
     primary = conf_of(pitr.pgbackrest_conf(s, 15, "client", "10.0.0.5"))
