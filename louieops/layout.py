@@ -105,6 +105,11 @@ MAINTENANCE_MODE_DIR = "/etc/nginx/louieops-maintenance"
 BACKUP_KINDS = ("db", "uploads", "logs")
 #: Restore the database to a point in time from the pgBackRest repository (backup_pitr).
 PITR_RESTORE_COMMAND = "/usr/local/bin/louie-restore-db"
+#: A PostgreSQL major upgrade in maintenance mode (files/scripts/louie-pg-upgrade), run by the deploy when the
+#: Debian release's PostgreSQL is newer than the cluster (tasks/postgresql.py).
+PG_UPGRADE_COMMAND = "/usr/local/bin/louie-pg-upgrade"
+#: The Debian release upgrade's server half (files/scripts/louie-os-upgrade), run by `louieops os-upgrade`.
+OS_UPGRADE_COMMAND = "/usr/local/bin/louie-os-upgrade"
 #: One pgBackRest backup (full|diff|incr) or verify, with its alert and status record (cron, the first deploy).
 PITR_BACKUP_COMMAND = "/usr/local/bin/louie-pitr-backup"
 #: The pgBackRest stanza: one PostgreSQL cluster per inventory (its repository path carries cluster_name).

@@ -21,12 +21,12 @@ from pyinfra.api.exceptions import PyinfraError
 from pyinfra.facts.server import LinuxDistribution
 from pyinfra.operations import apt, files, server, systemd
 
-from louieops import placement, topology
+from louieops import layout, placement, topology
 from louieops.facts.apt import PendingSecurityUpdates
 from louieops.facts.system import AptLocks, NftTableExists, ResolvedPath, apt_locks_command, apt_wait_command
 from louieops.layout import CONFIG_DIR, STATE_ROOT, home_of
 from louieops.operations import locale
-from louieops.resources import put_template
+from louieops.resources import put_file, put_template
 from louieops.settings import Settings, for_host
 
 PACKAGES = [
@@ -118,6 +118,8 @@ def provision_base():
         app_user_and_directories(s)
     for path in (s.scripts_dir, CONFIG_DIR, STATE_ROOT):  # louieops' own: scripts, their config and state
         files.directory(name=f"Create {path}", path=path, user="root", group="root", mode="0755")
+    # the release upgrade's server half, on every host (louieops os-upgrade runs it)
+    put_file("scripts/louie-os-upgrade", layout.OS_UPGRADE_COMMAND, mode="0755")
     if me.has(topology.DB, topology.APP):  # where backups are made
         # Owner and mode of the backup directory belong to the backups step; only make sure it exists.
         files.directory(name=f"Create {s.backup_dir}", path=s.backup_dir)

@@ -11,8 +11,13 @@ configuration (its password in ~postgres/.pgpass). ``{scripts_dir}/promote-db`` 
 is lost (docs/RUNBOOK.md).
 
 Settings read: postgresql_database, postgresql_role, postgresql_shared_buffers_ratio,
-postgresql_work_mem_mb, postgresql_max_connections, base_locale, backup_pitr_archive_timeout,
-standby_apply_delay_minutes. The CA's name: louieops.dbtls.cluster_label. WAL archiving:
+postgresql_work_mem_mb, postgresql_max_connections, postgresql_upgrade_method, base_locale,
+backup_pitr_archive_timeout, standby_apply_delay_minutes.
+
+A major upgrade: when the cluster "main" is of an older version than the Debian release's PostgreSQL (after
+`louieops os-upgrade`), the deploy runs louie-pg-upgrade (maintenance mode, a fresh backup, Debian's
+pg_upgradecluster, the stanza, the health gate; docs/upgrades.md) before it configures the new cluster. A
+cluster newer than the release's is refused: PostgreSQL has no way down. The CA's name: louieops.dbtls.cluster_label. WAL archiving:
 louieops.placement.archives_wal.
 Secrets: LOUIE_DB_PASSWORD; LOUIE_CLUSTER_SECRET with several servers.
 """
@@ -29,7 +34,7 @@ from pyinfra.operations import apt, files, postgres, server, systemd
 from pyinfra.operations.util import any_changed
 
 from louieops import dbtls, layout, placement, secrets, topology
-from louieops.facts.postgresql import PostgresClusterState
+from louieops.facts.postgresql import PostgresClusters, PostgresClusterState
 from louieops.facts.system import MemTotalMb
 from louieops.operations import order, postgresql
 from louieops.pgversion import postgresql_version
@@ -127,6 +132,8 @@ def provision_postgresql():
         _env={"LANG": s.base_locale, "LC_ALL": s.base_locale},
     )
 
+    major_upgrade(s, topo, me, version)
+
     # configure: TLS (with several servers), the server settings, who may connect
     certificates = server_certificate(s, topo, me) if conf["tls"] else []
     tuning = put_template(
@@ -171,6 +178,46 @@ def provision_postgresql():
         order.after(name="Wait for the primary's roles and replication slots", what="the primary's objects exist")
     if me.has(topology.STANDBY):
         follow_primary(s, topo, me, version)
+
+
+def major_upgrade(s: Settings, topo: topology.Topology, me: topology.Member, version: int) -> None:
+    """louie-pg-upgrade when the cluster "main" is older than ``version`` and ``version`` has none yet (decided
+    when planning, so the plan shows the upgrade); a newer one is refused."""
+    mains = [c["version"] for c in host.get_fact(PostgresClusters) if c["name"] == "main"]
+    if any(found > version for found in mains):
+        raise DeployError(
+            f"{host.name}: its PostgreSQL cluster is {max(mains)}/main, newer than the {version} of its Debian "
+            "release: a major version cannot go down (restore a backup onto a server of the newer release)"
+        )
+    put_file("scripts/louie-pg-upgrade", layout.PG_UPGRADE_COMMAND, mode="0755")
+    older = [found for found in mains if found < version]
+    if not older or version in mains:
+        return
+    if topo.standby:
+        raise DeployError(
+            f"{host.name}: PostgreSQL {older[-1]} -> {version} with a hot standby is not done by the deploy yet: "
+            "docs/upgrades.md says how by hand (upgrade the primary, then rebuild the standby from it)"
+        )
+    if placement.archives_wal(s, placement.of(host)):
+        backup = f"{layout.PITR_BACKUP_COMMAND} incr"
+    else:
+        backup = f"runuser -u {s.backup_user} -- {layout.script(s, 'backup-db')}"
+    checks = "api,database" if me.has(topology.APP) else "database"
+    health = f"{layout.script(s, 'health-check')} --no-alert --only {checks}"
+    server.shell(
+        name=f"Upgrade PostgreSQL {older[-1]}/main to {version} (pg_upgradecluster -m {s.postgresql_upgrade_method}, "
+        "in maintenance mode)",
+        commands=[
+            StringCommand(
+                layout.PG_UPGRADE_COMMAND,
+                f"--from {older[-1]} --to {version} --method {s.postgresql_upgrade_method}",
+                "--backup",
+                QuoteString(backup),
+                "--health",
+                QuoteString(health),
+            )
+        ],
+    )
 
 
 def cluster_secret() -> str:

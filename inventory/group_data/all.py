@@ -99,6 +99,10 @@ postgresql_shared_buffers_ratio = 0.25
 postgresql_work_mem_mb = 16
 # max_connections.
 postgresql_max_connections = 100
+# How a major upgrade (a new Debian release's PostgreSQL, docs/upgrades.md) moves the data: pg_upgradecluster's
+# "upgrade" (pg_upgrade, a copy: the old cluster stays intact until the new one passed), "dump" (slowest) or
+# "link" (hard links: fastest and no second copy on disk, but no way back but the backup once it started).
+postgresql_upgrade_method = "upgrade"
 
 # --- Node.js and pm2 ---------------------------------------------------------------------------
 

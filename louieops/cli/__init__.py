@@ -9,6 +9,7 @@
     louieops maintenance on|off|status        planned work: 503 page, UptimeRobot window, announcement
     louieops restore-db INVENTORY ...         the point-in-time restore on the database host, through pyinfra
     louieops rebuild INVENTORY --from-s3      a fresh server from the bucket alone (--drill: a copy beside it)
+    louieops os-upgrade INVENTORY --to R      the Debian release upgrade, then the deploy (PostgreSQL's too)
     louieops plan INVENTORY [--report FILE]   what a deploy would change: exit 0 none, 2 some, 1 error (CI)
     louieops apply INVENTORY [--report FILE]  deploy: exit 0 only when every host converged
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import admin, deploy, logs, maintenance, rebuild, restore, rollback, statuspage
+from . import admin, deploy, logs, maintenance, osupgrade, rebuild, restore, rollback, statuspage
 
 
 def _admin_options(parser: argparse.ArgumentParser) -> None:
@@ -96,6 +97,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--drill", action="store_true", help="a copy beside the live server: it writes nothing to S3")
     build.add_argument("--yes", action="store_true", help="do not ask")
     statuspage.register(commands)
+    osupgrade.register(commands)
     maintenance.register(commands)
     for name, text in (("plan", "what a deploy would change (exit 0 none, 2 some, 1 error)"), ("apply", "deploy")):
         step = commands.add_parser(name, help=text)
@@ -132,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         if args.command == "rebuild":
             return rebuild.run(args.inventory, args.drill, args.yes)
+        if args.command == "os-upgrade":
+            return osupgrade.run(args.inventory, args.host, args.to, args.check, args.yes)
         if args.command == "statuspage":
             return statuspage.run(args)
         if args.command == "maintenance":

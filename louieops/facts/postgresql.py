@@ -143,3 +143,38 @@ class PostgresReplicationSlots(FactBase[dict]):
             if sep:
                 slots[name] = {"active": active == "true"}
         return slots
+
+
+class PostgresClusters(FactBase[list]):
+    """
+    The local clusters Debian's pg_lsclusters lists, oldest version first; empty when PostgreSQL is not
+    installed. What the deploy reads to find a major upgrade pending (an older cluster named "main" and no
+    cluster of the release's version) or a downgrade it must refuse.
+
+    .. code:: python
+
+        [{"version": 15, "name": "main", "port": 5432, "online": True}]
+    """
+
+    def command(self) -> str:
+        return "! command -v pg_lsclusters >/dev/null || pg_lsclusters --no-header 2>/dev/null || true"
+
+    @staticmethod
+    def default() -> list:
+        return []
+
+    def process(self, output: list[str]) -> list:
+        return parse_clusters(output)
+
+
+def parse_clusters(lines: list[str]) -> list[dict]:
+    """pg_lsclusters' rows (Ver Cluster Port Status Owner Data-directory Log-file) -> dicts, by version."""
+    clusters = []
+    for line in lines:
+        words = line.split()
+        if len(words) < 4 or not words[0].isdigit() or not words[2].isdigit():
+            continue
+        clusters.append(
+            {"version": int(words[0]), "name": words[1], "port": int(words[2]), "online": words[3].startswith("online")}
+        )
+    return sorted(clusters, key=lambda cluster: (cluster["version"], cluster["name"]))

@@ -144,6 +144,7 @@ class Settings:
     postgresql_shared_buffers_ratio: float
     postgresql_work_mem_mb: int
     postgresql_max_connections: int
+    postgresql_upgrade_method: Literal["upgrade", "dump", "link"]
     # --- Node.js and pm2
     nodejs_source: Literal["debian", "nodesource"]
     nodejs_nodesource_major: int

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..rules import identifier, integer, number, string
+from ..rules import identifier, integer, number, one_of, string
 
 HEADING = "PostgreSQL"
 RULES = {
@@ -12,4 +12,5 @@ RULES = {
     "postgresql_shared_buffers_ratio": number(0.05, 0.5),
     "postgresql_work_mem_mb": integer(1, 4096),
     "postgresql_max_connections": integer(10, 10000),
+    "postgresql_upgrade_method": one_of("upgrade", "dump", "link"),
 }
