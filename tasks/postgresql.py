@@ -11,14 +11,15 @@ configuration (its password in ~postgres/.pgpass). ``{scripts_dir}/promote-db`` 
 is lost (docs/RUNBOOK.md).
 
 Settings read: postgresql_database, postgresql_role, postgresql_shared_buffers_ratio,
-postgresql_work_mem_mb, postgresql_max_connections, postgresql_upgrade_method, base_locale,
+postgresql_work_mem_mb, postgresql_max_connections, postgresql_upgrade_method, base_locale, backup_user,
 backup_pitr_archive_timeout, standby_apply_delay_minutes.
 
 A major upgrade: when the cluster "main" is of an older version than the Debian release's PostgreSQL (after
 `louieops os-upgrade`), the deploy runs louie-pg-upgrade (maintenance mode, a fresh backup, Debian's
 pg_upgradecluster, the stanza, the health gate; docs/upgrades.md) before it configures the new cluster. A
-cluster newer than the release's is refused: PostgreSQL has no way down. The CA's name: louieops.dbtls.cluster_label. WAL archiving:
-louieops.placement.archives_wal.
+cluster newer than the release's is refused: PostgreSQL has no way down.
+
+The CA's name: louieops.dbtls.cluster_label. WAL archiving: louieops.placement.archives_wal.
 Secrets: LOUIE_DB_PASSWORD; LOUIE_CLUSTER_SECRET with several servers.
 """
 

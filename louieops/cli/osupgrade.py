@@ -127,7 +127,9 @@ def run(inventory: str, host: str | None, target: str, check_only: bool, yes: bo
     for line in lines:
         print(f"{name}: {line}")
     if status != 0 or not lines:
-        reason = "the pre-checks refused (above)" if lines else f"could not run {layout.OS_UPGRADE_COMMAND} (deploy first)"
+        reason = (
+            "the pre-checks refused (above)" if lines else f"could not run {layout.OS_UPGRADE_COMMAND} (deploy first)"
+        )
         raise AdminError(f"{reason}; nothing was changed", 2)
     if check_only or any(line.startswith("already on") for line in lines):
         return 0
@@ -135,7 +137,10 @@ def run(inventory: str, host: str | None, target: str, check_only: bool, yes: bo
     if not yes:
         if not sys.stdin.isatty():
             raise AdminError("not asked on a terminal: add --yes to upgrade without a question", 2)
-        if input(f"upgrade {name} to {target} (maintenance mode meanwhile)? [y/N] ").strip().lower() not in ("y", "yes"):
+        if input(f"upgrade {name} to {target} (maintenance mode meanwhile)? [y/N] ").strip().lower() not in (
+            "y",
+            "yes",
+        ):
             print("nothing done")
             return 2
     timings: list[tuple[str, float]] = []

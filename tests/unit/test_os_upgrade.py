@@ -1,0 +1,130 @@
+"""The release upgrade's rules without a server: louie-os-upgrade's pre-checks and sources, louie-pg-upgrade's
+refusals, the PostgreSQL cluster fact, and `louieops os-upgrade`'s refusals before it connects."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from louieops.facts.postgresql import parse_clusters
+from louieops.resources import REPO_ROOT, server_script
+
+
+@pytest.fixture
+def os_upgrade(tmp_path, monkeypatch):
+    """louie-os-upgrade with its /etc, /run and /var under tmp_path, on a bookworm server."""
+    monkeypatch.setenv("LOUIE_OS_UPGRADE_ROOT", str(tmp_path))
+    (tmp_path / "etc/apt/sources.list.d").mkdir(parents=True)
+    (tmp_path / "var").mkdir()
+    (tmp_path / "etc/os-release").write_text('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_CODENAME=bookworm\n')
+    (tmp_path / "etc/apt/sources.list").write_text(
+        "deb http://deb.debian.org/debian bookworm main\n"
+        "deb http://deb.debian.org/debian bookworm-updates main\n"
+        "deb http://deb.debian.org/debian-security bookworm-security main\n"
+    )
+    module = server_script("louie-os-upgrade")
+    monkeypatch.setattr(module, "output", lambda command: "")  # apt-mark, apt list, dpkg: nothing to report
+    return module
+
+
+def test_the_sources_name_the_new_release_where_apt_reads_the_code_name_only():
+    module = server_script("louie-os-upgrade")
+    text = (
+        "deb http://deb.debian.org/debian bookworm main\n"
+        "deb http://deb.debian.org/debian-security bookworm-security main\n"
+        "deb http://mirror.bookworm.example/debian bookworm-updates main\n"
+        "Types: deb\nSuites: bookworm bookworm-backports\n"
+        "deb https://deb.nodesource.com/node_22.x nodistro main\n"
+    )
+    assert module.switched(text, "bookworm", "trixie") == (
+        "deb http://deb.debian.org/debian trixie main\n"
+        "deb http://deb.debian.org/debian-security trixie-security main\n"
+        "deb http://mirror.bookworm.example/debian trixie-updates main\n"
+        "Types: deb\nSuites: trixie trixie-backports\n"
+        "deb https://deb.nodesource.com/node_22.x nodistro main\n"
+    )
+
+
+def test_bad_targets_are_refused_with_the_reason(os_upgrade, tmp_path):
+    with pytest.raises(os_upgrade.Refused, match="unknown release 'sid': this version upgrades to trixie"):
+        os_upgrade.check("sid")
+    (tmp_path / "etc/os-release").write_text("VERSION_CODENAME=trixie\n")
+    with pytest.raises(os_upgrade.Refused, match="bookworm is older than this server's trixie: a downgrade"):
+        os_upgrade.check("bookworm")
+
+
+def test_a_ready_server_and_the_pre_checks_that_refuse_it(os_upgrade, tmp_path, monkeypatch):
+    assert os_upgrade.check("trixie") == "ready"
+    assert os_upgrade.check("bookworm") == "already"
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run/reboot-required").write_text("*** System restart required ***\n")
+    answers = {"apt-mark": "nginx\n", "apt": "remote-syslog2/now 0.21 amd64 [installed,local]\n", "dpkg": ""}
+    monkeypatch.setattr(os_upgrade, "output", lambda command: answers[command[0]])
+    with pytest.raises(os_upgrade.Refused) as refused:
+        os_upgrade.check("trixie", min_free_mb=10**9)
+    reasons = str(refused.value).splitlines()
+    assert reasons[0].startswith("only ") and reasons[0].endswith(": the upgrade needs 1000000000 MB")
+    assert "held packages: nginx (apt-mark unhold them, or upgrade by hand)" in reasons
+    assert "packages no configured source has: remote-syslog2 (remove them, or add their source)" in reasons
+    assert any(reason.startswith("a reboot is pending") for reason in reasons)
+
+
+def test_switched_sources_are_kept_and_a_stopped_run_resumes_without_its_own_reboot_flag(os_upgrade, tmp_path):
+    changed = os_upgrade.switch_sources("bookworm", "trixie")
+    assert changed == [str(tmp_path / "etc/apt/sources.list")]
+    assert "bookworm" not in (tmp_path / "etc/apt/sources.list").read_text()
+    [saved] = (tmp_path / "var/lib/louieops/os-upgrade-sources").iterdir()
+    assert "bookworm-security" in saved.read_text()
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run/reboot-required").write_text("")
+    assert os_upgrade.check("trixie") == "ready"  # still bookworm, sources switched: the run goes on
+    assert os_upgrade.switch_sources("bookworm", "trixie") == []
+
+
+def test_a_server_this_upgraded_is_finishing_until_the_controller_says_done(os_upgrade, tmp_path):
+    (tmp_path / "etc/os-release").write_text("VERSION_CODENAME=trixie\n")
+    (tmp_path / "etc/apt/sources.list").write_text("deb http://deb.debian.org/debian trixie main\n")
+    os_upgrade.record(target="trixie", state="upgraded")
+    assert os_upgrade.check("trixie") == "finishing"
+    assert os_upgrade.main(["done", "--to", "trixie"]) == 0
+    assert json.loads((tmp_path / "var/lib/louieops/os-upgrade.json").read_text())["state"] == "done"
+    assert os_upgrade.check("trixie") == "already"
+
+
+def test_pg_upgrade_refuses_a_downgrade_and_an_unknown_method():
+    module = server_script("louie-pg-upgrade")
+    with pytest.raises(module.Refused, match="not newer than --from 17: PostgreSQL cannot go back"):
+        module.check(17, 15, "upgrade")
+    with pytest.raises(module.Refused, match="--method 'copy': one of upgrade, dump, link"):
+        module.check(15, 17, "copy")
+
+
+def test_the_cluster_fact_reads_pg_lsclusters():
+    lines = [
+        "17  main    5432 online postgres /var/lib/postgresql/17/main /var/log/postgresql/postgresql-17-main.log",
+        "15  main    5433 down   postgres /var/lib/postgresql/15/main /var/log/postgresql/postgresql-15-main.log",
+        "Warning: something pg_lsclusters says",
+    ]
+    assert parse_clusters(lines) == [
+        {"version": 15, "name": "main", "port": 5433, "online": False},
+        {"version": 17, "name": "main", "port": 5432, "online": True},
+    ]
+
+
+def louieops(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "louieops.cli", *arguments], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_the_controller_refuses_before_it_connects():
+    unknown = louieops("os-upgrade", "inventory/production.py", "--to", "sid")
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip() == "louieops os-upgrade: --to 'sid': unknown release; louieops upgrades to trixie"
+    several = louieops("os-upgrade", "inventory/multihost.py", "--to", "trixie")
+    assert several.returncode == 2 and "os-upgrade upgrades a one-server inventory for now" in several.stderr
+    missing = louieops("os-upgrade", "inventory/nowhere.py", "--to", "trixie")
+    assert missing.returncode == 2 and "inventory inventory/nowhere.py does not exist" in missing.stderr
