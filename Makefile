@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DEMO   := demo
 
-.PHONY: plan apply bootstrap lint fmt test test-all test-unit test-e2e test-multihost-standby demo demo-down demo-trixie bench clean-testbeds
+.PHONY: plan apply bootstrap lint fmt test test-all test-unit test-e2e test-multihost-standby test-os-upgrade demo demo-down demo-trixie bench clean-testbeds
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -38,6 +38,10 @@ test-e2e: bootstrap
 ## Nightly: five test servers with a hot standby; rolling releases and the promotion of the standby (runbook).
 test-multihost-standby: bootstrap
 	$(VENV)/bin/pytest -m nightly tests/e2e/test_multihost_standby.py
+
+## Nightly: a Debian 12 server with the whole stack upgraded to Debian 13 and PostgreSQL 17 (docs/upgrades.md).
+test-os-upgrade: bootstrap
+	$(VENV)/bin/pytest -m nightly tests/e2e/test_os_upgrade.py
 
 ## Boot the local test server with its peers and run the full deploy on it; it keeps running.
 demo: bootstrap
