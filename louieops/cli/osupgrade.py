@@ -13,7 +13,8 @@ Step by step, each an existing command with its own checks; a step fails, the ru
 8. the health gate (health-check --only api,database), then ``louieops maintenance off``.
 
 It prints each step's time and the minutes in maintenance mode. Run again after a failure or a kill, it
-goes on: a server this upgraded to the release skips steps 2, 4 and 5; once step 8 passed it says "nothing to do".
+goes on: a server this upgraded to the release skips steps 2 and 4 (and 5 once it rebooted); once step 8 passed it
+says "nothing to do".
 One server per run; an inventory of several servers is refused for now (docs/upgrades.md, by hand).
 """
 
@@ -134,6 +135,7 @@ def run(inventory: str, host: str | None, target: str, check_only: bool, yes: bo
     if check_only or any(line.startswith("already on") for line in lines):
         return 0
     already = any(line.startswith(f"on {target} already") for line in lines)
+    reboot_first = any("(the reboot," in line for line in lines)
     if not yes:
         if not sys.stdin.isatty():
             raise AdminError("not asked on a terminal: add --yes to upgrade without a question", 2)
@@ -169,8 +171,9 @@ def run(inventory: str, host: str | None, target: str, check_only: bool, yes: bo
     down = time.monotonic()
     if not already:
         step(f"the upgrade to {target}", lambda: remote.run(remote.command(inventory, [*check[:1], "run", *check[2:]])))
+    if not already or reboot_first:
         step("the reboot", lambda: reboot(inventory))
-    step("the deploy (PostgreSQL's major upgrade with it)", lambda: deploy.run("apply", inventory, None))
+    step("the deploy (PostgreSQL's major upgrade with it)", lambda: deploy.run("apply", inventory, None, verbose=True))
     with tempfile.TemporaryDirectory() as scratch:
         report = str(Path(scratch) / "second-deploy.json")
         step("the deploy again (must change nothing)", lambda: converged(inventory, report))

@@ -19,7 +19,7 @@ def os_upgrade(tmp_path, monkeypatch):
     monkeypatch.setenv("LOUIE_OS_UPGRADE_ROOT", str(tmp_path))
     (tmp_path / "etc/apt/sources.list.d").mkdir(parents=True)
     (tmp_path / "var").mkdir()
-    (tmp_path / "etc/os-release").write_text('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_CODENAME=bookworm\n')
+    (tmp_path / "etc/os-release").write_text('PRETTY_NAME="Debian GNU/Linux 12"\nVERSION_CODENAME=bookworm\n')
     (tmp_path / "etc/apt/sources.list").write_text(
         "deb http://deb.debian.org/debian bookworm main\n"
         "deb http://deb.debian.org/debian bookworm-updates main\n"
@@ -84,10 +84,14 @@ def test_switched_sources_are_kept_and_a_stopped_run_resumes_without_its_own_reb
     assert os_upgrade.switch_sources("bookworm", "trixie") == []
 
 
-def test_a_server_this_upgraded_is_finishing_until_the_controller_says_done(os_upgrade, tmp_path):
+def test_a_server_this_upgraded_reboots_then_finishes_until_the_controller_says_done(os_upgrade, tmp_path):
     (tmp_path / "etc/os-release").write_text("VERSION_CODENAME=trixie\n")
     (tmp_path / "etc/apt/sources.list").write_text("deb http://deb.debian.org/debian trixie main\n")
-    os_upgrade.record(target="trixie", state="upgraded")
+    (tmp_path / "proc/sys/kernel/random").mkdir(parents=True)
+    (tmp_path / "proc/sys/kernel/random/boot_id").write_text("boot-1\n")
+    os_upgrade.record(target="trixie", state="upgraded", boot_id="boot-1")
+    assert os_upgrade.check("trixie") == "rebooting"
+    (tmp_path / "proc/sys/kernel/random/boot_id").write_text("boot-2\n")
     assert os_upgrade.check("trixie") == "finishing"
     assert os_upgrade.main(["done", "--to", "trixie"]) == 0
     assert json.loads((tmp_path / "var/lib/louieops/os-upgrade.json").read_text())["state"] == "done"
