@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from louieops.clients import uptimerobot
 from louieops.ssh_policy import DEBIAN_13, DEPLOY_CLIENT_KEX
 from louieops.testbed import Testbed
 from tests.e2e.conftest import Deployment, run_deploy, settings_of
@@ -132,9 +133,10 @@ def test_run_again_it_goes_on_and_the_stack_works_on_trixie_with_postgresql_17(s
     assert pool.request("GET", "/api/claude/status").status != 503
     assert "maintenance mode: off" in root(deployed, "louie-maintenance-mode status").stdout
 
-    # the monitors: still registered, the maintenance window closed again
-    monitors = [r for r in deployed.recorder.requests() if r["path"].startswith("/uptimerobot")]
-    assert monitors, "the UptimeRobot stand-in saw no request"
+    # the monitors: still registered, maintenance mode's window closed again
+    client = uptimerobot.make_client(s.uptimerobot_api_url, deployed.env["UPTIMEROBOT_API_KEY"], 1000)
+    assert {m.name for m in client.list_monitors()} >= {m["name"] for m in s.uptimerobot_monitors}
+    assert [w.name for w in client.list_windows() if w.name == f"{s.app_name} maintenance mode"] == []
     again = run_deploy(deployed.testbed, "-y")
     assert again.returncode == 0 and not again.changed_operations, again.explain()
 
