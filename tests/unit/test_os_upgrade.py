@@ -132,3 +132,59 @@ def test_the_controller_refuses_before_it_connects():
     assert several.returncode == 2 and "os-upgrade upgrades a one-server inventory for now" in several.stderr
     missing = louieops("os-upgrade", "inventory/nowhere.py", "--to", "trixie")
     assert missing.returncode == 2 and "inventory inventory/nowhere.py does not exist" in missing.stderr
+
+
+class FakeServer:
+    """louie-pg-upgrade's view of a server: its clusters and the commands it ran (nothing is run)."""
+
+    def __init__(self, module, monkeypatch, tmp_path, clusters, fail=()):
+        self.clusters, self.commands, self.fail = dict(clusters), [], fail
+        monkeypatch.setattr(module, "STATUS", str(tmp_path / "pg-upgrade.json"))
+        monkeypatch.setattr(module, "MAINTENANCE", str(tmp_path / "no-nginx-here"))
+        monkeypatch.setattr(module, "PITR_CONFIG", str(tmp_path / "no-pgbackrest.conf"))
+        monkeypatch.setattr(module, "listed", lambda: {k: ("5432", v) for k, v in self.clusters.items()})
+        monkeypatch.setattr(module, "check", lambda old, new, method: None)
+        monkeypatch.setattr(module, "refresh_collations", lambda: [])
+        monkeypatch.setattr(module, "carry_settings", lambda old, new: self.commands.append("carry conf.d"))
+        monkeypatch.setattr(module, "sh", self.sh)
+
+    def sh(self, command, *, user=None, check=True):
+        line = command if isinstance(command, str) else " ".join(command)
+        self.commands.append(line)
+        failed = any(word in line for word in self.fail)
+        if line.startswith("pg_upgradecluster") and not failed:
+            self.clusters = {(15, "main"): "down", (17, "main"): "online"}
+        elif line.startswith("pg_dropcluster 15"):
+            del self.clusters[(15, "main")]
+        if failed and check:
+            raise subprocess.CalledProcessError(1, line)
+        return subprocess.CompletedProcess(line, 1 if failed else 0)
+
+
+PG_UPGRADE_ARGS = ["--from", "15", "--to", "17", "--backup", "backup-now", "--health", "health-gate"]
+
+
+def test_pg_upgrade_stops_at_a_failed_health_gate_and_goes_on_from_there_when_run_again(tmp_path, monkeypatch):
+    module = server_script("louie-pg-upgrade")
+    server = FakeServer(module, monkeypatch, tmp_path, {(15, "main"): "online"}, fail=("health-gate",))
+    assert module.main(PG_UPGRADE_ARGS) == 1
+    assert server.commands == ["backup-now", "pg_upgradecluster -m upgrade 15 main", "carry conf.d", "health-gate"]
+    assert (
+        "17/main serves, maintenance mode stays on" in json.loads((tmp_path / "pg-upgrade.json").read_text())["failed"]
+    )
+    # the next deploy: no second backup or pg_upgradecluster, on from the step after it
+    server.commands, server.fail = [], ()
+    assert json.loads((tmp_path / "pg-upgrade.json").read_text())["phase"] == "cluster upgraded"
+    assert module.main(PG_UPGRADE_ARGS) == 0
+    assert server.commands == ["carry conf.d", "health-gate", "pg_dropcluster 15 main"]
+    assert json.loads((tmp_path / "pg-upgrade.json").read_text())["phase"] == "done"
+    assert module.main(PG_UPGRADE_ARGS) == 0 and server.commands[-1] == "pg_dropcluster 15 main"
+
+
+def test_pg_upgrade_refuses_an_unexplained_new_cluster_and_a_failed_upgrade_leaves_the_old_one(tmp_path, monkeypatch):
+    module = server_script("louie-pg-upgrade")
+    server = FakeServer(module, monkeypatch, tmp_path, {(15, "main"): "online"}, fail=("pg_upgradecluster",))
+    monkeypatch.setattr(module, "old_serves_again", lambda old, new, port: server.commands.append("old serves"))
+    assert module.main(PG_UPGRADE_ARGS) == 1
+    assert server.commands == ["backup-now", "pg_upgradecluster -m upgrade 15 main", "old serves"]
+    assert "serves again as before" in json.loads((tmp_path / "pg-upgrade.json").read_text())["failed"]
