@@ -15,12 +15,14 @@ numbers); today's dump restore of the same size is the backup benchmark's row be
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import runpy
 import shlex
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from benchmarks import backup_bench, deploy_bench
@@ -132,14 +134,21 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@contextlib.contextmanager
+def deployed_with_pitr(name: str) -> Iterator[Testbed]:
+    """A booted Debian 12 test server deployed with backup_pitr (gone after the block)."""
+    with Testbed(name=name, release="bookworm") as testbed, tempfile.TemporaryDirectory() as tmp:
+        with_pitr(testbed)
+        deploy_bench.log("deploying with backup_pitr")
+        deploy_bench.deploy(testbed, Path(tmp), name)
+        yield testbed
+
+
 def rows(argv: list[str]) -> list[Row]:
     args = parse(argv)
     if args.attach:
         return measure(Testbed.attach(args.attach), args.size_mb)
-    with Testbed(name="bench-pitr", release="bookworm") as testbed, tempfile.TemporaryDirectory() as tmp:
-        with_pitr(testbed)
-        deploy_bench.log("deploying with backup_pitr")
-        deploy_bench.deploy(testbed, Path(tmp), "pitr")
+    with deployed_with_pitr("bench-pitr") as testbed:
         return measure(testbed, args.size_mb)
 
 

@@ -17,7 +17,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -70,10 +69,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def rows(argv: list[str]) -> list[Row]:
     args = parse(argv)
-    with Testbed(name="bench-upgrade", release="bookworm") as testbed, tempfile.TemporaryDirectory() as tmp:
-        pitr_bench.with_pitr(testbed)
-        deploy_bench.log("deploying with backup_pitr")
-        deploy_bench.deploy(testbed, Path(tmp), "upgrade")
+    with pitr_bench.deployed_with_pitr("bench-upgrade") as testbed:
         return measure(testbed, args.size_mb)
 
 

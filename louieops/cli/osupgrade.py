@@ -32,7 +32,7 @@ from pathlib import Path
 from .. import layout, resources
 from ..settings import SettingsError
 from ..settings.inventory import host_settings
-from . import deploy, maintenance, remote
+from . import deploy, maintenance, remote, steps
 from .admin import AdminError
 
 #: The releases louie-os-upgrade knows, by code name (the server's own rules, read from its script).
@@ -136,30 +136,14 @@ def run(inventory: str, host: str | None, target: str, check_only: bool, yes: bo
         return 0
     already = any(line.startswith(f"on {target} already") for line in lines)
     reboot_first = any("(the reboot," in line for line in lines)
-    if not yes:
-        if not sys.stdin.isatty():
-            raise AdminError("not asked on a terminal: add --yes to upgrade without a question", 2)
-        if input(f"upgrade {name} to {target} (maintenance mode meanwhile)? [y/N] ").strip().lower() not in (
-            "y",
-            "yes",
-        ):
-            print("nothing done")
-            return 2
-    timings: list[tuple[str, float]] = []
-
-    def step(what: str, action) -> None:
-        print(f"louieops os-upgrade: {what} ...", flush=True)
-        begun = time.monotonic()
-        result = action()
-        timings.append((what, time.monotonic() - begun))
-        if result != 0:
-            raise AdminError(
-                f"{what} failed (exit {result}; its lines are above); maintenance mode stays on: fix the cause and "
-                f"run louieops os-upgrade again (it goes on from here), or `louieops maintenance off`",
-                1,
-            )
-
-    started = time.monotonic()
+    if not steps.confirm(yes, f"upgrade {name} to {target} (maintenance mode meanwhile)?"):
+        return 2
+    run_step = steps.Steps(
+        "os-upgrade",
+        "maintenance mode stays on: fix the cause and run louieops os-upgrade again (it goes on from here), "
+        "or `louieops maintenance off`",
+    )
+    step = run_step.run
     if not already:
         backup = (
             [layout.PITR_BACKUP_COMMAND, "incr"]
@@ -185,10 +169,9 @@ def run(inventory: str, host: str | None, target: str, check_only: bool, yes: bo
     )
     step("maintenance mode off", lambda: maintenance.run(maintenance_args(inventory, "off")))
     remote.run(remote.command(inventory, [layout.OS_UPGRADE_COMMAND, "done", "--to", target]))
-    for what, seconds in timings:
-        print(f"  {seconds:7.1f} s  {what}")
+    run_step.print_timings()
     print(
-        f"louieops os-upgrade: {name} is on {target} in {time.monotonic() - started:.0f} s, "
+        f"louieops os-upgrade: {name} is on {target} in {run_step.seconds:.0f} s, "
         f"{(time.monotonic() - down) / 60:.1f} min of it in maintenance mode"
     )
     return 0

@@ -23,13 +23,11 @@ from __future__ import annotations
 
 import os
 import shlex
-import sys
-import time
 
 from .. import layout
 from ..settings import SettingsError
 from ..settings.inventory import host_settings
-from . import deploy, remote, restore
+from . import deploy, remote, restore, steps
 from .admin import AdminError
 
 #: The checks that say the rebuilt service serves (health-check's names).
@@ -62,23 +60,11 @@ def on(inventory: str, group: str | None, words: list[str]) -> int:
 
 def run(inventory: str, drill: bool, yes: bool) -> int:
     scripts_dir = preflight(inventory)
-    if not yes:
-        if not sys.stdin.isatty():
-            raise AdminError("not asked on a terminal: add --yes to rebuild without a question", 2)
-        what = "a drill copy (archives nothing)" if drill else "the server that takes over the repository"
-        if input(f"provision {inventory} as {what} and restore it from S3? [y/N] ").strip().lower() not in ("y", "yes"):
-            print("nothing done")
-            return 2
-    started = time.monotonic()
-    timings: list[tuple[str, float]] = []
-
-    def step(name: str, action) -> None:
-        print(f"louieops rebuild: {name} ...", flush=True)
-        begun = time.monotonic()
-        status = action()
-        timings.append((name, time.monotonic() - begun))
-        if status != 0:
-            raise AdminError(f"{name} failed (exit {status}; its lines are above); the steps before it stand", 1)
+    what = "a drill copy (archives nothing)" if drill else "the server that takes over the repository"
+    if not steps.confirm(yes, f"provision {inventory} as {what} and restore it from S3?"):
+        return 2
+    run_step = steps.Steps("rebuild", "the steps before it stand")
+    step = run_step.run
 
     def rebuild_deploy() -> int:
         """The deploy, keeping the bucket's repository for the restore (tasks/pitr.py reads REBUILD_ENV)."""
@@ -110,9 +96,7 @@ def run(inventory: str, drill: bool, yes: bool) -> int:
         "verify",
         lambda: on(inventory, None, [f"{scripts_dir}/health-check", "--no-alert", "--only", VERIFY_CHECKS]),
     )
-    for name, seconds in timings:
-        print(f"  {seconds:7.1f} s  {name}")
-    total = time.monotonic() - started
+    run_step.print_timings()
     kind = "drill copy" if drill else "server"
-    print(f"louieops rebuild: {kind} {shlex.quote(inventory)} recovered from S3 in {total:.0f} s")
+    print(f"louieops rebuild: {kind} {shlex.quote(inventory)} recovered from S3 in {run_step.seconds:.0f} s")
     return 0
