@@ -1,11 +1,12 @@
 """`louieops os-upgrade`: a booted Debian 12 server with the whole stack (backup_pitr on) upgraded to Debian 13,
 PostgreSQL 15 -> 17 with it, exactly as docs/upgrades.md tells the operator.
 
-In order, on one server: bad input is refused before anything changes; a forced failure of the PostgreSQL
-upgrade (a reg* column, which pg_upgrade refuses) leaves the old cluster serving the rows; the same command
-run again goes on and finishes: the rows, TLS, the hardened sshd, the monitors and the backups on the new
-release, and a deploy after it changes nothing. Nightly (make test-os-upgrade): the upgrade downloads and
-installs a Debian release (about 15 minutes here).
+In order, on one server: bad input is refused before anything changes; the controller killed while apt
+upgrades (a cancelled job) leaves the upgrade running on the server; the command run again follows it to its
+end, and a forced failure of the PostgreSQL upgrade (a reg* column, which pg_upgrade refuses) leaves the old
+cluster serving the rows; the same command run again goes on and finishes: the rows, TLS, the hardened sshd,
+the monitors and the backups on the new release, and a deploy after it changes nothing. Nightly (make
+test-os-upgrade): the upgrade downloads and installs a Debian release (about 20 minutes here).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -21,8 +24,8 @@ import pytest
 from louieops.clients import uptimerobot
 from louieops.ssh_policy import DEBIAN_13, DEPLOY_CLIENT_KEX
 from louieops.testbed import Testbed
-from tests.e2e.conftest import Deployment, run_deploy, settings_of
-from tests.e2e.helpers import controller, https_pool, root
+from tests.e2e.conftest import REPO_ROOT, Deployment, run_deploy, settings_of
+from tests.e2e.helpers import controller, controller_env, https_pool, root
 from tests.e2e.test_pitr import with_pitr
 
 pytestmark = [
@@ -85,15 +88,40 @@ def test_bad_input_and_a_failing_pre_check_are_refused_before_anything_changes(s
     assert "maintenance mode: off" in root(deployed, "louie-maintenance-mode status").stdout
 
 
-def test_a_failed_postgresql_upgrade_leaves_the_old_cluster_serving(server):
+def test_the_controller_killed_during_the_upgrade_leaves_apt_running_on_the_server(server):
     deployed, pem = server
     sql(deployed, f"CREATE TABLE {ROWS} (id int PRIMARY KEY, note text); INSERT INTO {ROWS} VALUES (1, 'before')")
     sql(deployed, f"CREATE TABLE {BLOCKER} (p regproc); INSERT INTO {BLOCKER} VALUES ('now')")
+    proc = subprocess.Popen(
+        ["bash", "-c", UPGRADE],
+        cwd=REPO_ROOT,
+        env={**controller_env(deployed, pem), "PYTHONUNBUFFERED": "1"},  # each line as it comes
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if "louie-os-upgrade: apt-get" in line:  # the unit runs apt on the server
+            break
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    print("".join(seen[-20:]), file=sys.stderr)
+    assert "louie-os-upgrade: apt-get" in seen[-1], "".join(seen)
+    assert root(deployed, "systemctl is-active louie-os-upgrade.service", check=False).stdout.strip() == "active"
+
+
+def test_run_again_it_follows_the_upgrade_and_a_failed_postgresql_upgrade_leaves_the_old_cluster_serving(server):
+    deployed, pem = server
     failed = run(deployed, pem, UPGRADE)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     said = failed.stdout + failed.stderr
     assert "pg_upgradecluster failed" in said and "PostgreSQL 15/main serves again as before" in said
     assert "VERSION_CODENAME=trixie" in root(deployed, "cat /etc/os-release").stdout
+    # the killed run's apt went on to its end, once: never restarted half-way
+    assert root(deployed, "grep -c 'now on trixie' /var/log/louieops/os-upgrade.log").stdout.strip() == "1"
     assert clusters(deployed) == ["15 main 5432 online"]
     assert sql(deployed, f"SELECT note FROM {ROWS} WHERE id = 1") == "before"
     health = https_pool(deployed, pem, deployed.settings.domain_api).request("GET", "/health/db")
