@@ -132,6 +132,8 @@ def test_run_again_it_goes_on_and_the_stack_works_on_trixie_with_postgresql_17(s
     deployed, pem = server
     s = deployed.settings
     sql(deployed, f"DROP TABLE {BLOCKER}; INSERT INTO {ROWS} VALUES (2, 'between')")
+    plan = run(deployed, pem, '.venv/bin/louieops plan "$INVENTORY"')
+    assert plan.returncode == 2 and "Upgrade PostgreSQL 15/main to 17" in plan.stdout, plan.stdout + plan.stderr
     done = run(deployed, pem, UPGRADE)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "is on trixie in" in done.stdout and "PostgreSQL 15 -> 17 (upgrade) done" in done.stdout + done.stderr
