@@ -2,8 +2,9 @@
 
 Step by step, each an existing command with its own checks; a step fails, the run stops and says which:
 
-1. the pre-checks on the server (``louie-os-upgrade check``): a known release and not a downgrade, free disk,
-   no held or foreign packages, dpkg clean, no pending reboot. Refused: exit 2 before anything changed;
+1. an upgrade a killed run left going on the server ends first; then the pre-checks on the server
+   (``louie-os-upgrade check``): a known release and not a downgrade, free disk, no held or foreign packages,
+   dpkg clean, no pending reboot. Refused: exit 2 before anything changed;
 2. a fresh backup (louie-pitr-backup incr with backup_pitr, else the backup-db dump);
 3. ``louieops maintenance on`` (the UptimeRobot window, the status page, nginx's 503 page);
 4. ``louie-os-upgrade run``: the release's sources and the full upgrade, in a unit of its own on the server;
@@ -41,6 +42,12 @@ REBOOT_TIMEOUT = 600  # seconds for the server to come back over SSH
 BOOT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MESSAGE = "Upgrading the server's operating system"
 HEALTH_CHECKS = "api,database"
+#: An upgrade a killed run left going (louie-os-upgrade's unit) ends first: until it has, python3 itself and
+#: so every louieops script on the server may be half-replaced.
+WAIT_FOR_UNIT = (
+    f"while [ -s {resources.server_script('louie-os-upgrade').UNIT_PROCS} ]; do "
+    "echo 'louie-os-upgrade: an upgrade is still running on the server; waiting for it'; sleep 10; done"
+)
 
 
 def register(commands) -> None:
@@ -123,6 +130,8 @@ def converged(inventory: str, report: str) -> int:
 def run(inventory: str, host: str | None, target: str, check_only: bool, yes: bool) -> int:
     name, s = preflight(inventory, host, target)
     check = [layout.OS_UPGRADE_COMMAND, "check", "--to", target]
+    if remote.run(remote.command(inventory, ["sh", "-c", WAIT_FOR_UNIT])) != 0:
+        raise AdminError("could not reach the server to see whether an upgrade still runs there", 1)
     status, text = output(inventory, check)
     lines = [line.split("louie-os-upgrade: ", 1)[1] for line in text.splitlines() if "louie-os-upgrade: " in line]
     for line in lines:
@@ -135,6 +144,7 @@ def run(inventory: str, host: str | None, target: str, check_only: bool, yes: bo
     if check_only or any(line.startswith("already on") for line in lines):
         return 0
     already = any(line.startswith(f"on {target} already") for line in lines)
+    resuming = any(line.startswith(f"resuming the upgrade to {target}") for line in lines)
     reboot_first = any("(the reboot," in line for line in lines)
     if not steps.confirm(yes, f"upgrade {name} to {target} (maintenance mode meanwhile)?"):
         return 2
@@ -144,7 +154,7 @@ def run(inventory: str, host: str | None, target: str, check_only: bool, yes: bo
         "or `louieops maintenance off`",
     )
     step = run_step.run
-    if not already:
+    if not already and not resuming:  # (a resumed run's first took it; python3 may be half-replaced)
         backup = (
             [layout.PITR_BACKUP_COMMAND, "incr"]
             if s.backup_pitr

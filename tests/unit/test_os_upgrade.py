@@ -80,8 +80,13 @@ def test_switched_sources_are_kept_and_a_stopped_run_resumes_without_its_own_reb
     assert "bookworm-security" in saved.read_text()
     (tmp_path / "run").mkdir()
     (tmp_path / "run/reboot-required").write_text("")
-    assert os_upgrade.check("trixie") == "ready"  # still bookworm, sources switched: the run goes on
+    assert os_upgrade.check("trixie") == "resuming"  # still bookworm, sources switched: the run goes on
     assert os_upgrade.switch_sources("bookworm", "trixie") == []
+    # os-release names trixie early in the upgrade: a run that did not end (or failed) goes on too
+    (tmp_path / "etc/os-release").write_text("VERSION_CODENAME=trixie\n")
+    for state in ("upgrading", "failed"):
+        os_upgrade.record(target="trixie", state=state, run="r1")
+        assert os_upgrade.check("trixie") == "resuming"
 
 
 def test_a_server_this_upgraded_reboots_then_finishes_until_the_controller_says_done(os_upgrade, tmp_path):
