@@ -155,6 +155,19 @@ def script(settings: Settings, name: str) -> str:
     return f"{settings.scripts_dir}/{name}"
 
 
+def fresh_backup_command(settings: Settings, pitr: bool) -> list[str]:
+    """The backup taken before an upgrade (os-upgrade, louie-pg-upgrade): an incremental pgBackRest backup with
+    backup_pitr, else the backup-db dump as the backup user (as its cron job runs it)."""
+    if pitr:
+        return [PITR_BACKUP_COMMAND, "incr"]
+    return ["runuser", "-u", settings.backup_user, "--", script(settings, "backup-db")]
+
+
+def health_gate_command(settings: Settings, checks: str) -> list[str]:
+    """The health check's named checks, no alert sent: the gate after an upgrade."""
+    return [script(settings, "health-check"), "--no-alert", "--only", checks]
+
+
 def send_alert(settings: Settings) -> str:
     return script(settings, "send-alert")
 

@@ -11,7 +11,7 @@ configuration (its password in ~postgres/.pgpass). ``{scripts_dir}/promote-db`` 
 is lost (docs/RUNBOOK.md).
 
 Settings read: postgresql_database, postgresql_role, postgresql_shared_buffers_ratio,
-postgresql_work_mem_mb, postgresql_max_connections, postgresql_upgrade_method, base_locale, backup_user,
+postgresql_work_mem_mb, postgresql_max_connections, postgresql_upgrade_method, base_locale,
 backup_pitr_archive_timeout, standby_apply_delay_minutes.
 
 A major upgrade: when the cluster "main" is of an older version than the Debian release's PostgreSQL (after
@@ -26,6 +26,7 @@ Secrets: LOUIE_DB_PASSWORD; LOUIE_CLUSTER_SECRET with several servers.
 from __future__ import annotations
 
 import ipaddress
+import shlex
 from io import StringIO
 
 from pyinfra import host
@@ -199,12 +200,8 @@ def major_upgrade(s: Settings, topo: topology.Topology, me: topology.Member, ver
             f"{host.name}: PostgreSQL {older[-1]} -> {version} with a hot standby is not done by the deploy yet: "
             "docs/upgrades.md says how by hand (upgrade the primary, then rebuild the standby from it)"
         )
-    if placement.archives_wal(s, placement.of(host)):
-        backup = f"{layout.PITR_BACKUP_COMMAND} incr"
-    else:
-        backup = f"runuser -u {s.backup_user} -- {layout.script(s, 'backup-db')}"
-    checks = "api,database" if me.has(topology.APP) else "database"
-    health = f"{layout.script(s, 'health-check')} --no-alert --only {checks}"
+    backup = shlex.join(layout.fresh_backup_command(s, placement.archives_wal(s, placement.of(host))))
+    health = shlex.join(layout.health_gate_command(s, "api,database" if me.has(topology.APP) else "database"))
     server.shell(
         name=f"Upgrade PostgreSQL {older[-1]}/main to {version} (pg_upgradecluster -m {s.postgresql_upgrade_method}, "
         "in maintenance mode)",

@@ -155,11 +155,7 @@ def run(inventory: str, host: str | None, target: str, check_only: bool, yes: bo
     )
     step = run_step.run
     if not already and not resuming:  # (a resumed run's first took it; python3 may be half-replaced)
-        backup = (
-            [layout.PITR_BACKUP_COMMAND, "incr"]
-            if s.backup_pitr
-            else ["runuser", "-u", s.backup_user, "--", layout.script(s, "backup-db")]
-        )
+        backup = layout.fresh_backup_command(s, s.backup_pitr)
         step("a fresh backup", lambda: remote.run(remote.command(inventory, backup)))
     step("maintenance mode on", lambda: maintenance.run(maintenance_args(inventory, "on")))
     down = time.monotonic()
@@ -173,9 +169,7 @@ def run(inventory: str, host: str | None, target: str, check_only: bool, yes: bo
         step("the deploy again (must change nothing)", lambda: converged(inventory, report))
     step(
         "the health gate",
-        lambda: remote.run(
-            remote.command(inventory, [layout.script(s, "health-check"), "--no-alert", "--only", HEALTH_CHECKS])
-        ),
+        lambda: remote.run(remote.command(inventory, layout.health_gate_command(s, HEALTH_CHECKS))),
     )
     step("maintenance mode off", lambda: maintenance.run(maintenance_args(inventory, "off")))
     remote.run(remote.command(inventory, [layout.OS_UPGRADE_COMMAND, "done", "--to", target]))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import subprocess
 import threading
 import time
@@ -200,3 +201,27 @@ def controller(deployed, pebble_root: str, line: str) -> subprocess.CompletedPro
     """A controller command as the operator types it, with the environment the runbook says to export."""
     env = controller_env(deployed, pebble_root)
     return subprocess.run(["bash", "-c", line], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def killed_when(argv: list[str], env: dict[str, str], stop, delay: float = 0.0) -> list[str]:
+    """Run ``argv`` in a session of its own and SIGKILL the whole session ``delay`` seconds after the first
+    output line for which ``stop(line)`` is true (a cancelled CI job); the lines read. When no line
+    matches, the command runs to its end and the last line is no match (the caller's assertion says so)."""
+    proc = subprocess.Popen(
+        argv,
+        cwd=REPO_ROOT,
+        env={**env, "PYTHONUNBUFFERED": "1"},  # each line as it comes
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if stop(line):
+            time.sleep(delay)
+            os.killpg(proc.pid, signal.SIGKILL)
+            break
+    proc.wait()
+    return seen

@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -24,8 +22,8 @@ import pytest
 from louieops.clients import uptimerobot
 from louieops.ssh_policy import DEBIAN_13, DEPLOY_CLIENT_KEX
 from louieops.testbed import Testbed
-from tests.e2e.conftest import REPO_ROOT, Deployment, run_deploy, settings_of
-from tests.e2e.helpers import controller, controller_env, https_pool, root
+from tests.e2e.conftest import Deployment, run_deploy, settings_of
+from tests.e2e.helpers import controller, controller_env, https_pool, killed_when, root
 from tests.e2e.test_pitr import with_pitr
 
 pytestmark = [
@@ -92,24 +90,10 @@ def test_the_controller_killed_during_the_upgrade_leaves_apt_running_on_the_serv
     deployed, pem = server
     sql(deployed, f"CREATE TABLE {ROWS} (id int PRIMARY KEY, note text); INSERT INTO {ROWS} VALUES (1, 'before')")
     sql(deployed, f"CREATE TABLE {BLOCKER} (p regproc); INSERT INTO {BLOCKER} VALUES ('now')")
-    proc = subprocess.Popen(
-        ["bash", "-c", UPGRADE],
-        cwd=REPO_ROOT,
-        env={**controller_env(deployed, pem), "PYTHONUNBUFFERED": "1"},  # each line as it comes
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    seen = []
-    for line in proc.stdout:
-        seen.append(line)
-        if "louie-os-upgrade: apt-get" in line:  # the unit runs apt on the server
-            break
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    running_apt = "louie-os-upgrade: apt-get"  # the unit runs apt on the server: the controller is killed then
+    seen = killed_when(["bash", "-c", UPGRADE], controller_env(deployed, pem), lambda line: running_apt in line)
     print("".join(seen[-20:]), file=sys.stderr)
-    assert "louie-os-upgrade: apt-get" in seen[-1], "".join(seen)
+    assert running_apt in seen[-1], "".join(seen)
     assert root(deployed, "systemctl is-active louie-os-upgrade.service", check=False).stdout.strip() == "active"
 
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -25,7 +23,7 @@ import requests
 
 from louieops.testbed import Testbed
 from tests.e2e.conftest import PYINFRA, REPO_ROOT, run_deploy
-from tests.e2e.helpers import HealthPoller, ServerOnly, https_pool, root, wait_for
+from tests.e2e.helpers import HealthPoller, ServerOnly, https_pool, killed_when, root, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -48,26 +46,15 @@ API = "api.simplylouie.test"
 def killed_deploy(testbed: Testbed, operation: str, delay: float) -> str:
     """Start a deploy and SIGKILL it ``delay`` seconds after the operation whose name starts with
     ``operation`` starts; returns the name of the operation it was killed in."""
-    proc = subprocess.Popen(
-        [PYINFRA, "-y", str(testbed.inventory_path), "deploy.py"],
-        cwd=REPO_ROOT,
-        env={**os.environ, **testbed.env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    seen = []
-    for line in proc.stdout:
-        if "--> Starting" in line and "operation: " in line:
-            seen.append(line.split("operation: ", 1)[1].strip())
-            if seen[-1].startswith(operation):
-                time.sleep(delay)
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                return seen[-1]
-    proc.wait()
-    raise AssertionError(f"seed {SEED}: the deploy ended (exit {proc.returncode}) before {operation!r} started")
+
+    def started(line: str) -> bool:
+        return "--> Starting" in line and line.partition("operation: ")[2].strip().startswith(operation)
+
+    argv = [PYINFRA, "-y", str(testbed.inventory_path), "deploy.py"]
+    lines = killed_when(argv, {**os.environ, **testbed.env}, started, delay)
+    if lines and started(lines[-1]):
+        return lines[-1].partition("operation: ")[2].strip()
+    raise AssertionError(f"seed {SEED}: the deploy ended before {operation!r} started")
 
 
 def converges(testbed: Testbed, killed: str):
