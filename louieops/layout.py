@@ -110,6 +110,8 @@ PITR_RESTORE_COMMAND = "/usr/local/bin/louie-restore-db"
 PG_UPGRADE_COMMAND = "/usr/local/bin/louie-pg-upgrade"
 #: The Debian release upgrade's server half (files/scripts/louie-os-upgrade), run by `louieops os-upgrade`.
 OS_UPGRADE_COMMAND = "/usr/local/bin/louie-os-upgrade"
+#: The load balancer's upstreams: the app hosts (tasks/nginx.py writes it; os-upgrade marks a host "down" in it).
+NGINX_UPSTREAMS = "/etc/nginx/conf.d/louieops-upstreams.conf"
 #: One pgBackRest backup (full|diff|incr) or verify, with its alert and status record (cron, the first deploy).
 PITR_BACKUP_COMMAND = "/usr/local/bin/louie-pitr-backup"
 #: The pgBackRest stanza: one PostgreSQL cluster per inventory (its repository path carries cluster_name).

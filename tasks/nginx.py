@@ -52,7 +52,7 @@ from louieops.settings import Settings, for_host
 PROXY_SNIPPET = "/etc/nginx/snippets/louieops-proxy.conf"
 HEADERS_SNIPPET = "/etc/nginx/snippets/louieops-headers.conf"
 ADMIN_LOGINS = "/etc/nginx/conf.d/louieops-admin-logins.conf"
-UPSTREAMS = "/etc/nginx/conf.d/louieops-upstreams.conf"
+UPSTREAMS = layout.NGINX_UPSTREAMS
 APP_UPSTREAM, WEBSOCKET_UPSTREAM = "louieops_app", "louieops_websocket"
 #: Seconds the lb waits for an app host to accept a connection before it tries the next one.
 UPSTREAM_CONNECT_TIMEOUT = 2

@@ -36,19 +36,23 @@ _ERROR_LINES = (
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def pyinfra_argv(inventory: str, apply: bool) -> list[str]:
+def pyinfra_argv(inventory: str, apply: bool, limit: tuple[str, ...] = ()) -> list[str]:
     pyinfra = str(Path(sys.executable).with_name("pyinfra"))
-    return [pyinfra, "--json", "-y" if apply else "--dry", inventory, str(REPO_ROOT / "deploy.py")]
+    only = [word for name in limit for word in ("--limit", name)]
+    return [pyinfra, "--json", "-y" if apply else "--dry", *only, inventory, str(REPO_ROOT / "deploy.py")]
 
 
-def run(command: str, inventory: str, report_path: str | None, verbose: bool = False) -> int:
+def run(
+    command: str, inventory: str, report_path: str | None, verbose: bool = False, limit: tuple[str, ...] = ()
+) -> int:
+    """The deploy (``limit``: only these hosts, as pyinfra's --limit; the os-upgrade of one host of several)."""
     if not Path(inventory).is_file():
         return finish(error_report(command, inventory, [f"inventory {inventory} does not exist"]), report_path)
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         details = os.path.join(tmp, "saas.jsonl")
         proc = subprocess.Popen(
-            pyinfra_argv(inventory, apply=command == "apply"),
+            pyinfra_argv(inventory, apply=command == "apply", limit=limit),
             cwd=REPO_ROOT,
             env={**os.environ, plandetails.ENV: details},
             stdout=subprocess.PIPE,

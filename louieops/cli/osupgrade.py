@@ -1,22 +1,25 @@
-"""``louieops os-upgrade INVENTORY --to trixie``: the server's Debian release upgrade (docs/upgrades.md).
+"""``louieops os-upgrade INVENTORY --to trixie``: the servers' Debian release upgrade (docs/upgrades.md).
 
 Step by step, each an existing command with its own checks; a step fails, the run stops and says which:
 
-1. an upgrade a killed run left going on the server ends first; then the pre-checks on the server
+1. an upgrade a killed run left going on a server ends first; then the pre-checks on every server
    (``louie-os-upgrade check``): a known release and not a downgrade, free disk, no held or foreign packages,
-   dpkg clean, no pending reboot. Refused: exit 2 before anything changed;
-2. a fresh backup (louie-pitr-backup incr with backup_pitr, else the backup-db dump);
-3. ``louieops maintenance on`` (the UptimeRobot window, the status page, nginx's 503 page);
-4. ``louie-os-upgrade run``: the release's sources and the full upgrade, in a unit of its own on the server;
-5. the reboot, waited for (a new boot id over SSH);
-6. the deploy, which on the new release upgrades PostgreSQL too (tasks/postgresql.py, louie-pg-upgrade);
-7. the deploy again, which must change nothing;
-8. the health gate (health-check --only api,database), then ``louieops maintenance off``.
+   dpkg clean, no pending reboot. One refused: exit 2 before anything changed;
+2. a fresh backup on the database host (louie-pitr-backup incr with backup_pitr, else the backup-db dump);
+3. one host at a time (``order``): with several app hosts, each app host first, out of the load balancer's
+   upstreams meanwhile (``louie-os-upgrade drain`` on the lb) while the others serve; then, in maintenance mode
+   (``louieops maintenance on``: the UptimeRobot window, the status page, nginx's 503 page), the load balancer,
+   the standby and the database host last. One server is all of these at once: maintenance mode throughout.
+   Each host: ``louie-os-upgrade run`` (the release's sources and the full upgrade, in a unit of its own on
+   the server), the reboot (a new boot id over SSH), the deploy of that host (on the database host it
+   upgrades PostgreSQL too: tasks/postgresql.py, louie-pg-upgrade), its health gate, back in the upstreams;
+4. the deploy of every host (it re-seeds the standby from the upgraded primary), then again: it must change
+   nothing;
+5. the health gate of every host (health-check --only api,database), then ``louieops maintenance off``.
 
 It prints each step's time and the minutes in maintenance mode. Run again after a failure or a kill, it
-goes on: a server this upgraded to the release skips steps 2 and 4 (and 5 once it rebooted); once step 8 passed it
-says "nothing to do".
-One server per run; an inventory of several servers is refused for now (docs/upgrades.md, by hand).
+goes on: a host this upgraded skips its backup and upgrade (and its reboot once it rebooted); once the last
+step passed it says "nothing to do".
 """
 
 from __future__ import annotations
@@ -28,82 +31,152 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from .. import layout, resources
-from ..settings import SettingsError
-from ..settings.inventory import host_settings
+from .. import layout, resources, topology
+from ..settings import Settings, SettingsError
+from ..settings.inventory import host_settings, inventory_topology
 from . import deploy, maintenance, remote, steps
 from .admin import AdminError
 
 #: The releases louie-os-upgrade knows, by code name (the server's own rules, read from its script).
 RELEASES = resources.server_script("louie-os-upgrade").RELEASES
-REBOOT_TIMEOUT = 600  # seconds for the server to come back over SSH
+REBOOT_TIMEOUT = 600  # seconds for a server to come back over SSH
 BOOT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-MESSAGE = "Upgrading the server's operating system"
+MESSAGE = "Upgrading the servers' operating system"
 HEALTH_CHECKS = "api,database"
 #: An upgrade a killed run left going (louie-os-upgrade's unit) ends first: until it has, python3 itself and
-#: so every louieops script on the server may be half-replaced.
+#: so every louieops script on the server may be half-replaced. (grep reads the file: a cgroup file's size is
+#: always 0, so `test -s` never waited.)
 WAIT_FOR_UNIT = (
-    f"while [ -s {resources.server_script('louie-os-upgrade').UNIT_PROCS} ]; do "
+    f"while grep -q . {resources.server_script('louie-os-upgrade').UNIT_PROCS} 2>/dev/null; do "
     "echo 'louie-os-upgrade: an upgrade is still running on the server; waiting for it'; sleep 10; done"
 )
+#: louie-os-upgrade check's verdicts, by the start of the line it prints (louie-os-upgrade main()).
+VERDICTS = {
+    "ready to upgrade": "ready",
+    "resuming the upgrade": "resuming",
+    "already on": "already",
+}
 
 
 def register(commands) -> None:
-    up = commands.add_parser("os-upgrade", help="upgrade the server's Debian release, then deploy (docs/upgrades.md)")
+    up = commands.add_parser("os-upgrade", help="upgrade the servers' Debian release, then deploy (docs/upgrades.md)")
     up.add_argument("inventory", help="the pyinfra inventory, e.g. inventory/production.py")
     up.add_argument("--to", required=True, help=f"the release: {', '.join(list(RELEASES)[1:])}")
-    up.add_argument("--host", help="the inventory's host to upgrade (default: its one server)")
+    up.add_argument("--host", help="only this host of the inventory (default: every host, in order)")
     up.add_argument("--check", action="store_true", help="only the pre-checks: exit 0 ready, 2 refused")
     up.add_argument("--yes", action="store_true", help="do not ask")
 
 
-def preflight(inventory: str, host: str | None, target: str):
-    """The one host and its settings; refuses (exit 2, one line) what this cannot upgrade."""
+@dataclass
+class Server:
+    """One host of the upgrade: its roles and settings, the hosts pyinfra is limited to for it (none: the
+    inventory's one server), whether it upgrades out of the lb's upstreams, and its pre-check's verdict."""
+
+    member: topology.Member
+    settings: Settings
+    limit: tuple[str, ...]
+    drained: bool
+    verdict: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.member.name
+
+    @property
+    def only(self) -> list[str]:
+        return [word for name in self.limit for word in ("--limit", name)]
+
+
+def order(topo: topology.Topology) -> list[tuple[topology.Member, bool]]:
+    """The hosts in upgrade order, each with whether it upgrades out of the lb's upstreams: the hosts that are
+    app hosts and nothing else first (with two app hosts or more: the others serve meanwhile), then the rest in
+    maintenance mode, the lb first, the standby next, the database host last."""
+    drained = [m for m in topo.members if m.roles == {topology.APP}] if len(topo.apps) > 1 else []
+    rest = [m for m in topo.members if m not in drained]
+    rest.sort(key=lambda m: (m.has(topology.DB), m.has(topology.STANDBY), not m.has(topology.LB)))
+    return [(m, True) for m in drained] + [(m, False) for m in rest]
+
+
+def preflight(inventory: str, host: str | None, target: str) -> tuple[topology.Topology, list[Server]]:
+    """The hosts to upgrade, in order; refuses (exit 2, one line) what this cannot upgrade."""
     if target not in RELEASES:
         raise AdminError(f"--to {target!r}: unknown release; louieops upgrades to {', '.join(list(RELEASES)[1:])}", 2)
     names = remote.hosts(inventory)
     remote.limit(inventory, None, host)  # one line for an unknown --host
-    if len(names) != 1:
-        raise AdminError(
-            f"{inventory} has {len(names)} hosts: os-upgrade upgrades a one-server inventory for now; with several "
-            "servers follow docs/upgrades.md by hand (one host at a time, the database host last)",
-            2,
-        )
     try:
-        settings = host_settings(inventory, None)
+        topo = inventory_topology(inventory)
+        servers = [
+            Server(member, host_settings(inventory, member.name), (member.name,) if len(names) > 1 else (), drained)
+            for member, drained in order(topo)
+            if host in (None, member.name)
+        ]
     except (OSError, ValueError, SettingsError) as exc:
         raise AdminError(str(exc), 2) from exc
-    return names[0], settings
+    return topo, servers
 
 
-def output(inventory: str, words: list[str]) -> tuple[int, str]:
-    """``words`` on the server through pyinfra; (exit status, what it printed)."""
-    done = subprocess.run(remote.command(inventory, words), capture_output=True, text=True)
+def output(inventory: str, words: list[str], only: list[str] = ()) -> tuple[int, str]:
+    """``words`` on the server(s) through pyinfra; (exit status, what it printed)."""
+    done = subprocess.run(remote.command(inventory, words, only=only), capture_output=True, text=True)
     return done.returncode, done.stdout + done.stderr
 
 
-def boot_id(inventory: str) -> str | None:
-    status, text = output(inventory, ["cat", "/proc/sys/kernel/random/boot_id"])
+def on(inventory: str, server: Server, words: list[str]) -> int:
+    return remote.run(remote.command(inventory, words, only=server.only))
+
+
+def boot_id(inventory: str, server: Server) -> str | None:
+    status, text = output(inventory, ["cat", "/proc/sys/kernel/random/boot_id"], server.only)
     found = BOOT_ID.findall(text)
     return found[-1] if status == 0 and found else None
 
 
-def reboot(inventory: str) -> int:
-    before = boot_id(inventory)
+def reboot(inventory: str, server: Server) -> int:
+    before = boot_id(inventory, server)
     if before is None:
-        print("louieops os-upgrade: cannot read the server's boot id before the reboot", file=sys.stderr)
+        print(f"louieops os-upgrade: cannot read {server.name}'s boot id before the reboot", file=sys.stderr)
         return 1
-    output(inventory, ["systemctl", "reboot"])  # the connection may drop before pyinfra hears back
+    output(inventory, ["systemctl", "reboot"], server.only)  # the connection may drop before pyinfra hears back
     deadline = time.monotonic() + REBOOT_TIMEOUT
     while time.monotonic() < deadline:
         time.sleep(3)
-        now = boot_id(inventory)
+        now = boot_id(inventory, server)
         if now and now != before:
             return 0
-    print(f"louieops os-upgrade: the server did not come back within {REBOOT_TIMEOUT} s", file=sys.stderr)
+    print(f"louieops os-upgrade: {server.name} did not come back within {REBOOT_TIMEOUT} s", file=sys.stderr)
     return 1
+
+
+def pre_check(inventory: str, server: Server, target: str) -> list[str]:
+    """louie-os-upgrade check on the server: its lines (prefixed by the host); sets ``server.verdict``."""
+    status, text = output(inventory, [layout.OS_UPGRADE_COMMAND, "check", "--to", target], server.only)
+    lines = [line.split("louie-os-upgrade: ", 1)[1] for line in text.splitlines() if "louie-os-upgrade: " in line]
+    for line in lines:
+        print(f"{server.name}: {line}")
+    if status != 0 or not lines:
+        what = "refused (above)" if lines else f"could not run {layout.OS_UPGRADE_COMMAND} (deploy first)"
+        raise AdminError(f"{server.name}: the pre-checks {what}; nothing was changed", 2)
+    said = lines[-1]
+    server.verdict = next((v for start, v in VERDICTS.items() if said.startswith(start)), "")
+    if not server.verdict:  # "on trixie already: finishing ...": the reboot first unless it rebooted since
+        server.verdict = "rebooting" if "(the reboot," in said else "finishing"
+    return lines
+
+
+def upstream(topo: topology.Topology, server: Server) -> str:
+    """The app host as the lb's upstreams name it (tasks/nginx.py upstream_servers)."""
+    address = topo.app_address(server.member)
+    port = server.settings.app_port
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def lb_command(inventory: str, topo: topology.Topology, server: Server, action: str) -> int:
+    where = ["--upstreams", layout.NGINX_UPSTREAMS, "--server", upstream(topo, server)]
+    words = [layout.OS_UPGRADE_COMMAND, action, *where]
+    return remote.run(remote.command(inventory, words, only=["--limit", topo.lb.name]))
 
 
 def maintenance_args(inventory: str, action: str) -> argparse.Namespace:
@@ -127,55 +200,93 @@ def converged(inventory: str, report: str) -> int:
     return 0
 
 
-def run(inventory: str, host: str | None, target: str, check_only: bool, yes: bool) -> int:
-    name, s = preflight(inventory, host, target)
-    check = [layout.OS_UPGRADE_COMMAND, "check", "--to", target]
-    if remote.run(remote.command(inventory, ["sh", "-c", WAIT_FOR_UNIT])) != 0:
-        raise AdminError("could not reach the server to see whether an upgrade still runs there", 1)
-    status, text = output(inventory, check)
-    lines = [line.split("louie-os-upgrade: ", 1)[1] for line in text.splitlines() if "louie-os-upgrade: " in line]
-    for line in lines:
-        print(f"{name}: {line}")
-    if status != 0 or not lines:
-        reason = (
-            "the pre-checks refused (above)" if lines else f"could not run {layout.OS_UPGRADE_COMMAND} (deploy first)"
+class Upgrade:
+    """One run: the servers in order, the steps announced and timed, maintenance mode once it is needed."""
+
+    def __init__(self, inventory: str, topo: topology.Topology, servers: list[Server], target: str) -> None:
+        self.inventory, self.topo, self.servers, self.target = inventory, topo, servers, target
+        self.steps = steps.Steps(
+            "os-upgrade",
+            "what is out of the load balancer or in maintenance mode stays so: fix the cause and run louieops "
+            "os-upgrade again (it goes on from here), or `louieops maintenance off`",
         )
-        raise AdminError(f"{reason}; nothing was changed", 2)
-    if check_only or any(line.startswith("already on") for line in lines):
+        self.maintenance_since: float | None = None
+        self.resumed = any(server.verdict not in ("ready", "already") for server in servers)
+
+    def step(self, name: str, action) -> None:
+        self.steps.run(name, action)
+
+    def maintenance_on(self) -> None:
+        if self.maintenance_since is None:
+            self.step("maintenance mode on", lambda: maintenance.run(maintenance_args(self.inventory, "on")))
+            self.maintenance_since = time.monotonic()
+
+    def host(self, server: Server) -> None:
+        """One host's turn: out of the lb (or maintenance mode), the upgrade, the reboot, its deploy and gate."""
+        inventory, name, words = self.inventory, server.name, [layout.OS_UPGRADE_COMMAND, "run", "--to", self.target]
+        if server.drained:
+            self.step(f"{name}: out of the load balancer", lambda: lb_command(inventory, self.topo, server, "drain"))
+        else:
+            self.maintenance_on()
+        if server.verdict in ("ready", "resuming"):
+            self.step(f"{name}: the upgrade to {self.target}", lambda: on(inventory, server, words))
+        if server.verdict != "finishing":
+            self.step(f"{name}: the reboot", lambda: reboot(inventory, server))
+        self.step(
+            f"{name}: the deploy" + (" (PostgreSQL's major upgrade with it)" if server.member.has(topology.DB) else ""),
+            lambda: deploy.run("apply", inventory, None, verbose=True, limit=server.limit),
+        )
+        self.gate(server)
+        if server.drained:
+            self.step(f"{name}: back in the load balancer", lambda: lb_command(inventory, self.topo, server, "rejoin"))
+
+    def gate(self, server: Server) -> None:
+        gate = layout.health_gate_command(server.settings, HEALTH_CHECKS)
+        self.step(f"{server.name}: the health gate", lambda: on(self.inventory, server, gate))
+
+    def finish(self) -> None:
+        """Every host deployed together (the standby re-seeded), then again with no change, gated."""
+        several = len(remote.hosts(self.inventory)) > 1
+        if several:
+            self.step("the deploy of every host (the standby follows the upgraded primary)", self.deploy_all)
+        with tempfile.TemporaryDirectory() as scratch:
+            report = str(Path(scratch) / "second-deploy.json")
+            self.step("the deploy again (must change nothing)", lambda: converged(self.inventory, report))
+        if several:
+            for server in self.servers:
+                self.gate(server)
+        if self.maintenance_since is not None or self.resumed:  # (a killed run may have left it on)
+            self.step("maintenance mode off", lambda: maintenance.run(maintenance_args(self.inventory, "off")))
+        for server in self.servers:
+            on(self.inventory, server, [layout.OS_UPGRADE_COMMAND, "done", "--to", self.target])
+
+    def deploy_all(self) -> int:
+        return deploy.run("apply", self.inventory, None, verbose=True)
+
+
+def run(inventory: str, host: str | None, target: str, check_only: bool, yes: bool) -> int:
+    topo, servers = preflight(inventory, host, target)
+    if remote.run(remote.command(inventory, ["sh", "-c", WAIT_FOR_UNIT])) != 0:
+        raise AdminError("could not reach every server to see whether an upgrade still runs there", 1)
+    for server in servers:
+        pre_check(inventory, server, target)
+    todo = [server for server in servers if server.verdict != "already"]
+    if check_only or not todo:
         return 0
-    already = any(line.startswith(f"on {target} already") for line in lines)
-    resuming = any(line.startswith(f"resuming the upgrade to {target}") for line in lines)
-    reboot_first = any("(the reboot," in line for line in lines)
-    if not steps.confirm(yes, f"upgrade {name} to {target} (maintenance mode meanwhile)?"):
+    names = ", ".join(server.name for server in todo)
+    if not steps.confirm(yes, f"upgrade {names} to {target} (maintenance mode for some of it)?"):
         return 2
-    run_step = steps.Steps(
-        "os-upgrade",
-        "maintenance mode stays on: fix the cause and run louieops os-upgrade again (it goes on from here), "
-        "or `louieops maintenance off`",
-    )
-    step = run_step.run
-    if not already and not resuming:  # (a resumed run's first took it; python3 may be half-replaced)
-        backup = layout.fresh_backup_command(s, s.backup_pitr)
-        step("a fresh backup", lambda: remote.run(remote.command(inventory, backup)))
-    step("maintenance mode on", lambda: maintenance.run(maintenance_args(inventory, "on")))
-    down = time.monotonic()
-    if not already:
-        step(f"the upgrade to {target}", lambda: remote.run(remote.command(inventory, [*check[:1], "run", *check[2:]])))
-    if not already or reboot_first:
-        step("the reboot", lambda: reboot(inventory))
-    step("the deploy (PostgreSQL's major upgrade with it)", lambda: deploy.run("apply", inventory, None, verbose=True))
-    with tempfile.TemporaryDirectory() as scratch:
-        report = str(Path(scratch) / "second-deploy.json")
-        step("the deploy again (must change nothing)", lambda: converged(inventory, report))
-    step(
-        "the health gate",
-        lambda: remote.run(remote.command(inventory, layout.health_gate_command(s, HEALTH_CHECKS))),
-    )
-    step("maintenance mode off", lambda: maintenance.run(maintenance_args(inventory, "off")))
-    remote.run(remote.command(inventory, [layout.OS_UPGRADE_COMMAND, "done", "--to", target]))
-    run_step.print_timings()
-    print(
-        f"louieops os-upgrade: {name} is on {target} in {run_step.seconds:.0f} s, "
-        f"{(time.monotonic() - down) / 60:.1f} min of it in maintenance mode"
-    )
+    upgrade = Upgrade(inventory, topo, servers, target)
+    db = next((server for server in servers if server.member.has(topology.DB)), None)
+    if db is not None and db.verdict == "ready":  # (a resumed run's first took it; python3 may be half-replaced)
+        backup = layout.fresh_backup_command(db.settings, db.settings.backup_pitr)
+        upgrade.step("a fresh backup", lambda: on(inventory, db, backup))
+    for server in todo:
+        upgrade.host(server)
+    upgrade.finish()
+    upgrade.steps.print_timings()
+    down = (time.monotonic() - upgrade.maintenance_since) / 60 if upgrade.maintenance_since else 0.0
+    what = f"{names} is" if len(todo) == 1 else f"{names} are"
+    seconds = upgrade.steps.seconds
+    print(f"louieops os-upgrade: {what} on {target} in {seconds:.0f} s, {down:.1f} min of it in maintenance mode")
     return 0

@@ -10,19 +10,37 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
+from .. import topology
 from .defaults import load
 from .model import Settings
 from .validate import validate
 
 
-def host_settings(inventory: str | Path, host: str | None = None) -> Settings:
-    """Validated settings of ``host`` (default: the first host) of an inventory file."""
-    path = Path(inventory)
-    groups = {
+def _groups(path: Path) -> dict[str, list]:
+    """The inventory file's groups: its top-level lists (entries: a name or a (name, data) pair)."""
+    return {
         name: value
         for name, value in runpy.run_path(str(path)).items()
         if isinstance(value, list) and not name.startswith("_")
     }
+
+
+def inventory_topology(inventory: str | Path) -> topology.Topology:
+    """The roles of the inventory's hosts, as the deploy derives them (louieops/topology.py)."""
+    groups = _groups(Path(inventory))
+    entries = {
+        group: [entry if isinstance(entry, tuple) else (entry, {}) for entry in items]
+        for group, items in groups.items()
+    }
+    hosts = {name: data.get("private_address") for items in entries.values() for name, data in items}
+    names = {group: [name for name, _ in items] for group, items in entries.items()}
+    return topology.from_groups(list(hosts.items()), names)
+
+
+def host_settings(inventory: str | Path, host: str | None = None) -> Settings:
+    """Validated settings of ``host`` (default: the first host) of an inventory file."""
+    path = Path(inventory)
+    groups = _groups(path)
     hosts = [
         (group, entry if isinstance(entry, tuple) else (entry, {}))
         for group, items in groups.items()

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from louieops import topology
 from louieops.facts.postgresql import parse_clusters
 from louieops.resources import REPO_ROOT, server_script
 
@@ -72,7 +73,9 @@ def test_a_ready_server_and_the_pre_checks_that_refuse_it(os_upgrade, tmp_path, 
     assert any(reason.startswith("a reboot is pending") for reason in reasons)
 
 
-def test_switched_sources_are_kept_and_a_stopped_run_resumes_without_its_own_reboot_flag(os_upgrade, tmp_path):
+def test_switched_sources_are_kept_and_a_stopped_run_resumes_without_its_own_reboot_flag(
+    os_upgrade, tmp_path, monkeypatch
+):
     changed = os_upgrade.switch_sources("bookworm", "trixie")
     assert changed == [str(tmp_path / "etc/apt/sources.list")]
     assert "bookworm" not in (tmp_path / "etc/apt/sources.list").read_text()
@@ -82,8 +85,11 @@ def test_switched_sources_are_kept_and_a_stopped_run_resumes_without_its_own_reb
     (tmp_path / "run/reboot-required").write_text("")
     assert os_upgrade.check("trixie") == "resuming"  # still bookworm, sources switched: the run goes on
     assert os_upgrade.switch_sources("bookworm", "trixie") == []
-    # os-release names trixie early in the upgrade: a run that did not end (or failed) goes on too
+    # os-release names trixie early in the upgrade: a run that did not end (or failed) goes on too, though the
+    # bookworm packages trixie dropped are "local" by then
     (tmp_path / "etc/os-release").write_text("VERSION_CODENAME=trixie\n")
+    dropped = {"apt-mark": "", "apt": "libicu72/now 72.1-3 amd64 [installed,local]\n", "dpkg": ""}
+    monkeypatch.setattr(os_upgrade, "output", lambda command: dropped[command[0]])
     for state in ("upgrading", "failed"):
         os_upgrade.record(target="trixie", state=state, run="r1")
         assert os_upgrade.check("trixie") == "resuming"
@@ -133,8 +139,8 @@ def test_the_controller_refuses_before_it_connects():
     unknown = louieops("os-upgrade", "inventory/production.py", "--to", "sid")
     assert unknown.returncode == 2
     assert unknown.stderr.strip() == "louieops os-upgrade: --to 'sid': unknown release; louieops upgrades to trixie"
-    several = louieops("os-upgrade", "inventory/multihost.py", "--to", "trixie")
-    assert several.returncode == 2 and "os-upgrade upgrades a one-server inventory for now" in several.stderr
+    stranger = louieops("os-upgrade", "inventory/multihost.py", "--to", "trixie", "--host", "203.0.113.99")
+    assert stranger.returncode == 2 and "has no host '203.0.113.99'" in stranger.stderr
     missing = louieops("os-upgrade", "inventory/nowhere.py", "--to", "trixie")
     assert missing.returncode == 2 and "inventory inventory/nowhere.py does not exist" in missing.stderr
 
@@ -193,3 +199,76 @@ def test_pg_upgrade_refuses_an_unexplained_new_cluster_and_a_failed_upgrade_leav
     assert module.main(PG_UPGRADE_ARGS) == 1
     assert server.commands == ["backup-now", "pg_upgradecluster -m upgrade 15 main", "old serves"]
     assert "serves again as before" in json.loads((tmp_path / "pg-upgrade.json").read_text())["failed"]
+
+
+def test_several_servers_upgrade_the_app_hosts_out_of_the_lb_first_then_the_lb_the_standby_and_the_db_last():
+    from louieops.cli import osupgrade
+
+    _, servers = osupgrade.preflight("inventory/multihost.py", None, "trixie")
+    assert [(s.name, s.drained, s.limit) for s in servers] == [
+        ("203.0.113.11", True, ("203.0.113.11",)),
+        ("203.0.113.12", True, ("203.0.113.12",)),
+        ("203.0.113.10", False, ("203.0.113.10",)),
+        ("203.0.113.14", False, ("203.0.113.14",)),
+        ("203.0.113.13", False, ("203.0.113.13",)),
+    ]
+    # one server: every role at once, in maintenance mode, pyinfra not limited
+    _, [one] = osupgrade.preflight("inventory/production.py", None, "trixie")
+    assert (one.drained, one.limit, one.only) == (False, (), [])
+    # one app host: no other serves meanwhile, so it upgrades in maintenance mode with the rest
+    topo = topology.from_groups(
+        [("lb", "10.0.0.1"), ("app", "10.0.0.2"), ("db", "10.0.0.3")],
+        {"lb": ["lb"], "app": ["app"], "db": ["db"]},
+    )
+    assert [(m.name, drained) for m, drained in osupgrade.order(topo)] == [
+        ("lb", False),
+        ("app", False),
+        ("db", False),
+    ]
+
+
+@pytest.fixture
+def upstreams(tmp_path, monkeypatch):
+    """louie-os-upgrade's drain on an lb's upstreams file, nginx -t and the reload faked (``tested``: its answer)."""
+    module = server_script("louie-os-upgrade")
+    path = tmp_path / "louieops-upstreams.conf"
+    path.write_text(
+        "upstream louieops_app {\n"
+        "\tserver 10.0.0.1:3000 max_fails=3 fail_timeout=10s;\n"
+        "\tserver 10.0.0.11:3000 max_fails=3 fail_timeout=10s;\n"
+        "}\nupstream louieops_ws {\n\thash $remote_addr consistent;\n"
+        "\tserver 10.0.0.1:3000 max_fails=3 fail_timeout=10s;\n"
+        "\tserver 10.0.0.11:3000 max_fails=3 fail_timeout=10s;\n}\n"
+    )
+    ran = []
+
+    def run(command, **kwargs):
+        ran.append(command[0])
+        return subprocess.CompletedProcess(command, 1 if command[0] == "nginx" and ran.count("fail") else 0, "", "bad")
+
+    monkeypatch.setattr(module.subprocess, "run", run)
+    return module, path, ran
+
+
+def test_drain_marks_the_app_host_down_in_every_upstream_and_rejoin_takes_the_mark_off(upstreams):
+    module, path, ran = upstreams
+    original = path.read_text()
+    assert module.mark_down(str(path), "10.0.0.1:3000", True) is True
+    text = path.read_text()
+    assert text.count("server 10.0.0.1:3000 max_fails=3 fail_timeout=10s down;") == 2
+    assert text.count("server 10.0.0.11:3000 max_fails=3 fail_timeout=10s;") == 2  # not the look-alike
+    assert ran == ["nginx", "systemctl"]
+    assert module.mark_down(str(path), "10.0.0.1:3000", True) is False  # already: no reload
+    assert module.mark_down(str(path), "10.0.0.1:3000", False) is True
+    assert path.read_text() == original
+    with pytest.raises(RuntimeError, match="10.0.0.9:3000 is not an upstream server in"):
+        module.mark_down(str(path), "10.0.0.9:3000", True)
+
+
+def test_a_drain_nginx_refuses_leaves_the_file_as_it_was(upstreams):
+    module, path, ran = upstreams
+    original = path.read_text()
+    ran.append("fail")
+    with pytest.raises(RuntimeError, match="nginx -t refused the change"):
+        module.mark_down(str(path), "10.0.0.1:3000", True)
+    assert path.read_text() == original and "systemctl" not in ran
