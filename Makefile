@@ -41,7 +41,7 @@ test-multihost-standby: bootstrap
 
 ## Nightly: a Debian 12 server with the whole stack upgraded to Debian 13 and PostgreSQL 17 (docs/upgrades.md).
 test-os-upgrade: bootstrap
-	$(VENV)/bin/pytest -m nightly -x tests/e2e/test_os_upgrade.py
+	$(VENV)/bin/pytest -m nightly -x tests/e2e/test_os_upgrade.py tests/e2e/test_os_upgrade_cluster.py
 
 ## Boot the local test server with its peers and run the full deploy on it; it keeps running.
 demo: bootstrap

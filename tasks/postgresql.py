@@ -36,7 +36,7 @@ from pyinfra.operations import apt, files, postgres, server, systemd
 from pyinfra.operations.util import any_changed
 
 from louieops import dbtls, layout, placement, secrets, topology
-from louieops.facts.postgresql import PostgresClusters, PostgresClusterState
+from louieops.facts.postgresql import PostgresClusters, PostgresClusterState, PostgresUpstreamVersion
 from louieops.facts.system import MemTotalMb
 from louieops.operations import order, postgresql
 from louieops.pgversion import postgresql_version
@@ -94,7 +94,7 @@ def conf_variables(s: Settings, topo: topology.Topology, me: topology.Member, ra
         variables["tls"] = {"cert": layout.DB_TLS_CERT, "key": layout.DB_TLS_KEY}
     if me.has(topology.STANDBY):
         variables["standby"] = {
-            "conninfo": primary_conninfo(topo, me),
+            "conninfo": replication_conninfo(topo, me),
             "slot": topo.replication_slot(me),
             "apply_delay_minutes": s.standby_apply_delay_minutes,
         }
@@ -109,11 +109,13 @@ def archive_variables(s: Settings, me: topology.Member) -> dict | None:
     return {"command": layout.PITR_ARCHIVE_COMMAND, "timeout": s.backup_pitr_archive_timeout}
 
 
-def primary_conninfo(topo: topology.Topology, standby: topology.Member) -> str:
-    """How the standby reaches the primary: TLS checked against the database CA; the password is in .pgpass."""
+def replication_conninfo(topo: topology.Topology, standby: topology.Member | None = None) -> str:
+    """How the standby reaches the primary as the replication role: TLS checked against the database CA, the
+    password in .pgpass; with ``standby``, named for its slot (its primary_conninfo)."""
+    name = f"application_name={topo.replication_slot(standby)} " if standby else ""
     return (
         f"host={topo.db.address} port={topology.POSTGRESQL_PORT} user={REPLICATION_ROLE} "
-        f"application_name={topo.replication_slot(standby)} sslmode=verify-full sslrootcert={layout.DB_TLS_CA}"
+        f"{name}sslmode=verify-full sslrootcert={layout.DB_TLS_CA}"
     )
 
 
@@ -134,7 +136,7 @@ def provision_postgresql():
         _env={"LANG": s.base_locale, "LC_ALL": s.base_locale},
     )
 
-    major_upgrade(s, topo, me, version)
+    reseeding = major_upgrade(s, topo, me, version)
 
     # configure: TLS (with several servers), the server settings, who may connect
     certificates = server_certificate(s, topo, me) if conf["tls"] else []
@@ -179,12 +181,13 @@ def provision_postgresql():
     if topo.standby:
         order.after(name="Wait for the primary's roles and replication slots", what="the primary's objects exist")
     if me.has(topology.STANDBY):
-        follow_primary(s, topo, me, version)
+        follow_primary(s, topo, me, version, reseeding)
 
 
-def major_upgrade(s: Settings, topo: topology.Topology, me: topology.Member, version: int) -> None:
+def major_upgrade(s: Settings, topo: topology.Topology, me: topology.Member, version: int) -> bool:
     """louie-pg-upgrade when the cluster "main" is older than ``version`` and ``version`` has none yet (decided
-    when planning, so the plan shows the upgrade); a newer one is refused."""
+    when planning, so the plan shows the upgrade); a newer one is refused. A standby is not upgraded but copied
+    again from its primary once that is on ``version`` (``reseed_standby``): returns whether it is."""
     mains = [c["version"] for c in host.get_fact(PostgresClusters) if c["name"] == "main"]
     if any(found > version for found in mains):
         raise DeployError(
@@ -194,12 +197,9 @@ def major_upgrade(s: Settings, topo: topology.Topology, me: topology.Member, ver
     put_file("scripts/louie-pg-upgrade", layout.PG_UPGRADE_COMMAND, mode="0755")
     older = [found for found in mains if found < version]
     if not older:  # (with the new cluster there too, louie-pg-upgrade goes on from the step that failed)
-        return
-    if topo.standby:
-        raise DeployError(
-            f"{host.name}: PostgreSQL {older[-1]} -> {version} with a hot standby is not done by the deploy yet: "
-            "docs/upgrades.md says how by hand (upgrade the primary, then rebuild the standby from it)"
-        )
+        return False
+    if me.has(topology.STANDBY):
+        return reseed_standby(s, topo, version, older[-1])
     backup = shlex.join(layout.fresh_backup_command(s, placement.archives_wal(s, placement.of(host))))
     health = shlex.join(layout.health_gate_command(s, "api,database" if me.has(topology.APP) else "database"))
     server.shell(
@@ -216,6 +216,30 @@ def major_upgrade(s: Settings, topo: topology.Topology, me: topology.Member, ver
             )
         ],
     )
+    return False
+
+
+def reseed_standby(s: Settings, topo: topology.Topology, version: int, old: int) -> bool:
+    """A standby's cluster is a copy of its primary's, so it follows the primary's major upgrade by being copied
+    again: once the primary is on ``version``, the old cluster is dropped and the release's own (Debian's
+    package made it, on the next port) takes the port, for follow_primary's pg_basebackup. Until then it keeps
+    streaming from the primary on ``old`` (the deploy after the primary's upgrade re-seeds it)."""
+    primary = host.get_fact(PostgresUpstreamVersion, conninfo=replication_conninfo(topo), _sudo=True)
+    if primary != version:
+        return False
+    conf = f"/etc/postgresql/{version}/main"
+    server.shell(
+        name=f"Drop the standby's PostgreSQL {old}/main (its primary {topo.db.name} is on {version}: it is copied "
+        "again below)",
+        commands=[
+            f"pg_dropcluster --stop {old} main",
+            f"if [ -d {conf} ]; then pg_conftool {version} main set port {topology.POSTGRESQL_PORT}; "
+            f"else pg_createcluster {version} main --port {topology.POSTGRESQL_PORT}; fi",
+            f"systemctl restart postgresql@{version}-main.service",
+        ],
+        _env={"LANG": s.base_locale, "LC_ALL": s.base_locale},
+    )
+    return True
 
 
 def cluster_secret() -> str:
@@ -289,8 +313,9 @@ def primary_objects(s: Settings, topo: topology.Topology, me: topology.Member) -
         )
 
 
-def follow_primary(s: Settings, topo: topology.Topology, me: topology.Member, version: int) -> None:
-    """On the standby: the replication password, and a copy of the primary when this cluster is not one yet."""
+def follow_primary(s: Settings, topo: topology.Topology, me: topology.Member, version: int, reseeding: bool) -> None:
+    """On the standby: the replication password, and a copy of the primary when this cluster is not one yet
+    (or is being re-seeded after the primary's major upgrade: the planned state is the old cluster's)."""
     files.put(
         name=f"Upload {PGPASS}",
         src=StringIO(
@@ -302,7 +327,7 @@ def follow_primary(s: Settings, topo: topology.Topology, me: topology.Member, ve
         group="postgres",
         mode="0600",
     )
-    state = host.get_fact(PostgresClusterState, _sudo=True)
+    state = {} if reseeding else host.get_fact(PostgresClusterState, _sudo=True)
     if state.get("in_recovery"):
         return  # a standby already: it follows primary_conninfo (restarted above when that changed)
     if s.postgresql_database in state.get("databases", []):
@@ -326,10 +351,7 @@ def basebackup_command(s: Settings, topo: topology.Topology, me: topology.Member
     data = f"/var/lib/postgresql/{version}/main"
     copy, old = f"{data}.louieops-copy", f"{data}.louieops-replaced"
     unit = f"postgresql@{version}-main.service"
-    conninfo = (
-        f"host={topo.db.address} port={topology.POSTGRESQL_PORT} user={REPLICATION_ROLE} "
-        f"sslmode=verify-full sslrootcert={layout.DB_TLS_CA}"
-    )
+    conninfo = replication_conninfo(topo)
     database_check = f"SELECT 1 FROM pg_database WHERE datname = '{s.postgresql_database}'"
     return StringCommand(
         "set -e;",

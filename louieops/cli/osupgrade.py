@@ -5,17 +5,18 @@ Step by step, each an existing command with its own checks; a step fails, the ru
 1. an upgrade a killed run left going on a server ends first; then the pre-checks on every server
    (``louie-os-upgrade check``): a known release and not a downgrade, free disk, no held or foreign packages,
    dpkg clean, no pending reboot. One refused: exit 2 before anything changed;
-2. a fresh backup on the database host (louie-pitr-backup incr with backup_pitr, else the backup-db dump);
-3. one host at a time (``order``): with several app hosts, each app host first, out of the load balancer's
-   upstreams meanwhile (``louie-os-upgrade drain`` on the lb) while the others serve; then, in maintenance mode
-   (``louieops maintenance on``: the UptimeRobot window, the status page, nginx's 503 page), the load balancer,
-   the standby and the database host last. One server is all of these at once: maintenance mode throughout.
-   Each host: ``louie-os-upgrade run`` (the release's sources and the full upgrade, in a unit of its own on
-   the server), the reboot (a new boot id over SSH), the deploy of that host (on the database host it
-   upgrades PostgreSQL too: tasks/postgresql.py, louie-pg-upgrade), its health gate, back in the upstreams;
-4. the deploy of every host (it re-seeds the standby from the upgraded primary), then again: it must change
-   nothing;
-5. the health gate of every host (health-check --only api,database), then ``louieops maintenance off``.
+2. one host at a time (``order``): with several app hosts, each app host first, out of the load balancer's
+   upstreams meanwhile (``louie-os-upgrade drain`` on the lb) while the others serve; a standby; then, in
+   maintenance mode (``louieops maintenance on``: the UptimeRobot window, the status page, nginx's 503 page),
+   the load balancer and the database host last. One server is all of these at once: maintenance mode
+   throughout. Each host: on the database host a fresh backup first (louie-pitr-backup incr with backup_pitr,
+   else the backup-db dump); ``louie-os-upgrade run`` (the release's sources and the full upgrade, in a unit
+   of its own on the server), the reboot (a new boot id over SSH), the deploy of that host (on the database
+   host it upgrades PostgreSQL too: tasks/postgresql.py, louie-pg-upgrade), its health gate, back in the
+   upstreams;
+3. the deploy of every host (it copies the standby again from the upgraded primary), then again: it must
+   change nothing;
+4. the health gate of every host (health-check --only api,database), then ``louieops maintenance off``.
 
 It prints each step's time and the minutes in maintenance mode. Run again after a failure or a kill, it
 goes on: a host this upgraded skips its backup and upgrade (and its reboot once it rebooted); once the last
@@ -73,12 +74,12 @@ def register(commands) -> None:
 @dataclass
 class Server:
     """One host of the upgrade: its roles and settings, the hosts pyinfra is limited to for it (none: the
-    inventory's one server), whether it upgrades out of the lb's upstreams, and its pre-check's verdict."""
+    inventory's one server), how it upgrades (``order``), and its pre-check's verdict."""
 
     member: topology.Member
     settings: Settings
     limit: tuple[str, ...]
-    drained: bool
+    how: str  # DRAINED, ASIDE or WINDOW
     verdict: str = ""
 
     @property
@@ -90,14 +91,20 @@ class Server:
         return [word for name in self.limit for word in ("--limit", name)]
 
 
-def order(topo: topology.Topology) -> list[tuple[topology.Member, bool]]:
-    """The hosts in upgrade order, each with whether it upgrades out of the lb's upstreams: the hosts that are
-    app hosts and nothing else first (with two app hosts or more: the others serve meanwhile), then the rest in
-    maintenance mode, the lb first, the standby next, the database host last."""
+#: How a host upgrades (``order``): out of the lb's upstreams while the other app hosts serve; aside (a standby
+#: alone: nothing is served from it); in maintenance mode (what the site needs meanwhile: the lb, the database).
+DRAINED, ASIDE, WINDOW = "out of the load balancer", "aside", "in maintenance mode"
+
+
+def order(topo: topology.Topology) -> list[tuple[topology.Member, str]]:
+    """The hosts in upgrade order, each with how it upgrades: the hosts that are app hosts and nothing else first
+    (DRAINED, with two app hosts or more; one app host alone is the site), then a standby that is nothing else
+    (ASIDE), then the rest in maintenance mode (WINDOW): the lb first, the database host last."""
     drained = [m for m in topo.members if m.roles == {topology.APP}] if len(topo.apps) > 1 else []
-    rest = [m for m in topo.members if m not in drained]
+    aside = [m for m in topo.members if m.roles == {topology.STANDBY}]
+    rest = [m for m in topo.members if m not in drained and m not in aside]
     rest.sort(key=lambda m: (m.has(topology.DB), m.has(topology.STANDBY), not m.has(topology.LB)))
-    return [(m, True) for m in drained] + [(m, False) for m in rest]
+    return [(m, DRAINED) for m in drained] + [(m, ASIDE) for m in aside] + [(m, WINDOW) for m in rest]
 
 
 def preflight(inventory: str, host: str | None, target: str) -> tuple[topology.Topology, list[Server]]:
@@ -109,8 +116,8 @@ def preflight(inventory: str, host: str | None, target: str) -> tuple[topology.T
     try:
         topo = inventory_topology(inventory)
         servers = [
-            Server(member, host_settings(inventory, member.name), (member.name,) if len(names) > 1 else (), drained)
-            for member, drained in order(topo)
+            Server(member, host_settings(inventory, member.name), (member.name,) if len(names) > 1 else (), how)
+            for member, how in order(topo)
             if host in (None, member.name)
         ]
     except (OSError, ValueError, SettingsError) as exc:
@@ -224,10 +231,15 @@ class Upgrade:
     def host(self, server: Server) -> None:
         """One host's turn: out of the lb (or maintenance mode), the upgrade, the reboot, its deploy and gate."""
         inventory, name, words = self.inventory, server.name, [layout.OS_UPGRADE_COMMAND, "run", "--to", self.target]
-        if server.drained:
+        if server.how == DRAINED:
             self.step(f"{name}: out of the load balancer", lambda: lb_command(inventory, self.topo, server, "drain"))
-        else:
+        elif server.how == WINDOW:
             self.maintenance_on()
+        if server.member.has(topology.DB) and server.verdict == "ready":
+            # in maintenance mode: nothing written after it (a resumed run's first took it; python3 may be
+            # half-replaced since)
+            backup = layout.fresh_backup_command(server.settings, server.settings.backup_pitr)
+            self.step("a fresh backup", lambda: on(inventory, server, backup))
         if server.verdict in ("ready", "resuming"):
             self.step(f"{name}: the upgrade to {self.target}", lambda: on(inventory, server, words))
         if server.verdict != "finishing":
@@ -237,7 +249,7 @@ class Upgrade:
             lambda: deploy.run("apply", inventory, None, verbose=True, limit=server.limit),
         )
         self.gate(server)
-        if server.drained:
+        if server.how == DRAINED:
             self.step(f"{name}: back in the load balancer", lambda: lb_command(inventory, self.topo, server, "rejoin"))
 
     def gate(self, server: Server) -> None:
@@ -277,10 +289,6 @@ def run(inventory: str, host: str | None, target: str, check_only: bool, yes: bo
     if not steps.confirm(yes, f"upgrade {names} to {target} (maintenance mode for some of it)?"):
         return 2
     upgrade = Upgrade(inventory, topo, servers, target)
-    db = next((server for server in servers if server.member.has(topology.DB)), None)
-    if db is not None and db.verdict == "ready":  # (a resumed run's first took it; python3 may be half-replaced)
-        backup = layout.fresh_backup_command(db.settings, db.settings.backup_pitr)
-        upgrade.step("a fresh backup", lambda: on(inventory, db, backup))
     for server in todo:
         upgrade.host(server)
     upgrade.finish()

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..settings.inventory import inventory_groups
 from .admin import AdminError
 
 
@@ -26,14 +27,10 @@ def groups(inventory: str) -> set[str]:
 
 
 def hosts(inventory: str) -> list[str]:
-    """The inventory's host names, in order (an entry is a name or a (name, data) pair)."""
+    """The inventory's host names, in order."""
     if not Path(inventory).is_file():
         raise AdminError(f"inventory {inventory} does not exist", 2)
-    names = []
-    for name, value in runpy.run_path(inventory).items():
-        if isinstance(value, list) and not name.startswith("_"):
-            names += [entry[0] if isinstance(entry, tuple) else entry for entry in value]
-    return list(dict.fromkeys(names))
+    return list(dict.fromkeys(name for items, _ in inventory_groups(inventory).values() for name, _ in items))
 
 
 def limit(inventory: str, group: str | None, host: str | None = None) -> list[str]:

@@ -178,3 +178,42 @@ def parse_clusters(lines: list[str]) -> list[dict]:
             {"version": int(words[0]), "name": words[1], "port": int(words[2]), "online": words[3].startswith("online")}
         )
     return sorted(clusters, key=lambda cluster: (cluster["version"], cluster["name"]))
+
+
+class PostgresUpstreamVersion(FactBase):
+    """
+    The major version of the PostgreSQL at ``conninfo`` (a standby's primary), asked over a replication
+    connection (``SHOW server_version_num``, which a walsender answers) as the ``postgres`` OS user with its
+    .pgpass; None when it cannot be reached. Read as root (``_sudo=True``). Only a standby with an older cluster
+    than its release's asks it: whether its primary is on the new version yet.
+
+    .. code:: python
+
+        17
+    """
+
+    def requires_command(self, conninfo: str) -> str:
+        return "psql"
+
+    def command(self, conninfo: str) -> StringCommand:
+        return StringCommand(
+            "! id -u postgres >/dev/null 2>&1 ||",
+            "runuser -u postgres -- psql -X -At -w",
+            QuoteString(f"{conninfo} replication=true connect_timeout=10"),
+            "-c",
+            QuoteString("SHOW server_version_num"),
+            "2>/dev/null || true",
+        )
+
+    @staticmethod
+    def default() -> None:
+        return None
+
+    def process(self, output: list[str]) -> int | None:
+        return parse_server_version(output)
+
+
+def parse_server_version(lines: list[str]) -> int | None:
+    """``["170004"]`` -> 17 (server_version_num is major * 10000 + minor since PostgreSQL 10)."""
+    numbers = [line.strip() for line in lines if line.strip().isdigit()]
+    return int(numbers[-1]) // 10000 if numbers else None

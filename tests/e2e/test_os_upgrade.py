@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from louieops.clients import uptimerobot
+from louieops.resources import server_script
 from louieops.ssh_policy import DEBIAN_13, DEPLOY_CLIENT_KEX
 from louieops.testbed import Testbed
 from tests.e2e.conftest import Deployment, run_deploy, settings_of
@@ -36,6 +37,7 @@ UPGRADE = '.venv/bin/louieops os-upgrade "$INVENTORY" --to trixie --yes'
 BLOCKER = "louieops_upgrade_blocker"  # a regproc column: pg_upgrade refuses the cluster
 ROWS = "louieops_upgrade_rows"
 SSH_AUDIT = str(Path(sys.executable).with_name("ssh-audit"))
+UNIT_PROCS = server_script("louie-os-upgrade").UNIT_PROCS
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +97,8 @@ def test_the_controller_killed_during_the_upgrade_leaves_apt_running_on_the_serv
     print("".join(seen[-20:]), file=sys.stderr)
     assert running_apt in seen[-1], "".join(seen)
     assert root(deployed, "systemctl is-active louie-os-upgrade.service", check=False).stdout.strip() == "active"
+    # what the command run again waits on (with sh alone): the unit's processes, listed in its cgroup
+    assert root(deployed, f"grep -c . {UNIT_PROCS}").stdout.strip() != "0"
 
 
 def test_run_again_it_follows_the_upgrade_and_a_failed_postgresql_upgrade_leaves_the_old_cluster_serving(server):
@@ -108,8 +112,12 @@ def test_run_again_it_follows_the_upgrade_and_a_failed_postgresql_upgrade_leaves
     assert root(deployed, "grep -c 'now on trixie' /var/log/louieops/os-upgrade.log").stdout.strip() == "1"
     assert clusters(deployed) == ["15 main 5432 online"]
     assert sql(deployed, f"SELECT note FROM {ROWS} WHERE id = 1") == "before"
-    health = https_pool(deployed, pem, deployed.settings.domain_api).request("GET", "/health/db")
-    assert health.status == 200 and json.loads(health.data)["database"] == "up", health.data
+    # the app answers from the old cluster; nginx keeps maintenance mode's page on until the run is finished
+    s = deployed.settings
+    app = root(deployed, f"curl -sS http://127.0.0.1:{s.app_port}/health/db").stdout
+    assert json.loads(app)["database"] == "up", app
+    assert https_pool(deployed, pem, s.domain_api).request("GET", "/health/db").status == 503
+    assert "maintenance mode: on" in root(deployed, "louie-maintenance-mode status").stdout
 
 
 def test_run_again_it_goes_on_and_the_stack_works_on_trixie_with_postgresql_17(server):

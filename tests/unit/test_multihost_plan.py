@@ -11,14 +11,20 @@ import runpy
 import pytest
 from cryptography import x509
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from pyinfra.facts.server import LinuxDistribution
 
 from louieops import dbtls, placement, resources, server_scripts, topology
-from louieops.facts.postgresql import PostgresClusterState
+from louieops.facts.postgresql import (
+    PostgresClusters,
+    PostgresClusterState,
+    PostgresUpstreamVersion,
+    parse_server_version,
+)
 from louieops.layout import app_paths
 from louieops.settings import defaults, for_host
 from tasks import nginx, postgresql, release
 from tests.unit.helpers import fact_key
-from tests.unit.planning import DEPLOY_SECRETS, FIVE, Cluster, cluster, plan
+from tests.unit.planning import DEPLOY_SECRETS, FIVE, FIVE_GROUPS, Cluster, cluster, plan
 
 LB, APP1, APP2, DB, STANDBY = FIVE
 SECRETS = DEPLOY_SECRETS
@@ -241,3 +247,54 @@ def test_every_group_a_user_joins_is_created_before_it(me):
                 wanted = set(found.group(1).strip("'\"").split(",")) - {"adm", "ssl-cert", "postgres"}
                 assert wanted <= created, f"{name}: {command} needs {wanted - created}"
     assert joined, "no useradd with supplementary groups was planned: the test checks nothing"
+
+
+TRIXIE = {"name": "Debian", "major": 13, "minor": 0, "release_meta": {"ID": "debian"}}
+#: A server upgraded to Debian 13: the old cluster serves on 5432, Debian's package made 17/main on the next port.
+BOTH_CLUSTERS = [
+    {"version": 15, "name": "main", "port": 5432, "online": True},
+    {"version": 17, "name": "main", "port": 5433, "online": True},
+]
+
+
+def on_trixie(primary_version=None, state=None):
+    facts = {
+        fact_key(LinuxDistribution, {}): TRIXIE,
+        fact_key(PostgresClusters, {}): BOTH_CLUSTERS,
+        fact_key(PostgresClusterState, {}): state or {"in_recovery": True, "databases": ["postgres", "simplylouie"]},
+    }
+    if primary_version is not None:
+        conninfo = postgresql.replication_conninfo(topology.from_groups([(a, None) for a in FIVE], FIVE_GROUPS))
+        facts[fact_key(PostgresUpstreamVersion, {"conninfo": conninfo})] = primary_version
+    return facts
+
+
+def test_the_primary_with_a_standby_is_upgraded_by_the_deploy_on_the_new_release():
+    planned = deploy_on("db", on_trixie())
+    (name,) = [op for op in planned.operations if op.startswith("Upgrade PostgreSQL 15/main to 17")]
+    assert "louie-pg-upgrade --from 15 --to 17" in planned.commands[name][0]
+
+
+def test_the_standby_keeps_streaming_from_an_older_primary_and_is_copied_again_once_the_primary_is_upgraded():
+    waiting = deploy_on("standby", on_trixie(primary_version=15)).operations
+    assert not [op for op in waiting if op.startswith(("Drop the standby", "Copy the primary", "Upgrade PostgreSQL"))]
+    planned = deploy_on("standby", on_trixie(primary_version=17))
+    ops = planned.operations
+    (drop,) = [op for op in ops if op.startswith("Drop the standby's PostgreSQL 15/main")]
+    (copy,) = [op for op in ops if op.startswith("Copy the primary")]
+    assert ops.index(drop) < ops.index("Wait for the primary's roles and replication slots") < ops.index(copy)
+    assert planned.commands[drop] == [
+        "pg_dropcluster --stop 15 main",
+        "if [ -d /etc/postgresql/17/main ]; then pg_conftool 17 main set port 5432; "
+        "else pg_createcluster 17 main --port 5432; fi",
+        "systemctl restart postgresql@17-main.service",
+    ]
+    assert "/var/lib/postgresql/17/main.louieops-copy" in planned.commands[copy][0]
+    assert not [op for op in ops if op.startswith("Upgrade PostgreSQL")]
+
+
+def test_the_primarys_version_is_asked_over_a_replication_connection():
+    command = PostgresUpstreamVersion().command("host=10.0.0.4 user=replicator").get_raw_value()
+    assert "'host=10.0.0.4 user=replicator replication=true connect_timeout=10'" in command
+    assert "SHOW server_version_num" in command
+    assert parse_server_version(["170004"]) == 17 and parse_server_version([]) is None

@@ -201,30 +201,29 @@ def test_pg_upgrade_refuses_an_unexplained_new_cluster_and_a_failed_upgrade_leav
     assert "serves again as before" in json.loads((tmp_path / "pg-upgrade.json").read_text())["failed"]
 
 
-def test_several_servers_upgrade_the_app_hosts_out_of_the_lb_first_then_the_lb_the_standby_and_the_db_last():
+def test_several_servers_upgrade_the_app_hosts_out_of_the_lb_first_then_the_standby_then_the_lb_and_the_db_last():
     from louieops.cli import osupgrade
+    from louieops.cli.osupgrade import ASIDE, DRAINED, WINDOW
 
     _, servers = osupgrade.preflight("inventory/multihost.py", None, "trixie")
-    assert [(s.name, s.drained, s.limit) for s in servers] == [
-        ("203.0.113.11", True, ("203.0.113.11",)),
-        ("203.0.113.12", True, ("203.0.113.12",)),
-        ("203.0.113.10", False, ("203.0.113.10",)),
-        ("203.0.113.14", False, ("203.0.113.14",)),
-        ("203.0.113.13", False, ("203.0.113.13",)),
+    assert [(s.name, s.how, s.limit) for s in servers] == [
+        ("203.0.113.11", DRAINED, ("203.0.113.11",)),
+        ("203.0.113.12", DRAINED, ("203.0.113.12",)),
+        ("203.0.113.14", ASIDE, ("203.0.113.14",)),
+        ("203.0.113.10", WINDOW, ("203.0.113.10",)),
+        ("203.0.113.13", WINDOW, ("203.0.113.13",)),
     ]
+    _, [only] = osupgrade.preflight("inventory/multihost.py", "203.0.113.12", "trixie")
+    assert (only.name, only.how, only.only) == ("203.0.113.12", DRAINED, ["--limit", "203.0.113.12"])
     # one server: every role at once, in maintenance mode, pyinfra not limited
     _, [one] = osupgrade.preflight("inventory/production.py", None, "trixie")
-    assert (one.drained, one.limit, one.only) == (False, (), [])
+    assert (one.how, one.limit, one.only) == (WINDOW, (), [])
     # one app host: no other serves meanwhile, so it upgrades in maintenance mode with the rest
     topo = topology.from_groups(
         [("lb", "10.0.0.1"), ("app", "10.0.0.2"), ("db", "10.0.0.3")],
         {"lb": ["lb"], "app": ["app"], "db": ["db"]},
     )
-    assert [(m.name, drained) for m, drained in osupgrade.order(topo)] == [
-        ("lb", False),
-        ("app", False),
-        ("db", False),
-    ]
+    assert [(m.name, how) for m, how in osupgrade.order(topo)] == [("lb", WINDOW), ("app", WINDOW), ("db", WINDOW)]
 
 
 @pytest.fixture
@@ -272,3 +271,25 @@ def test_a_drain_nginx_refuses_leaves_the_file_as_it_was(upstreams):
     with pytest.raises(RuntimeError, match="nginx -t refused the change"):
         module.mark_down(str(path), "10.0.0.1:3000", True)
     assert path.read_text() == original and "systemctl" not in ran
+
+
+def test_the_controller_reads_a_hosts_settings_from_a_group_given_with_its_data(tmp_path):
+    """pyinfra's (hosts, group data) groups, as the cluster inventories write them: the commands that run outside
+    a deploy (os-upgrade, maintenance) see the same settings as the deploy."""
+    from louieops.settings.inventory import host_settings, inventory_topology
+
+    (tmp_path / "group_data").mkdir()
+    (tmp_path / "group_data/all.py").write_text((REPO_ROOT / "inventory/group_data/all.py").read_text())
+    (tmp_path / "group_data/app.py").write_text("app_port = 3200\n")
+    inventory = tmp_path / "cluster.py"
+    inventory.write_text(
+        "_H = {'a': ('10.0.0.1', {'ssh_user': 'deploy'}), 'b': ('10.0.0.2', {'ssh_user': 'deploy'})}\n"
+        "everyone = ([_H['a'], _H['b']], {'backup_pitr': True})\n"
+        "lb = [_H['a']]\ndb = [_H['a']]\napp = [_H['b']]\n"
+    )
+    app = host_settings(inventory, "10.0.0.2")
+    assert (app.backup_pitr, app.app_port) == (True, 3200)
+    assert host_settings(inventory, "10.0.0.1").app_port != 3200
+    assert [m.name for m in inventory_topology(inventory).apps] == ["10.0.0.2"]
+    with pytest.raises(ValueError, match="has no host '10.0.0.9'"):
+        host_settings(inventory, "10.0.0.9")
