@@ -39,7 +39,7 @@ test-e2e: bootstrap
 test-multihost-standby: bootstrap
 	$(VENV)/bin/pytest -m nightly tests/e2e/test_multihost_standby.py
 
-## Nightly: a Debian 12 server with the whole stack upgraded to Debian 13 and PostgreSQL 17 (docs/upgrades.md).
+## Nightly: a Debian 12 server with the whole stack, then a five-server cluster, upgraded to Debian 13 and PostgreSQL 17 (docs/upgrades.md).
 test-os-upgrade: bootstrap
 	$(VENV)/bin/pytest -m nightly -x tests/e2e/test_os_upgrade.py tests/e2e/test_os_upgrade_cluster.py
 

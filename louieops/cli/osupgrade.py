@@ -48,10 +48,9 @@ BOOT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 MESSAGE = "Upgrading the servers' operating system"
 HEALTH_CHECKS = "api,database"
 #: An upgrade a killed run left going (louie-os-upgrade's unit) ends first: until it has, python3 itself and
-#: so every louieops script on the server may be half-replaced. (grep reads the file: a cgroup file's size is
-#: always 0, so `test -s` never waited.)
+#: so every louieops script on the server may be half-replaced. Its processes are found by their cgroup.
 WAIT_FOR_UNIT = (
-    f"while grep -q . {resources.server_script('louie-os-upgrade').UNIT_PROCS} 2>/dev/null; do "
+    f"while grep -qs '{resources.server_script('louie-os-upgrade').UNIT_CGROUP}$' /proc/[0-9]*/cgroup; do "
     "echo 'louie-os-upgrade: an upgrade is still running on the server; waiting for it'; sleep 10; done"
 )
 #: louie-os-upgrade check's verdicts, by the start of the line it prints (louie-os-upgrade main()).
