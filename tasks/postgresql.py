@@ -124,7 +124,6 @@ def provision_postgresql():
     s = for_host(host)
     topo, me = topology.of(host), topology.me(host)
     version = postgresql_version()
-    conf_dir = f"/etc/postgresql/{version}/main"
     ram_mb = host.get_fact(MemTotalMb)
     conf = conf_variables(s, topo, me, ram_mb)
 
@@ -136,7 +135,8 @@ def provision_postgresql():
         _env={"LANG": s.base_locale, "LC_ALL": s.base_locale},
     )
 
-    reseeding = major_upgrade(s, topo, me, version)
+    version, reseeding = major_upgrade(s, topo, me, version)  # (the version of the cluster configured below)
+    conf_dir = f"/etc/postgresql/{version}/main"
 
     # configure: TLS (with several servers), the server settings, who may connect
     certificates = server_certificate(s, topo, me) if conf["tls"] else []
@@ -184,10 +184,11 @@ def provision_postgresql():
         follow_primary(s, topo, me, version, reseeding)
 
 
-def major_upgrade(s: Settings, topo: topology.Topology, me: topology.Member, version: int) -> bool:
+def major_upgrade(s: Settings, topo: topology.Topology, me: topology.Member, version: int) -> tuple[int, bool]:
     """louie-pg-upgrade when the cluster "main" is older than ``version`` and ``version`` has none yet (decided
     when planning, so the plan shows the upgrade); a newer one is refused. A standby is not upgraded but copied
-    again from its primary once that is on ``version`` (``reseed_standby``): returns whether it is."""
+    again from its primary once that is on ``version`` (``reseed_standby``). Returns the version of the cluster
+    the deploy configures (a standby waiting for its primary keeps its old one) and whether it is re-seeded."""
     mains = [c["version"] for c in host.get_fact(PostgresClusters) if c["name"] == "main"]
     if any(found > version for found in mains):
         raise DeployError(
@@ -197,9 +198,10 @@ def major_upgrade(s: Settings, topo: topology.Topology, me: topology.Member, ver
     put_file("scripts/louie-pg-upgrade", layout.PG_UPGRADE_COMMAND, mode="0755")
     older = [found for found in mains if found < version]
     if not older:  # (with the new cluster there too, louie-pg-upgrade goes on from the step that failed)
-        return False
+        return version, False
     if me.has(topology.STANDBY):
-        return reseed_standby(s, topo, version, older[-1])
+        reseeding = reseed_standby(s, topo, version, older[-1])
+        return (version if reseeding else older[-1]), reseeding
     backup = shlex.join(layout.fresh_backup_command(s, placement.archives_wal(s, placement.of(host))))
     health = shlex.join(layout.health_gate_command(s, "api,database" if me.has(topology.APP) else "database"))
     server.shell(
@@ -216,25 +218,28 @@ def major_upgrade(s: Settings, topo: topology.Topology, me: topology.Member, ver
             )
         ],
     )
-    return False
+    return version, False
 
 
 def reseed_standby(s: Settings, topo: topology.Topology, version: int, old: int) -> bool:
     """A standby's cluster is a copy of its primary's, so it follows the primary's major upgrade by being copied
-    again: once the primary is on ``version``, the old cluster is dropped and the release's own (Debian's
-    package made it, on the next port) takes the port, for follow_primary's pg_basebackup. Until then it keeps
-    streaming from the primary on ``old`` (the deploy after the primary's upgrade re-seeds it)."""
+    again: once the primary is on ``version``, the old cluster is dropped and a new one takes its port (the one
+    Debian's package may have made on the next port, else a fresh one), for follow_primary's pg_basebackup. Until
+    then the deploy keeps configuring the old one, which streams from the primary on ``old`` (the deploy after
+    the primary's upgrade re-seeds it)."""
     primary = host.get_fact(PostgresUpstreamVersion, conninfo=replication_conninfo(topo), _sudo=True)
     if primary != version:
         return False
     conf = f"/etc/postgresql/{version}/main"
+    port = topology.POSTGRESQL_PORT
     server.shell(
         name=f"Drop the standby's PostgreSQL {old}/main (its primary {topo.db.name} is on {version}: it is copied "
         "again below)",
         commands=[
             f"pg_dropcluster --stop {old} main",
-            f"if [ -d {conf} ]; then pg_conftool {version} main set port {topology.POSTGRESQL_PORT}; "
-            f"else pg_createcluster {version} main --port {topology.POSTGRESQL_PORT}; fi",
+            # (a directory without postgresql.conf holds no cluster: a stopped run's configuration files)
+            f"if [ -f {conf}/postgresql.conf ]; then pg_conftool {version} main set port {port}; "
+            f"else rm -rf {conf} && pg_createcluster {version} main --port {port}; fi",
             f"systemctl restart postgresql@{version}-main.service",
         ],
         _env={"LANG": s.base_locale, "LC_ALL": s.base_locale},

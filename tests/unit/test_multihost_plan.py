@@ -278,6 +278,9 @@ def test_the_primary_with_a_standby_is_upgraded_by_the_deploy_on_the_new_release
 def test_the_standby_keeps_streaming_from_an_older_primary_and_is_copied_again_once_the_primary_is_upgraded():
     waiting = deploy_on("standby", on_trixie(primary_version=15)).operations
     assert not [op for op in waiting if op.startswith(("Drop the standby", "Copy the primary", "Upgrade PostgreSQL"))]
+    # meanwhile the deploy configures the cluster that runs: 15, not the 17 its release installs
+    assert "Upload /etc/postgresql/15/main/conf.d/louieops.conf" in waiting
+    assert not [op for op in waiting if "/etc/postgresql/17" in op or "postgresql@17" in op]
     planned = deploy_on("standby", on_trixie(primary_version=17))
     ops = planned.operations
     (drop,) = [op for op in ops if op.startswith("Drop the standby's PostgreSQL 15/main")]
@@ -285,11 +288,12 @@ def test_the_standby_keeps_streaming_from_an_older_primary_and_is_copied_again_o
     assert ops.index(drop) < ops.index("Wait for the primary's roles and replication slots") < ops.index(copy)
     assert planned.commands[drop] == [
         "pg_dropcluster --stop 15 main",
-        "if [ -d /etc/postgresql/17/main ]; then pg_conftool 17 main set port 5432; "
-        "else pg_createcluster 17 main --port 5432; fi",
+        "if [ -f /etc/postgresql/17/main/postgresql.conf ]; then pg_conftool 17 main set port 5432; "
+        "else rm -rf /etc/postgresql/17/main && pg_createcluster 17 main --port 5432; fi",
         "systemctl restart postgresql@17-main.service",
     ]
     assert "/var/lib/postgresql/17/main.louieops-copy" in planned.commands[copy][0]
+    assert "Upload /etc/postgresql/17/main/conf.d/louieops.conf" in ops
     assert not [op for op in ops if op.startswith("Upgrade PostgreSQL")]
 
 
