@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import layout, resources, topology
+from ..pgversion import DEBIAN_POSTGRESQL
 from ..settings import Settings, SettingsError
 from ..settings.inventory import host_settings, inventory_topology
 from . import deploy, maintenance, remote, steps
@@ -53,6 +54,8 @@ WAIT_FOR_UNIT = (
     f"while grep -qs '{resources.server_script('louie-os-upgrade').UNIT_CGROUP}$' /proc/[0-9]*/cgroup; do "
     "echo 'louie-os-upgrade: an upgrade is still running on the server; waiting for it'; sleep 10; done"
 )
+#: Where louie-pg-upgrade records its run (with the seconds in maintenance mode).
+PG_UPGRADE_RECORD = resources.server_script("louie-pg-upgrade").STATUS
 #: louie-os-upgrade check's verdicts, by the start of the line it prints (louie-os-upgrade main()).
 VERDICTS = {
     "ready to upgrade": "ready",
@@ -93,6 +96,11 @@ class Server:
 #: How a host upgrades (``order``): out of the lb's upstreams while the other app hosts serve; aside (a standby
 #: alone: nothing is served from it); in maintenance mode (what the site needs meanwhile: the lb, the database).
 DRAINED, ASIDE, WINDOW = "out of the load balancer", "aside", "in maintenance mode"
+
+
+def postgresql_of(release: str) -> int | None:
+    """The PostgreSQL major version Debian's ``release`` ships."""
+    return DEBIAN_POSTGRESQL.get(RELEASES.get(release))
 
 
 def order(topo: topology.Topology) -> list[tuple[topology.Member, str]]:
@@ -247,9 +255,23 @@ class Upgrade:
             f"{name}: the deploy" + (" (PostgreSQL's major upgrade with it)" if server.member.has(topology.DB) else ""),
             lambda: deploy.run("apply", inventory, None, verbose=True, limit=server.limit),
         )
+        if server.member.has(topology.DB):
+            self.report_pg_upgrade(server)
         self.gate(server)
         if server.how == DRAINED:
             self.step(f"{name}: back in the load balancer", lambda: lb_command(inventory, self.topo, server, "rejoin"))
+
+    def report_pg_upgrade(self, server: Server) -> None:
+        """The downtime of PostgreSQL's major upgrade, from louie-pg-upgrade's record (pyinfra shows no command's
+        output)."""
+        _, text = output(self.inventory, ["cat", PG_UPGRADE_RECORD], server.only)
+        found = re.search(r"\{.*\}", text)
+        record = json.loads(found.group(0)) if found else {}
+        if record.get("phase") == "done" and record.get("target") == postgresql_of(self.target):
+            print(
+                f"louieops os-upgrade: {server.name}: PostgreSQL {record['source']} -> {record['target']} "
+                f"({record['method']}) took {record['maintenance_seconds']} s in maintenance mode"
+            )
 
     def gate(self, server: Server) -> None:
         gate = layout.health_gate_command(server.settings, HEALTH_CHECKS)
