@@ -21,7 +21,8 @@ BACKUP_DB = file("backup/backup-db")
 NEEDED = ("bash", "zstd", "flock", "sha256sum")
 
 FAKE_PSQL = r"""#!/bin/bash
-# the snapshot session of backup-db: answers the snapshot id and the row counts
+# the snapshot session of backup-db: answers the snapshot id and the row counts (after a connection warning)
+[ -z "${FAKE_PSQL_WARNING:-}" ] || echo "WARNING:  $FAKE_PSQL_WARNING" >&2
 while IFS= read -r line; do
     case "$line" in
         BEGIN*) echo "${FAKE_SNAPSHOT:-00000003-0000001B-1}" ;;
@@ -115,6 +116,16 @@ def test_a_failing_stage_fails_the_run_and_leaves_only_the_previous_backup(sandb
     assert result.returncode == 1
     assert {n: (sandbox / "backups" / "db" / n).read_bytes() for n in files(sandbox)} == before
     assert alerts(sandbox)[-1].startswith(f"--key backup-db P2 backup-db: FAILED: {reason}")
+
+
+def test_a_warning_at_connection_is_not_taken_for_the_snapshot_or_a_row_count(sandbox):
+    """After a Debian release upgrade PostgreSQL warns at every connection until the collation is refreshed:
+    the backup before PostgreSQL's major upgrade must still be taken."""
+    warning = 'database "louie" has a collation version mismatch'
+    result = run(sandbox, FAKE_PSQL_WARNING=warning)
+    assert result.returncode == 0, result.stderr
+    dump = next(n for n in files(sandbox) if n.endswith(".dump.zst"))
+    assert (sandbox / "backups" / "db" / f"{dump}.rows").read_text() == 'public.users\t3\npublic."Odd Name"\t0\n'
 
 
 def test_a_run_is_skipped_with_an_alert_while_another_holds_the_lock(sandbox):
