@@ -1,6 +1,7 @@
 """The settings of an inventory's host as pyinfra gives them to the deploy, for commands that run outside a
-deploy (``louieops statuspage``): group_data/all.py beside the inventory, then the file of each group the
-host is in (the inventory file's name and its list variables), then the host's own data.
+deploy (``louieops statuspage``, ``os-upgrade``): group_data/all.py beside the inventory, then the file of
+each group the host is in (the inventory file's name and its groups: a list of hosts, or a (hosts, group data)
+pair with that data after the file), then the host's own data. The roles of its hosts come from here too.
 
 pyinfra's own loader is not used: importing pyinfra_cli monkey-patches the whole process (gevent).
 """
