@@ -113,9 +113,8 @@ def test_the_cluster_upgrades_one_host_at_a_time_and_no_request_fails_while_the_
         out, back = moment(f"{address}: the upgrade to trixie ..."), moment(f"{address}: back in the load balancer")
         served = {a[2] for a in poller.answers if out < a[0] < back and a[1] == 200}
         assert served == {app_host[other]}, f"while {member} upgraded: {served}"
-    order = [
-        moment(f"{cluster.address(m)}: the upgrade to trixie ...") for m in ("app1", "app2", "lb", "standby", "db")
-    ]
+    turns = ("app1", "app2", "standby", "lb", "db")
+    order = [moment(f"{cluster.address(m)}: the upgrade to trixie ...") for m in turns]
     assert order == sorted(order), "the hosts upgraded out of order"
     assert moment("the deploy of every host") > moment(f"{cluster.address('db')}: the health gate")
 
