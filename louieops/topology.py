@@ -96,6 +96,11 @@ class Topology:
         proxies to it, else its private address."""
         return "127.0.0.1" if self.single_server else app.address
 
+    def upstream_server(self, app: Member, port: int) -> str:
+        """``app`` as the lb's nginx upstreams name it: address:port ([address]:port for IPv6)."""
+        address = self.app_address(app)
+        return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
     def upstreams(self) -> list[str]:
         """The app hosts as the lb reaches them, in inventory order."""
         return [self.app_address(app) for app in self.apps]

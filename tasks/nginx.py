@@ -104,12 +104,7 @@ def upstream_servers(topo: topology.Topology) -> list[str] | None:
     """address:port of each app host (its own app_port), or None on one server (nginx proxies to loopback)."""
     if topo.single_server:
         return None
-    servers = []
-    for app in topo.apps:
-        port = for_host(topology.host_of(host, app)).app_port
-        address = topo.app_address(app)
-        servers.append(f"[{address}]:{port}" if ":" in address else f"{address}:{port}")
-    return servers
+    return [topo.upstream_server(app, for_host(topology.host_of(host, app)).app_port) for app in topo.apps]
 
 
 def site_variables(s: Settings, tls: bool, upstreams: list[str] | None = None) -> dict:

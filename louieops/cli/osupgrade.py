@@ -56,12 +56,8 @@ WAIT_FOR_UNIT = (
 )
 #: Where louie-pg-upgrade records its run (with the seconds in maintenance mode).
 PG_UPGRADE_RECORD = resources.server_script("louie-pg-upgrade").STATUS
-#: louie-os-upgrade check's verdicts, by the start of the line it prints (louie-os-upgrade main()).
-VERDICTS = {
-    "ready to upgrade": "ready",
-    "resuming the upgrade": "resuming",
-    "already on": "already",
-}
+#: louie-os-upgrade check's line for each verdict (its own table).
+VERDICT_LINES = resources.server_script("louie-os-upgrade").VERDICT_LINES
 
 
 def register(commands) -> None:
@@ -173,22 +169,16 @@ def pre_check(inventory: str, server: Server, target: str) -> list[str]:
     if status != 0 or not lines:
         what = "refused (above)" if lines else f"could not run {layout.OS_UPGRADE_COMMAND} (deploy first)"
         raise AdminError(f"{server.name}: the pre-checks {what}; nothing was changed", 2)
-    said = lines[-1]
-    server.verdict = next((v for start, v in VERDICTS.items() if said.startswith(start)), "")
-    if not server.verdict:  # "on trixie already: finishing ...": the reboot first unless it rebooted since
-        server.verdict = "rebooting" if "(the reboot," in said else "finishing"
+    verdicts = {text.format(to=target): verdict for verdict, text in VERDICT_LINES.items()}
+    if lines[-1] not in verdicts:
+        raise AdminError(f"{server.name}: unexpected pre-check answer {lines[-1]!r}: deploy first", 2)
+    server.verdict = verdicts[lines[-1]]
     return lines
 
 
-def upstream(topo: topology.Topology, server: Server) -> str:
-    """The app host as the lb's upstreams name it (tasks/nginx.py upstream_servers)."""
-    address = topo.app_address(server.member)
-    port = server.settings.app_port
-    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
-
-
 def lb_command(inventory: str, topo: topology.Topology, server: Server, action: str) -> int:
-    where = ["--upstreams", layout.NGINX_UPSTREAMS, "--server", upstream(topo, server)]
+    app = topo.upstream_server(server.member, server.settings.app_port)
+    where = ["--upstreams", layout.NGINX_UPSTREAMS, "--server", app]
     words = [layout.OS_UPGRADE_COMMAND, action, *where]
     return remote.run(remote.command(inventory, words, only=["--limit", topo.lb.name]))
 
@@ -279,7 +269,7 @@ class Upgrade:
 
     def finish(self) -> None:
         """Every host deployed together (the standby re-seeded), then again with no change, gated."""
-        several = len(remote.hosts(self.inventory)) > 1
+        several = not self.topo.single_server
         if several:
             self.step("the deploy of every host (the standby follows the upgraded primary)", self.deploy_all)
         with tempfile.TemporaryDirectory() as scratch:

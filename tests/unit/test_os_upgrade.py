@@ -293,3 +293,18 @@ def test_the_controller_reads_a_hosts_settings_from_a_group_given_with_its_data(
     assert [m.name for m in inventory_topology(inventory).apps] == ["10.0.0.2"]
     with pytest.raises(ValueError, match="has no host '10.0.0.9'"):
         host_settings(inventory, "10.0.0.9")
+
+
+def test_the_controller_reads_each_verdict_back_from_the_line_the_server_printed(monkeypatch):
+    from louieops.cli import osupgrade
+    from louieops.cli.admin import AdminError
+
+    _, [one] = osupgrade.preflight("inventory/production.py", None, "trixie")
+    for verdict, text in osupgrade.VERDICT_LINES.items():
+        said = f"    [203.0.113.10] louie-os-upgrade: {text.format(to='trixie')}\n"
+        monkeypatch.setattr(osupgrade, "output", lambda *args, said=said: (0, said))
+        osupgrade.pre_check("inventory/production.py", one, "trixie")
+        assert one.verdict == verdict
+    monkeypatch.setattr(osupgrade, "output", lambda *args: (0, "louie-os-upgrade: something else\n"))
+    with pytest.raises(AdminError, match="unexpected pre-check answer"):
+        osupgrade.pre_check("inventory/production.py", one, "trixie")
