@@ -61,6 +61,15 @@ class ClusterDeployment:
     def deploy(self, *args: str, inventory: Path | None = None) -> DeployRun:
         return run_deploy(self.cluster, *args, inventory=inventory)
 
+    def controller_env(self, inventory: Path | None = None) -> dict[str, str]:
+        """The environment the docs' controller commands run in: the secrets, $INVENTORY, .venv/bin first."""
+        return {
+            **os.environ,
+            **self.cluster.env,
+            "INVENTORY": str(inventory or self.cluster.inventory_path),
+            "PATH": f"{REPO_ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+        }
+
     def api(self, timeout: float = 10) -> urllib3.HTTPSConnectionPool:
         """https://<domain_api> on the lb's address, verified against pebble's root."""
         domain = "api.simplylouie.test"

@@ -192,12 +192,7 @@ def test_the_standby_is_promoted_as_the_runbook_says_and_the_app_writes_again(cl
     assert on_standby(cluster, "SELECT pg_is_in_recovery()") == "f"
 
     inventory = cluster.cluster.write_inventory(roles={"standby": ("db",)}, leave_out=("db",))
-    env = {
-        **os.environ,
-        **cluster.cluster.env,
-        "INVENTORY": str(inventory),
-        "PATH": f"{REPO_ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
-    }
+    env = cluster.controller_env(inventory)
     for line in runbook("cluster-controller"):
         done = subprocess.run(
             ["bash", "-c", line], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800

@@ -43,15 +43,6 @@ def cluster(tmp_path_factory):
     yield from deployed_cluster(NAME, dict(MEMBERS), tmp_path_factory)
 
 
-def controller_env(cluster) -> dict[str, str]:
-    return {
-        **os.environ,
-        **cluster.cluster.env,
-        "INVENTORY": str(cluster.cluster.inventory_path),
-        "PATH": f"{REPO_ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
-    }
-
-
 def sql(cluster, member: str, statement: str) -> str:
     return cluster.root(member, f"{PSQL} {shlex.quote(statement)}").stdout.strip()
 
@@ -69,7 +60,7 @@ def test_a_pre_check_failing_on_one_host_refuses_the_run_before_anything_changes
     cluster.root("app2", "apt-mark hold nodejs")
     try:
         refused = subprocess.run(
-            ["bash", "-c", UPGRADE], cwd=REPO_ROOT, env=controller_env(cluster), capture_output=True, text=True
+            ["bash", "-c", UPGRADE], cwd=REPO_ROOT, env=cluster.controller_env(), capture_output=True, text=True
         )
     finally:
         cluster.root("app2", "apt-mark unhold nodejs")
@@ -89,7 +80,7 @@ def test_the_cluster_upgrades_one_host_at_a_time_and_no_request_fails_while_the_
         proc = subprocess.Popen(
             ["bash", "-c", UPGRADE],
             cwd=REPO_ROOT,
-            env=controller_env(cluster),
+            env=cluster.controller_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
